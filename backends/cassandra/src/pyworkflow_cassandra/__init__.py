@@ -1,0 +1,1 @@
+"""pyworkflow-cassandra (under construction)."""

@@ -1,0 +1,1 @@
+"""pyworkflow-dynamodb (under construction)."""

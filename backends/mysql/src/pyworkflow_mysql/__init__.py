@@ -1,0 +1,1 @@
+"""pyworkflow-mysql (under construction)."""

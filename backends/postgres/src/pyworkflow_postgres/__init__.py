@@ -1,0 +1,1 @@
+"""pyworkflow-postgres (under construction)."""

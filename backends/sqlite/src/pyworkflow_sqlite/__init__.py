@@ -1,0 +1,1 @@
+"""pyworkflow-sqlite (under construction)."""

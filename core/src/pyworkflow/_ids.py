@@ -1,0 +1,51 @@
+"""Identifier generation and validation shared by every backend."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import time
+
+from .errors import InvalidInput
+
+__all__ = ["MAX_ID_BYTES", "check_id", "new_id", "new_token"]
+
+#: Longest id, in UTF-8 bytes, accepted anywhere (fits an indexed VARCHAR(255) utf8mb4 column
+#: on MySQL, a DynamoDB key, a file name component after encoding).
+MAX_ID_BYTES = 255
+_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def new_id() -> str:
+    """A 32-hex-digit id that sorts by creation time (48-bit ms clock + 80 random bits).
+
+    Time order keeps B-tree inserts local on the SQL backends; the random part keeps it unique.
+    """
+    return f"{int(time.time() * 1000):012x}{os.urandom(10).hex()}"
+
+
+def new_token() -> str:
+    """An unguessable token (256 bits of randomness, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
+def check_id(value: object, what: str) -> str:
+    """Return ``value`` if it is a usable id, else raise :class:`InvalidInput`.
+
+    An id is a non-empty ``str`` of at most :data:`MAX_ID_BYTES` UTF-8 bytes with no control
+    characters. Any other character (unicode, quotes, SQL-looking text) is stored literally.
+    """
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be a str, got {type(value).__name__}")
+    if not value:
+        raise InvalidInput(f"{what} must not be empty")
+    if len(value.encode("utf-8", "surrogatepass")) > MAX_ID_BYTES:
+        raise InvalidInput(f"{what} is longer than {MAX_ID_BYTES} UTF-8 bytes")
+    if _FORBIDDEN.search(value):
+        raise InvalidInput(f"{what} must not contain control characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{what} contains a lone surrogate and is not valid UTF-8") from None
+    return value

@@ -1,0 +1,381 @@
+"""Input validation for the public methods of StorageBackend (the template's first half).
+
+Each function returns the normalized value (UTC timestamps, encoded JSON) or raises
+InvalidInput / PayloadTooLarge before anything reaches a backend.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from ._ids import check_id
+from .codec import dumps, ensure_utc, from_micros, loads, to_micros
+from .errors import InvalidInput, PayloadTooLarge
+from .features import Features
+from .models import (
+    Hook,
+    HookStatus,
+    NewEvent,
+    RunFilter,
+    RunStatus,
+    Schedule,
+    ScheduleStatus,
+    Task,
+    WorkflowRun,
+)
+
+M = TypeVar("M")
+
+RUN_CHANGES = frozenset(
+    {
+        "status",
+        "result",
+        "error",
+        "context",
+        "metadata",
+        "started_at",
+        "completed_at",
+        "continued_to",
+    }
+)
+SCHEDULE_CHANGES = frozenset(
+    {
+        "workflow_name",
+        "status",
+        "cron",
+        "interval",
+        "calendar",
+        "jitter",
+        "timezone",
+        "input",
+        "next_run_at",
+        "last_run_at",
+        "stats",
+    }
+)
+MIN_HOOK_TOKEN = 16
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedEvent:
+    """An event ready to store: validated id and type, ``data`` as compact JSON text."""
+
+    id: str
+    type: str
+    data: str
+    timestamp: datetime
+
+
+def check_json(value: Any, what: str, features: Features) -> str:
+    """Encode ``value``; raise if it is not JSON or larger than ``features.max_event_bytes``."""
+    text = dumps(value, what)
+    limit = features.max_event_bytes
+    # len(text) <= limit/4 proves the UTF-8 size fits without encoding it.
+    if len(text) * 4 > limit and len(text.encode("utf-8")) > limit:
+        raise PayloadTooLarge(f"{what} is {len(text.encode())} bytes; the limit is {limit}")
+    return text
+
+
+def check_events(
+    events: Sequence[NewEvent], features: Features, now: datetime
+) -> list[EncodedEvent]:
+    if isinstance(events, NewEvent | str | bytes) or not isinstance(events, Sequence):
+        raise InvalidInput("events must be a list of NewEvent")
+    if not events:
+        raise InvalidInput("append needs at least one event")
+    if len(events) > features.max_batch:
+        raise InvalidInput(
+            f"{len(events)} events in one append; this backend's max_batch is {features.max_batch}"
+        )
+    out: list[EncodedEvent] = []
+    seen: set[str] = set()
+    for event in events:
+        if not isinstance(event, NewEvent):
+            raise InvalidInput(f"events must be NewEvent, got {type(event).__name__}")
+        eid = check_id(event.id, "event id")
+        if eid in seen:
+            raise InvalidInput(f"event id {eid!r} appears twice in one append")
+        seen.add(eid)
+        if not isinstance(event.data, dict):
+            raise InvalidInput("event data must be a JSON object (dict)")
+        ts = now if event.timestamp is None else ensure_utc(event.timestamp, "event timestamp")
+        out.append(
+            EncodedEvent(
+                eid,
+                check_id(event.type, "event type"),
+                check_json(event.data, "event data", features),
+                ts,
+            )
+        )
+    return out
+
+
+def check_version(value: Any, what: str = "expected_version") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput(f"{what} must be an int >= 0, got {value!r}")
+    return value
+
+
+def check_limit(value: Any, maximum: int | None = None, *, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput(f"limit must be an int >= 1, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise InvalidInput(f"limit must be at most {maximum}, got {value}")
+    return value
+
+
+def check_types(types: Iterable[str] | None) -> frozenset[str] | None:
+    if types is None:
+        return None
+    if isinstance(types, str):
+        raise InvalidInput("types must be a collection of str, not a str")
+    return frozenset(check_id(t, "event type") for t in types)
+
+
+def _opt_id(value: Any, what: str) -> str | None:
+    return None if value is None else check_id(value, what)
+
+
+def _opt_time(value: Any, what: str) -> datetime | None:
+    return None if value is None else ensure_utc(value, what)
+
+
+def _enum(cls: type[M], value: Any, what: str) -> M:
+    try:
+        return cls(value)  # type: ignore[call-arg]
+    except ValueError:
+        raise InvalidInput(f"{what} {value!r} is not a {cls.__name__}") from None
+
+
+def check_run(run: WorkflowRun, features: Features) -> WorkflowRun:
+    if not isinstance(run, WorkflowRun):
+        raise InvalidInput(f"expected a WorkflowRun, got {type(run).__name__}")
+    check_id(run.id, "run id")
+    check_id(run.workflow_name, "workflow_name")
+    for name in ("input", "result", "error", "context"):
+        check_json(getattr(run, name), f"run {name}", features)
+    if not isinstance(run.metadata, dict):
+        raise InvalidInput("run metadata must be a dict")
+    check_json(run.metadata, "run metadata", features)
+    return dataclasses.replace(
+        run,
+        status=_enum(RunStatus, run.status, "status"),
+        idempotency_key=_opt_id(run.idempotency_key, "idempotency_key"),
+        parent_id=_opt_id(run.parent_id, "parent_id"),
+        continued_from=_opt_id(run.continued_from, "continued_from"),
+        continued_to=_opt_id(run.continued_to, "continued_to"),
+        created_at=ensure_utc(run.created_at, "created_at"),
+        updated_at=ensure_utc(run.updated_at, "updated_at"),
+        started_at=_opt_time(run.started_at, "started_at"),
+        completed_at=_opt_time(run.completed_at, "completed_at"),
+    )
+
+
+def check_run_changes(
+    changes: Mapping[str, Any], features: Features, now: datetime
+) -> dict[str, Any]:
+    """Validated changes plus ``updated_at``; a terminal status also sets ``completed_at``."""
+    if not isinstance(changes, Mapping):
+        raise InvalidInput("changes must be a mapping of field name to value")
+    unknown = set(changes) - RUN_CHANGES
+    if unknown:
+        raise InvalidInput(
+            f"cannot update run field(s) {sorted(unknown)}; allowed: {sorted(RUN_CHANGES)}"
+        )
+    out: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name == "status":
+            value = _enum(RunStatus, value, "status")
+        elif name in ("started_at", "completed_at"):
+            value = _opt_time(value, name)
+        elif name == "continued_to":
+            value = _opt_id(value, name)
+        elif name == "metadata":
+            if not isinstance(value, dict):
+                raise InvalidInput("run metadata must be a dict")
+            check_json(value, "run metadata", features)
+        else:
+            check_json(value, f"run {name}", features)
+        out[name] = value
+    out["updated_at"] = now
+    if "status" in out and out["status"].terminal and "completed_at" not in out:
+        out["completed_at"] = now
+    return out
+
+
+def check_filter(flt: RunFilter | None) -> RunFilter:
+    if flt is None:
+        return RunFilter()
+    if not isinstance(flt, RunFilter):
+        raise InvalidInput(f"expected a RunFilter, got {type(flt).__name__}")
+    statuses = flt.statuses
+    if statuses is not None:
+        if isinstance(statuses, str):
+            statuses = frozenset({statuses})
+        statuses = frozenset(_enum(RunStatus, s, "status") for s in statuses)
+    return RunFilter(
+        workflow_name=_opt_id(flt.workflow_name, "workflow_name"),
+        statuses=statuses,
+        created_after=_opt_time(flt.created_after, "created_after"),
+        created_before=_opt_time(flt.created_before, "created_before"),
+        parent_id=_opt_id(flt.parent_id, "parent_id"),
+    )
+
+
+def encode_cursor(*parts: Any) -> str:
+    raw = dumps([to_micros(p) if isinstance(p, datetime) else p for p in parts])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_run_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    if cursor is None:
+        return None
+    try:
+        created, run_id = _decode(cursor)
+        return from_micros(created), check_id(run_id, "cursor")
+    except (ValueError, TypeError, InvalidInput):
+        raise InvalidInput(f"malformed cursor {cursor!r}") from None
+
+
+def decode_id_cursor(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        (last_id,) = _decode(cursor)
+        return check_id(last_id, "cursor")
+    except (ValueError, TypeError, InvalidInput):
+        raise InvalidInput(f"malformed cursor {cursor!r}") from None
+
+
+def _decode(cursor: str) -> list[Any]:
+    if not isinstance(cursor, str):
+        raise TypeError("cursor must be a str")
+    try:
+        value = loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ValueError(str(exc)) from None
+    if not isinstance(value, list):
+        raise ValueError("cursor is not a list")
+    return value
+
+
+def check_task(task: Task, features: Features) -> Task:
+    if not isinstance(task, Task):
+        raise InvalidInput(f"expected a Task, got {type(task).__name__}")
+    check_id(task.id, "task id")
+    check_id(task.run_id, "run_id")
+    check_id(task.kind, "task kind")
+    if not isinstance(task.payload, dict):
+        raise InvalidInput("task payload must be a dict")
+    check_json(task.payload, "task payload", features)
+    check_version(task.attempts, "attempts")
+    return dataclasses.replace(
+        task,
+        due_at=ensure_utc(task.due_at, "due_at"),
+        created_at=ensure_utc(task.created_at, "created_at"),
+    )
+
+
+def check_hook(hook: Hook, features: Features) -> Hook:
+    if not isinstance(hook, Hook):
+        raise InvalidInput(f"expected a Hook, got {type(hook).__name__}")
+    check_id(hook.token, "hook token")
+    if len(hook.token) < MIN_HOOK_TOKEN:
+        raise InvalidInput(f"hook token must be at least {MIN_HOOK_TOKEN} characters")
+    check_id(hook.run_id, "run_id")
+    check_id(hook.name, "hook name")
+    if hook.url is not None and not isinstance(hook.url, str):
+        raise InvalidInput("hook url must be a str")
+    for name in ("payload", "schema", "metadata"):
+        check_json(getattr(hook, name), f"hook {name}", features)
+    if not isinstance(hook.metadata, dict):
+        raise InvalidInput("hook metadata must be a dict")
+    return dataclasses.replace(
+        hook,
+        status=_enum(HookStatus, hook.status, "hook status"),
+        created_at=ensure_utc(hook.created_at, "created_at"),
+        expires_at=_opt_time(hook.expires_at, "expires_at"),
+        received_at=_opt_time(hook.received_at, "received_at"),
+    )
+
+
+def _check_schedule_field(name: str, value: Any, features: Features) -> Any:
+    if name == "workflow_name":
+        return check_id(value, name)
+    if name == "status":
+        return _enum(ScheduleStatus, value, "schedule status")
+    if name in ("next_run_at", "last_run_at"):
+        return _opt_time(value, name)
+    if name in ("interval", "jitter"):
+        if value is None and name == "interval":
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise InvalidInput(f"schedule {name} must be a number of seconds >= 0")
+        return float(value)
+    if name in ("cron", "timezone"):
+        if value is None and name == "cron":
+            return None
+        if not isinstance(value, str) or not value:
+            raise InvalidInput(f"schedule {name} must be a non-empty str")
+        return value
+    if name == "calendar" and not (
+        isinstance(value, list) and all(isinstance(v, dict) for v in value)
+    ):
+        raise InvalidInput("schedule calendar must be a list of dicts")
+    if name == "stats" and not isinstance(value, dict):
+        raise InvalidInput("schedule stats must be a dict")
+    check_json(value, f"schedule {name}", features)
+    return value
+
+
+def check_schedule(schedule: Schedule, features: Features, now: datetime) -> Schedule:
+    if not isinstance(schedule, Schedule):
+        raise InvalidInput(f"expected a Schedule, got {type(schedule).__name__}")
+    check_id(schedule.id, "schedule id")
+    values = {
+        name: _check_schedule_field(name, getattr(schedule, name), features)
+        for name in SCHEDULE_CHANGES
+    }
+    return dataclasses.replace(
+        schedule,
+        **values,
+        revision=1,
+        created_at=ensure_utc(schedule.created_at, "created_at"),
+        updated_at=ensure_utc(schedule.updated_at, "updated_at"),
+    )
+
+
+def check_schedule_changes(
+    changes: Mapping[str, Any], features: Features, now: datetime
+) -> dict[str, Any]:
+    if not isinstance(changes, Mapping):
+        raise InvalidInput("changes must be a mapping of field name to value")
+    unknown = set(changes) - SCHEDULE_CHANGES
+    if unknown:
+        raise InvalidInput(
+            f"cannot update schedule field(s) {sorted(unknown)}; allowed: "
+            f"{sorted(SCHEDULE_CHANGES)}"
+        )
+    out = {name: _check_schedule_field(name, v, features) for name, v in changes.items()}
+    out["updated_at"] = now
+    return out
+
+
+def check_statuses(statuses: Collection[RunStatus]) -> frozenset[RunStatus]:
+    if isinstance(statuses, str):
+        statuses = [statuses]  # type: ignore[list-item]
+    result = frozenset(_enum(RunStatus, s, "status") for s in statuses)
+    live = sorted(s.value for s in result if not s.terminal)
+    if live:
+        raise InvalidInput(f"retention only deletes terminal runs; {live} are not terminal")
+    if not result:
+        raise InvalidInput("statuses must name at least one terminal status")
+    return result

@@ -1,0 +1,601 @@
+"""The storage contract every backend implements.
+
+:class:`StorageBackend` has two halves (template method): the **public methods** validate
+their arguments, encode JSON once, translate driver errors and retry where that is safe; the
+**primitives** (``_append``, ``_read``, ...) are what a backend implements, receiving inputs
+that are already valid. Edge cases are documented once, here, on the public methods; a
+backend's primitives must behave exactly as documented there, and the conformance suite checks
+that they do.
+
+Atomicity is the database's job, never a lock in this process: two processes (or hosts, where
+``features.multi_host``) using the same store must get the same guarantees as two coroutines.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import random
+from collections.abc import Awaitable, Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any, ClassVar, Self, TypeVar
+
+from . import _validate as v
+from ._ids import check_id
+from ._validate import EncodedEvent
+from .codec import ensure_utc
+from .errors import (
+    ConflictError,
+    InvalidInput,
+    LeaseLost,
+    NotFound,
+    PyWorkflowError,
+    StorageError,
+    StorageUnavailable,
+)
+from .features import Features
+from .models import (
+    JSON,
+    TERMINAL_STATUSES,
+    Event,
+    Hook,
+    Lease,
+    NewEvent,
+    Page,
+    RunFilter,
+    RunStatus,
+    Schedule,
+    ScheduleStatus,
+    Task,
+    WorkflowRun,
+    as_seconds,
+    utcnow,
+)
+from .urls import Options, StorageURL
+
+__all__ = ["EncodedEvent", "StorageBackend"]
+
+T = TypeVar("T")
+MAX_PAGE = 1000
+
+
+class StorageBackend(abc.ABC):
+    """An async store for pyworkflow's event logs, runs, tasks, hooks and schedules.
+
+    Create one with :meth:`from_url` (or the backend class with a URL), then use it as
+    ``async with backend:``, which connects (creating or migrating the schema under a
+    database lock) and closes. Calling any method before ``connect()`` raises
+    :class:`StorageError`. All errors are from :mod:`pyworkflow.errors`.
+    """
+
+    #: The capabilities of this backend (an instance may narrow them from its options).
+    features: Features = Features()
+    #: URL schemes served by this class (informational; the registry maps schemes to classes).
+    schemes: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, url: str | StorageURL, **options: Any) -> None:
+        """Parse ``url`` and options. Nothing is opened until :meth:`connect`.
+
+        ``retries`` (default 3) bounds the retries of a write that raised
+        :class:`StorageUnavailable` where a retry is safe. Every other option is the
+        backend's; one it does not know raises :class:`InvalidInput`.
+        """
+        self.url = StorageURL.parse(url)
+        opts = self.url.options(options)
+        self.retries = opts.take_int("retries", 3, minimum=0)
+        self._configure(opts)
+        opts.finish()
+        self._open = False
+
+    @classmethod
+    def from_url(cls, url: str | StorageURL, **options: Any) -> StorageBackend:
+        """The backend for ``url`` (through the registry when called on this base class).
+
+        Raises :class:`~pyworkflow.errors.MissingDependency` naming the ``pip install`` line
+        when the scheme's package is not installed.
+        """
+        if cls is StorageBackend:
+            from .registry import open_backend
+
+            return open_backend(url, **options)
+        return cls(url, **options)
+
+    def __repr__(self) -> str:
+        state = "open" if self._open else "closed"
+        return f"<{type(self).__name__} {self.url.render()} {state}>"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Open connections and create or migrate the schema. Idempotent."""
+        if not self._open:
+            await self._call(self._connect())
+            self._open = True
+
+    async def close(self) -> None:
+        """Release every connection. Idempotent; the backend may be connected again."""
+        if self._open:
+            self._open = False
+            await self._call(self._close())
+
+    async def __aenter__(self) -> Self:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # -- event log -----------------------------------------------------------------------------
+
+    async def append(
+        self, run_id: str, events: Sequence[NewEvent], *, expected_version: int
+    ) -> int:
+        """Append ``events`` (1..``features.max_batch``) atomically; return the new version.
+
+        ``expected_version`` is the sequence of the last event the caller has seen (0 for an
+        empty log). If the log's version differs, nothing is written and
+        :class:`ConflictError` is raised. New events get sequences ``expected_version + 1``
+        onwards: 1-based, dense, stored, never reused. An event id already in this run's log
+        is a conflict too. A ``timestamp`` of ``None`` becomes the time of the call.
+
+        The log is keyed by ``run_id`` alone: it need not have a :class:`WorkflowRun`.
+        Empty ``events``, a repeated id in the batch, a bad id or type, data that is not a
+        JSON object -> :class:`InvalidInput`; encoded data over ``features.max_event_bytes``
+        -> :class:`PayloadTooLarge`. In every error case nothing is written.
+
+        When an attempt raises :class:`StorageUnavailable` it is retried (``retries``
+        times); if the retry then conflicts, the log is read back and, when the events are
+        there with their ids at the expected sequences, the append is reported as done.
+        """
+        self._require_open()
+        check_id(run_id, "run_id")
+        v.check_version(expected_version)
+        batch = v.check_events(events, self.features, utcnow())
+        retried = False
+        attempt = 0
+        while True:
+            try:
+                return await self._call(self._append(run_id, batch, expected_version))
+            except StorageUnavailable:
+                attempt += 1
+                if attempt > self.retries:
+                    raise
+                retried = True
+                await asyncio.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
+            except ConflictError:
+                if retried and await self._landed(run_id, batch, expected_version):
+                    return expected_version + len(batch)
+                raise
+
+    async def _landed(self, run_id: str, batch: list[EncodedEvent], expected: int) -> bool:
+        """Whether an earlier attempt stored exactly this batch at ``expected + 1 ...``."""
+        stored = await self._call(self._read(run_id, expected, len(batch), None))
+        return [(e.sequence, e.id) for e in stored] == [
+            (expected + i, e.id) for i, e in enumerate(batch, 1)
+        ]
+
+    async def read(
+        self,
+        run_id: str,
+        *,
+        after: int = 0,
+        limit: int | None = None,
+        types: Iterable[str] | None = None,
+    ) -> list[Event]:
+        """Events with ``sequence > after``, in sequence order, at most ``limit`` of them.
+
+        ``types`` keeps only events of those types; a filter never changes an event's
+        sequence. A run with no events, or an empty ``types``, gives ``[]``.
+        """
+        self._require_open()
+        check_id(run_id, "run_id")
+        v.check_version(after, "after")
+        lim = v.check_limit(limit, allow_none=True)
+        wanted = v.check_types(types)
+        if wanted is not None and not wanted:
+            return []
+        return await self._call(self._read(run_id, after, lim, wanted))
+
+    async def version(self, run_id: str) -> int:
+        """The sequence of the run's last event; 0 when it has none."""
+        self._require_open()
+        check_id(run_id, "run_id")
+        return await self._call(self._version(run_id))
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    async def create_run(self, run: WorkflowRun) -> tuple[WorkflowRun, bool]:
+        """Store a new run; return ``(run, True)``.
+
+        If ``run.idempotency_key`` is already used, nothing is written and
+        ``(existing_run, False)`` is returned, atomically: of any number of concurrent calls
+        with one key, exactly one creates. A run id that exists (with another or no key)
+        raises :class:`ConflictError`.
+        """
+        self._require_open()
+        checked = v.check_run(run, self.features)
+        return await self._call(self._create_run(checked))
+
+    async def get_run(self, run_id: str) -> WorkflowRun | None:
+        """The run, or ``None`` if there is none with this id."""
+        self._require_open()
+        check_id(run_id, "run_id")
+        return await self._call(self._get_run(run_id))
+
+    async def update_run(
+        self,
+        run_id: str,
+        changes: Mapping[str, Any],
+        *,
+        expected_status: RunStatus | None = None,
+    ) -> bool:
+        """Apply ``changes`` (field -> value) if the run's status is ``expected_status``.
+
+        Updatable fields: status, result, error, context, metadata, started_at,
+        completed_at, continued_to; anything else -> :class:`InvalidInput`. ``updated_at``
+        is set to now; a terminal status without ``completed_at`` sets it to now. Returns
+        ``False`` (writing nothing) when ``expected_status`` is given and differs; raises
+        :class:`NotFound` when the run does not exist.
+        """
+        self._require_open()
+        check_id(run_id, "run_id")
+        checked = v.check_run_changes(changes, self.features, utcnow())
+        expected = None if expected_status is None else RunStatus(expected_status)
+        return await self._call(self._update_run(run_id, checked, expected))
+
+    async def list_runs(
+        self, filter: RunFilter | None = None, *, limit: int = 100, cursor: str | None = None
+    ) -> Page[WorkflowRun]:
+        """Runs matching ``filter``, newest first (``created_at`` then ``id``, descending).
+
+        ``limit`` is 1..1000. The cursor is a keyset position (the last item's created_at and
+        id), so paging never repeats or skips a run because others were inserted or updated
+        meanwhile. A malformed cursor -> :class:`InvalidInput`.
+        """
+        self._require_open()
+        flt = v.check_filter(filter)
+        lim = v.check_limit(limit, MAX_PAGE)
+        assert lim is not None
+        after = v.decode_run_cursor(cursor)
+        rows = await self._call(self._list_runs(flt, lim + 1, after))
+        if len(rows) <= lim:
+            return Page(rows, None)
+        last = rows[lim - 1]
+        return Page(rows[:lim], v.encode_cursor(last.created_at, last.id))
+
+    async def children(self, run_id: str) -> list[WorkflowRun]:
+        """Runs whose ``parent_id`` is ``run_id``, oldest first; ``[]`` if none."""
+        found: list[WorkflowRun] = []
+        cursor: str | None = None
+        while True:
+            page = await self.list_runs(RunFilter(parent_id=run_id), limit=MAX_PAGE, cursor=cursor)
+            found.extend(page.items)
+            if page.next_cursor is None:
+                return found[::-1]
+            cursor = page.next_cursor
+
+    async def chain(self, run_id: str) -> list[WorkflowRun]:
+        """The continue-as-new chain containing ``run_id``, oldest first.
+
+        Follows ``continued_from`` back and ``continued_to`` forward from any member.
+        Raises :class:`NotFound` if ``run_id`` does not exist.
+        """
+        start = await self.get_run(run_id)
+        if start is None:
+            raise NotFound(f"run {run_id!r} does not exist")
+        seen = {start.id}
+        back: list[WorkflowRun] = []
+        run = start
+        while run.continued_from and run.continued_from not in seen:
+            prev = await self.get_run(run.continued_from)
+            if prev is None:
+                break
+            seen.add(prev.id)
+            back.append(prev)
+            run = prev
+        chain = [*back[::-1], start]
+        run = start
+        while run.continued_to and run.continued_to not in seen:
+            nxt = await self.get_run(run.continued_to)
+            if nxt is None:
+                break
+            seen.add(nxt.id)
+            chain.append(nxt)
+            run = nxt
+        return chain
+
+    # -- tasks ---------------------------------------------------------------------------------
+
+    async def enqueue(self, task: Task) -> bool:
+        """Store a task; ``False`` (changing nothing) if its id exists already."""
+        self._require_open()
+        return await self._call(self._enqueue(v.check_task(task, self.features)))
+
+    async def claim(
+        self,
+        worker: str,
+        *,
+        lease: timedelta | float,
+        limit: int = 1,
+        now: datetime | None = None,
+    ) -> list[Lease]:
+        """Lease up to ``limit`` due tasks (``due_at <= now``), earliest due first.
+
+        A task is claimable when it is not leased or its lease has expired. Each claim
+        increments ``attempts`` and gets a fresh lease token; while a lease holds, no other
+        claim returns that task, in any process or host.
+        """
+        self._require_open()
+        check_id(worker, "worker")
+        seconds = as_seconds(lease)
+        if seconds <= 0:
+            raise InvalidInput("lease must be positive")
+        lim = v.check_limit(limit, MAX_PAGE)
+        assert lim is not None
+        at = utcnow() if now is None else ensure_utc(now, "now")
+        return await self._call(self._claim(worker, at, at + timedelta(seconds=seconds), lim))
+
+    async def complete(self, lease: Lease) -> None:
+        """Delete the leased task. :class:`LeaseLost` if this lease no longer holds it.
+
+        A lease holds until the task is completed, released or claimed again; an expired
+        lease that nobody re-claimed still holds.
+        """
+        self._require_open()
+        if not await self._call(self._complete(lease.task.id, lease.token)):
+            raise LeaseLost(f"task {lease.task.id!r} is no longer leased by this lease")
+
+    async def extend(self, lease: Lease, by: timedelta | float) -> Lease:
+        """Move the lease's expiry to now + ``by``; return the updated lease.
+
+        :class:`LeaseLost` if this lease no longer holds the task.
+        """
+        self._require_open()
+        seconds = as_seconds(by)
+        if seconds <= 0:
+            raise InvalidInput("by must be positive")
+        expires = utcnow() + timedelta(seconds=seconds)
+        if not await self._call(self._extend(lease.task.id, lease.token, expires)):
+            raise LeaseLost(f"task {lease.task.id!r} is no longer leased by this lease")
+        return replace(lease, expires_at=expires)
+
+    async def release(self, lease: Lease, *, due_at: datetime | None = None) -> None:
+        """Give the task back, due at ``due_at`` (default now), for any worker to claim.
+
+        :class:`LeaseLost` if this lease no longer holds the task.
+        """
+        self._require_open()
+        due = utcnow() if due_at is None else ensure_utc(due_at, "due_at")
+        if not await self._call(self._release(lease.task.id, lease.token, due)):
+            raise LeaseLost(f"task {lease.task.id!r} is no longer leased by this lease")
+
+    # -- hooks ---------------------------------------------------------------------------------
+
+    async def create_hook(self, hook: Hook) -> Hook:
+        """Store a hook; return it. A token that exists -> :class:`ConflictError`.
+
+        Tokens must be at least 16 characters; the default is 256 random bits.
+        """
+        self._require_open()
+        checked = v.check_hook(hook, self.features)
+        await self._call(self._create_hook(checked))
+        return checked
+
+    async def get_hook(self, token: str) -> Hook | None:
+        """The hook with ``token``, or ``None``."""
+        self._require_open()
+        check_id(token, "hook token")
+        return await self._call(self._get_hook(token))
+
+    async def resolve_hook(self, token: str, payload: JSON) -> bool:
+        """Move a pending hook to received with ``payload``, exactly once.
+
+        ``True`` for the one call that did it; ``False`` if the hook was already received,
+        cancelled, or has expired (``expires_at <= now``). :class:`NotFound` if no hook has
+        this token.
+        """
+        self._require_open()
+        check_id(token, "hook token")
+        v.check_json(payload, "hook payload", self.features)
+        done = await self._call(self._resolve_hook(token, payload, utcnow()))
+        if done is None:
+            raise NotFound(f"no hook with this token ({token[:6]}...)")
+        return done
+
+    # -- schedules -----------------------------------------------------------------------------
+
+    async def create_schedule(self, schedule: Schedule) -> Schedule:
+        """Store a schedule with ``revision`` 1; return it. An id that exists ->
+        :class:`ConflictError`."""
+        self._require_open()
+        checked = v.check_schedule(schedule, self.features, utcnow())
+        await self._call(self._create_schedule(checked))
+        return checked
+
+    async def get_schedule(self, schedule_id: str) -> Schedule | None:
+        """The schedule, or ``None``."""
+        self._require_open()
+        check_id(schedule_id, "schedule id")
+        return await self._call(self._get_schedule(schedule_id))
+
+    async def update_schedule(
+        self, schedule_id: str, changes: Mapping[str, Any], *, expected_revision: int | None = None
+    ) -> bool:
+        """Apply ``changes`` and increment ``revision`` if it equals ``expected_revision``.
+
+        Updatable: every field but id, revision, created_at, updated_at. ``False`` (writing
+        nothing) on a revision mismatch; :class:`NotFound` if the schedule does not exist.
+        """
+        self._require_open()
+        check_id(schedule_id, "schedule id")
+        if expected_revision is not None:
+            v.check_version(expected_revision, "expected_revision")
+        checked = v.check_schedule_changes(changes, self.features, utcnow())
+        return await self._call(self._update_schedule(schedule_id, checked, expected_revision))
+
+    async def delete_schedule(self, schedule_id: str) -> bool:
+        """Remove the schedule for good; ``False`` if it did not exist."""
+        self._require_open()
+        check_id(schedule_id, "schedule id")
+        return await self._call(self._delete_schedule(schedule_id))
+
+    async def list_schedules(
+        self, *, status: ScheduleStatus | None = None, limit: int = 100, cursor: str | None = None
+    ) -> Page[Schedule]:
+        """Schedules (optionally of one status) in ascending id order, keyset-paged."""
+        self._require_open()
+        wanted = None if status is None else v._enum(ScheduleStatus, status, "status")
+        lim = v.check_limit(limit, MAX_PAGE)
+        assert lim is not None
+        after = v.decode_id_cursor(cursor)
+        rows = await self._call(self._list_schedules(wanted, lim + 1, after))
+        if len(rows) <= lim:
+            return Page(rows, None)
+        return Page(rows[:lim], v.encode_cursor(rows[lim - 1].id))
+
+    # -- retention -----------------------------------------------------------------------------
+
+    async def delete_runs(
+        self,
+        *,
+        older_than: datetime,
+        statuses: Collection[RunStatus] = TERMINAL_STATUSES,
+    ) -> int:
+        """Delete runs in ``statuses`` whose ``completed_at`` is before ``older_than``.
+
+        Each run goes with its events, tasks and hooks, atomically per run: never half
+        deleted. Only terminal statuses may be named (:class:`InvalidInput` otherwise); a
+        run without ``completed_at`` is kept. Children are not deleted with their parent
+        (they keep ``parent_id``); each is deleted when it qualifies itself. Returns the
+        number of runs deleted.
+        """
+        self._require_open()
+        cutoff = ensure_utc(older_than, "older_than")
+        return await self._call(self._delete_runs(cutoff, v.check_statuses(statuses)))
+
+    # -- shared machinery ------------------------------------------------------------------
+
+    def _require_open(self) -> None:
+        if not self._open:
+            raise StorageError(
+                f"{self!r} is not connected: use `async with backend:` or `await "
+                "backend.connect()` first"
+            )
+
+    async def _call(self, awaitable: Awaitable[T]) -> T:
+        """Await a primitive, translating any non-pyworkflow exception (keeping __cause__)."""
+        try:
+            return await awaitable
+        except PyWorkflowError:
+            raise
+        except Exception as exc:
+            raise self._translate_error(exc) from exc
+
+    def _translate_error(self, exc: Exception) -> PyWorkflowError:
+        """Map a driver exception to a pyworkflow error. Backends override this: the one
+        place where their driver's errors are interpreted. The message must not carry the
+        password (use :meth:`_redact`)."""
+        text = self._redact(f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, ConnectionError | TimeoutError | OSError):
+            return StorageUnavailable(text)
+        return StorageError(text)
+
+    def _redact(self, text: str) -> str:
+        """``text`` with the URL's password replaced by ``***``."""
+        password = self.url.password
+        return text.replace(password, "***") if password else text
+
+    # -- primitives: what a backend implements ---------------------------------------------
+    # Inputs are validated and normalized (UTC datetimes, checked ids, encoded event data).
+    # Each must behave as the public method of the same name documents.
+
+    def _configure(self, options: Options) -> None:  # noqa: B027 - optional hook
+        """Take this backend's options (``options.take_*``); unknown ones are then refused."""
+
+    @abc.abstractmethod
+    async def _connect(self) -> None: ...
+
+    @abc.abstractmethod
+    async def _close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def _append(self, run_id: str, events: list[EncodedEvent], expected_version: int) -> int:
+        """Insert atomically iff the log's version == expected_version, else ConflictError."""
+
+    @abc.abstractmethod
+    async def _read(
+        self, run_id: str, after: int, limit: int | None, types: frozenset[str] | None
+    ) -> list[Event]: ...
+
+    @abc.abstractmethod
+    async def _version(self, run_id: str) -> int: ...
+
+    @abc.abstractmethod
+    async def _create_run(self, run: WorkflowRun) -> tuple[WorkflowRun, bool]: ...
+
+    @abc.abstractmethod
+    async def _get_run(self, run_id: str) -> WorkflowRun | None: ...
+
+    @abc.abstractmethod
+    async def _update_run(
+        self, run_id: str, changes: dict[str, Any], expected_status: RunStatus | None
+    ) -> bool: ...
+
+    @abc.abstractmethod
+    async def _list_runs(
+        self, flt: RunFilter, limit: int, after: tuple[datetime, str] | None
+    ) -> list[WorkflowRun]:
+        """Up to ``limit`` runs, (created_at, id) descending, strictly after ``after``."""
+
+    @abc.abstractmethod
+    async def _enqueue(self, task: Task) -> bool: ...
+
+    @abc.abstractmethod
+    async def _claim(
+        self, worker: str, now: datetime, expires_at: datetime, limit: int
+    ) -> list[Lease]: ...
+
+    @abc.abstractmethod
+    async def _complete(self, task_id: str, token: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def _extend(self, task_id: str, token: str, expires_at: datetime) -> bool: ...
+
+    @abc.abstractmethod
+    async def _release(self, task_id: str, token: str, due_at: datetime) -> bool: ...
+
+    @abc.abstractmethod
+    async def _create_hook(self, hook: Hook) -> None: ...
+
+    @abc.abstractmethod
+    async def _get_hook(self, token: str) -> Hook | None: ...
+
+    @abc.abstractmethod
+    async def _resolve_hook(self, token: str, payload: JSON, now: datetime) -> bool | None:
+        """True if resolved now, False if not pending/expired, None if no such token."""
+
+    @abc.abstractmethod
+    async def _create_schedule(self, schedule: Schedule) -> None: ...
+
+    @abc.abstractmethod
+    async def _get_schedule(self, schedule_id: str) -> Schedule | None: ...
+
+    @abc.abstractmethod
+    async def _update_schedule(
+        self, schedule_id: str, changes: dict[str, Any], expected_revision: int | None
+    ) -> bool: ...
+
+    @abc.abstractmethod
+    async def _delete_schedule(self, schedule_id: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def _list_schedules(
+        self, status: ScheduleStatus | None, limit: int, after_id: str | None
+    ) -> list[Schedule]: ...
+
+    @abc.abstractmethod
+    async def _delete_runs(self, older_than: datetime, statuses: frozenset[RunStatus]) -> int: ...
