@@ -1,0 +1,1 @@
+"""One module per contract area; each defines a ``<Area>Contract`` class."""

@@ -1,0 +1,44 @@
+"""The whole suite as one class a backend subclasses."""
+
+from __future__ import annotations
+
+from .contracts.concurrency import ConcurrencyContract
+from .contracts.crash import CrashContract
+from .contracts.engine import EngineContract
+from .contracts.errors import ErrorsContract
+from .contracts.events import EventsContract
+from .contracts.hooks import HooksContract
+from .contracts.migrations import MigrationsContract
+from .contracts.retention import RetentionContract
+from .contracts.roundtrip import RoundtripContract
+from .contracts.runs import RunsContract
+from .contracts.schedules import SchedulesContract
+from .contracts.tasks import TasksContract
+
+__all__ = ["AREAS", "BackendContract"]
+
+
+class BackendContract(
+    EventsContract,
+    ConcurrencyContract,
+    RunsContract,
+    TasksContract,
+    HooksContract,
+    SchedulesContract,
+    RetentionContract,
+    RoundtripContract,
+    ErrorsContract,
+    MigrationsContract,
+    CrashContract,
+    EngineContract,
+):
+    """Every area. Subclass it as ``Test<Name>Conformance`` and set ``backend_name`` (a service
+    known to :mod:`pyworkflow_conformance.services`) or override the ``backend_url`` fixture."""
+
+    backend_name: str | None = None
+
+
+AREAS = [
+    "events", "concurrency", "runs", "tasks", "hooks", "schedules", "retention", "roundtrip",
+    "errors", "migrations", "crash", "engine",
+]
