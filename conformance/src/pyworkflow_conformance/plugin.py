@@ -1,1 +1,218 @@
-"""pytest plugin (under construction)."""
+"""The pytest plugin of the conformance suite (registered as the ``pytest11`` entry point).
+
+Fixtures for every ``*Contract`` test:
+
+- ``backend_url`` (str): the URL of a fresh, empty store for this test (see
+  :mod:`pyworkflow_conformance.services` for how the server is found and made fresh);
+- ``backend``: ``StorageBackend.from_url(backend_url)``, connected, closed after the test;
+- ``open_backend``: ``await open_backend(**options)`` opens and connects another instance on
+  the same store (closed at teardown), for multi-instance tests.
+
+The option ``--pyworkflow-url URL`` (alias ``--backend-url``) is the explicit URL for the
+backend name its scheme maps to, and, when no test paths are given, runs the URL suite
+(:mod:`pyworkflow_conformance.url_suite`) against it. At the end a pass/fail/skip/xfail table
+per backend and contract area is printed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from pyworkflow import PyWorkflowError, StorageBackend
+
+from .services import Services, name_for_url
+from .suite import AREAS
+
+__all__ = [
+    "backend",
+    "backend_url",
+    "contract_backend_name",
+    "open_backend",
+    "pyworkflow_services",
+]
+
+OpenBackend = Callable[..., Awaitable[StorageBackend]]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("pyworkflow", "pyworkflow conformance suite")
+    group.addoption(
+        "--pyworkflow-url",
+        "--backend-url",
+        dest="pyworkflow_url",
+        default=None,
+        metavar="URL",
+        help="storage URL to run the conformance suite against (also the explicit server "
+        "URL for the backend its scheme names)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    url = config.getoption("pyworkflow_url", None)
+    if url:
+        try:
+            name_for_url(url)
+        except PyWorkflowError as exc:
+            raise pytest.UsageError(f"--pyworkflow-url: {exc}") from None
+        if config.args_source != pytest.Config.ArgsSource.ARGS:
+            # `pytest --pyworkflow-url URL` with no paths: run the URL suite only.
+            config.args[:] = [str(Path(__file__).with_name("url_suite.py"))]
+    config.pluginmanager.register(_AreaTable(config), "pyworkflow-conformance-area-table")
+
+
+def contract_backend_name(cls: type | None, config: pytest.Config) -> str | None:
+    """The backend name a contract class tests (``backend_name``, or the URL suite's URL)."""
+    if cls is None:
+        return None
+    if getattr(cls, "from_cli_url", False):
+        url = config.getoption("pyworkflow_url", None)
+        return name_for_url(url) if url else None
+    name = getattr(cls, "backend_name", None)
+    return name if isinstance(name, str) else None
+
+
+# -- fixtures ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pyworkflow_services(pytestconfig: pytest.Config) -> Iterator[Services]:
+    """Session state: resolved servers, and everything to drop at the end."""
+    url = pytestconfig.getoption("pyworkflow_url", None)
+    services = Services({name_for_url(url): url} if url else {})
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def backend_url(
+    request: pytest.FixtureRequest, tmp_path: Path, pyworkflow_services: Services
+) -> str:
+    """The URL of a fresh, empty store for this test."""
+    cls = getattr(request.node, "cls", None)
+    name = contract_backend_name(cls, request.config)
+    if name is None:
+        if getattr(cls, "from_cli_url", False):
+            pytest.skip("the URL suite needs --pyworkflow-url URL")
+        pytest.fail(
+            f"{cls.__name__ if cls else request.node.name}: set `backend_name = \"...\"` on the "
+            "class or override the backend_url fixture",
+            pytrace=False,
+        )
+    return pyworkflow_services.fresh_url(name, tmp_path)
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def backend(backend_url: str) -> AsyncIterator[StorageBackend]:
+    """A connected backend on a fresh store, closed after the test."""
+    store = StorageBackend.from_url(backend_url)
+    await store.connect()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def open_backend(backend_url: str) -> AsyncIterator[OpenBackend]:
+    """A factory: ``await open_backend(**options)`` -> another connected instance."""
+    opened: list[StorageBackend] = []
+
+    async def factory(**options: Any) -> StorageBackend:
+        store = StorageBackend.from_url(backend_url, **options)
+        await store.connect()
+        opened.append(store)
+        return store
+
+    yield factory
+    failure: BaseException | None = None
+    for store in reversed(opened):
+        try:
+            await store.close()
+        except Exception as exc:  # close every instance, then report the first failure
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+
+
+# -- the per-area table -------------------------------------------------------------------------
+
+_COLUMNS = ("passed", "failed", "skipped", "xfail")
+
+
+def _area_of(cls: type, func_name: str) -> str | None:
+    """The ``area`` of the contract class that defines ``func_name``."""
+    for klass in cls.__mro__:
+        if func_name in vars(klass):
+            area = vars(klass).get("area")
+            return area if isinstance(area, str) else None
+    return None
+
+
+class _AreaTable:
+    """Collects each contract test's outcome by (backend, area) and prints the table."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.where: dict[str, tuple[str, str]] = {}
+        self.outcome: dict[str, str] = {}
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            cls = getattr(item, "cls", None)
+            if cls is None:
+                continue
+            area = _area_of(cls, getattr(item, "originalname", item.name))
+            if area is None:
+                continue
+            name = contract_backend_name(cls, self.config) or cls.__name__
+            self.where[item.nodeid] = (name, area)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.nodeid not in self.where:
+            return
+        xfailed = hasattr(report, "wasxfail")
+        if report.when == "call":
+            if xfailed:
+                outcome = "xfail" if report.skipped else "failed"
+            else:
+                outcome = report.outcome
+        elif report.failed:  # an error in setup or teardown
+            outcome = "failed"
+        elif report.when == "setup" and report.skipped:
+            outcome = "xfail" if xfailed else "skipped"
+        else:
+            return
+        self.outcome[report.nodeid] = outcome
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.outcome:
+            return
+        counts: dict[tuple[str, str], Counter[str]] = {}
+        for nodeid, outcome in self.outcome.items():
+            counts.setdefault(self.where[nodeid], Counter())[outcome] += 1
+        order = {area: i for i, area in enumerate(AREAS)}
+        rows = sorted(counts, key=lambda k: (k[0], order.get(k[1], len(order)), k[1]))
+        header = ("backend", "area", *_COLUMNS)
+        table = [header] + [
+            (name, area, *(str(counts[(name, area)][c]) for c in _COLUMNS))
+            for name, area in rows
+        ]
+        for name in sorted({name for name, _ in rows}):
+            total: Counter[str] = sum((counts[k] for k in rows if k[0] == name), Counter())
+            table.append((name, "TOTAL", *(str(total[c]) for c in _COLUMNS)))
+        widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+        terminalreporter.write_sep("=", "pyworkflow conformance by area")
+        for i, row in enumerate(table):
+            cells = [
+                cell.ljust(w) if j < 2 else cell.rjust(w)
+                for j, (cell, w) in enumerate(zip(row, widths, strict=True))
+            ]
+            terminalreporter.write_line("  ".join(cells))
+            if i == 0:
+                terminalreporter.write_line("  ".join("-" * w for w in widths))
