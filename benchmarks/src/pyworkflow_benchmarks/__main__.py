@@ -1,0 +1,7 @@
+"""``python -m pyworkflow_benchmarks``: the same as ``pyworkflow bench``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,96 @@
+"""Which backends to benchmark: explicit ``--url``s, or every one reachable here.
+
+Default run: memory, sqlite (temp file) and files (temp dir) always; Postgres and MariaDB on
+their local ports in a scratch database created and dropped here; DynamoDB on a moto server
+started here; Cassandra only with an explicit URL. A backend that cannot run is reported as
+skipped with the reason (package not installed, server not answering, ...).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyworkflow.errors import MissingDependency
+from pyworkflow.registry import resolve
+from pyworkflow.urls import StorageURL
+
+from . import services
+from .services import Cleanup
+
+__all__ = ["NAMES", "Target", "default_targets", "explicit_target"]
+
+#: URL scheme -> the backend's short name used in reports.
+NAMES = {
+    "memory": "memory", "sqlite": "sqlite", "file": "files", "postgresql": "postgres",
+    "postgres": "postgres", "mysql": "mysql", "mariadb": "mysql", "dynamodb": "dynamodb",
+    "cassandra": "cassandra",
+}
+
+
+@dataclass
+class Target:
+    """A backend to run (``skipped`` None) or a skip with its reason."""
+
+    name: str
+    url: str
+    skipped: str | None = None
+    cleanups: list[Cleanup] = field(default_factory=list)
+
+
+def _installed(scheme: str) -> str | None:
+    """``None`` if the scheme's backend class imports, else why not."""
+    try:
+        resolve(scheme)
+    except MissingDependency as exc:
+        return str(exc)
+    return None
+
+
+def explicit_target(url: str) -> Target:
+    """A target for a URL given on the command line (its database must exist)."""
+    parsed = StorageURL.parse(url)
+    name = NAMES.get(parsed.scheme, parsed.scheme)
+    return Target(name, url, _installed(parsed.scheme))
+
+
+async def default_targets(tmp: Path) -> list[Target]:
+    """Every backend this machine can run, in report order, with skips explained."""
+    targets = [
+        Target("memory", "memory://"),
+        Target("sqlite", f"sqlite:///{tmp / 'bench.db'}", _installed("sqlite")),
+        Target("files", f"file:///{tmp / 'store'}".replace("////", "///"), _installed("file")),
+    ]
+    for name, scheme, port, make in (
+        ("postgres", "postgresql", 5432, services.scratch_postgres),
+        ("mysql", "mysql", 3306, services.scratch_mysql),
+    ):
+        why = _installed(scheme)
+        if why is None and not services.answers("127.0.0.1", port):
+            why = f"no server answering on 127.0.0.1:{port}"
+        if why is not None:
+            targets.append(Target(name, f"{scheme}://127.0.0.1:{port}", why))
+            continue
+        try:
+            url, drop = await make()
+        except Exception as exc:  # any failure to create the scratch database is a skip
+            targets.append(Target(name, f"{scheme}://127.0.0.1:{port}",
+                                  f"could not create a scratch database: {exc}"))
+            continue
+        targets.append(Target(name, url, cleanups=[drop]))
+    why = _installed("dynamodb")
+    if why is None:
+        try:
+            endpoint, stop = await services.start_moto()
+        except Exception as exc:
+            targets.append(Target("dynamodb", "dynamodb://", f"moto server failed: {exc}"))
+        else:
+            table = f"pwbench_{secrets.token_hex(4)}"
+            url = f"dynamodb://{table}?region=us-east-1&endpoint_url={endpoint}"
+            targets.append(Target("dynamodb", url, cleanups=[stop]))
+    else:
+        targets.append(Target("dynamodb", "dynamodb://", why))
+    targets.append(Target("cassandra", "cassandra://", "runs only with an explicit --url "
+                          "(no Cassandra server on this machine)"))
+    return targets

@@ -1,0 +1,129 @@
+"""Run the scenarios of one backend: ours and raw interleaved, repetition by repetition.
+
+Interleaving (ours, raw, ours, raw, ...) exposes both sides to the same background noise on
+a shared machine, which is what makes the ratio meaningful even when absolute figures move.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pyworkflow.storage import StorageBackend
+
+from .discover import Target
+from .measure import Sample, summarise
+from .raw import RawCeiling, raw_for
+from .results import BackendRun, Result
+from .scenarios import SCENARIOS, Context, Scenario
+
+__all__ = ["Settings", "run_target"]
+
+#: Progress callback: (what runs now, how many timed samples just completed).
+Tick = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class Settings:
+    duration: float = 3.0
+    repetitions: int = 3
+    replay_events: int = 10_000
+    deep_events: int = 100_000
+    scenarios: tuple[str, ...] = ()
+
+
+def _raw_how(scenario: str, raw: RawCeiling | None) -> str:
+    if raw is None:
+        return "no raw ceiling for this backend"
+    if scenario == "batch_100":
+        return raw.batch_how
+    if scenario == "create_run":
+        return raw.create_how
+    if scenario == "replay_10k":
+        return "SELECT the run's rows in seq order + json.loads of each data"
+    if scenario == "contention_16":
+        return f"{raw.append_how}; on a unique-key conflict re-read MAX(seq)"
+    return raw.append_how
+
+
+def _merge_extra(result: Result, ours: list[Sample], raws: list[Sample]) -> None:
+    """Fold per-repetition extras into medians / union of problems."""
+    problems = [p for s in ours for p in s.extra.get("problems", [])]
+    if any("problems" in s.extra for s in ours):
+        result.extra["problems"] = problems
+        result.extra["verified_events"] = sum(s.extra.get("verified_events", 0) for s in ours)
+    if any("ms_per_replay" in s.extra for s in ours):
+        result.extra["ms_ours"] = statistics.median(s.extra["ms_per_replay"] for s in ours)
+    if raws and any("ms_per_replay" in s.extra for s in raws):
+        result.extra["ms_raw"] = statistics.median(s.extra["ms_per_replay"] for s in raws)
+    variants: dict[str, Any] = {}
+    for label in {k for s in raws for k, v in s.extra.items() if isinstance(v, dict)}:
+        vals = [s.extra[label] for s in raws if label in s.extra]
+        variants[label] = {
+            key: statistics.median(v[key] for v in vals) for key in vals[0]
+        }
+    if variants:
+        result.extra["raw_variants"] = variants
+
+
+async def _run_scenario(sc: Scenario, raw: RawCeiling | None, settings: Settings,
+                        tick: Tick, backend: str) -> Result:
+    result = Result(backend, sc.name, sc.unit, raw_how=_raw_how(sc.name, raw))
+    ours: list[Sample] = []
+    raws: list[Sample] = []
+    try:
+        tick(f"{backend} {sc.name}: setup", 0)
+        await sc.setup()
+        for rep in range(settings.repetitions):
+            tick(f"{backend} {sc.name} #{rep + 1} ours", 0)
+            ours.append(await sc.ours())
+            tick(f"{backend} {sc.name} #{rep + 1} raw", 1)
+            r = await sc.raw()
+            if r is not None:
+                raws.append(r)
+            tick(f"{backend} {sc.name} #{rep + 1} done", 1)
+    except Exception as exc:  # a scenario that breaks is reported, the others still run
+        result.error = f"{type(exc).__name__}: {exc}"
+    if ours:
+        result.ours = summarise(ours)
+    if raws:
+        result.raw = summarise(raws)
+    _merge_extra(result, ours, raws)
+    result.notes.extend(sc.notes)
+    if result.extra.get("problems"):
+        result.error = result.error or "contention verification failed: " + "; ".join(
+            result.extra["problems"])
+    return result
+
+
+async def run_target(target: Target, settings: Settings, tick: Tick) -> tuple[BackendRun,
+                                                                               list[Result]]:
+    """Connect, run every selected scenario, close; a backend that fails to open is
+    reported with the error as its skip reason."""
+    run = BackendRun(target.name, StorageBackend.from_url(target.url).url.render())
+    results: list[Result] = []
+    backend = StorageBackend.from_url(target.url)
+    raw = raw_for(target.url)
+    await backend.connect()
+    try:
+        run.facts["features"] = {k: getattr(backend.features, k) for k in (
+            "durable", "multi_process", "multi_host", "max_batch", "max_event_bytes")}
+        if raw is not None:
+            await raw.open()
+            run.facts.update(await raw.facts())
+        ctx = Context(backend, raw, settings.duration, settings.replay_events,
+                      settings.deep_events)
+        for name in settings.scenarios:
+            if name not in SCENARIOS:
+                continue  # engine scenarios are run by the caller
+            results.append(await _run_scenario(SCENARIOS[name](ctx), raw, settings, tick,
+                                               target.name))
+    finally:
+        try:
+            if raw is not None:
+                await raw.close()
+        finally:
+            await backend.close()
+    return run, results
