@@ -27,6 +27,7 @@ from pyworkflow._ids import new_id
 
 __all__ = [
     "T0",
+    "aio",
     "all_runs",
     "all_schedules",
     "events",
@@ -41,6 +42,10 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: Mark for every async contract test: explicit, so the suite runs in any asyncio_mode, and
+#: on a per-test loop, matching the function-scoped ``backend`` fixtures.
+aio = pytest.mark.asyncio(loop_scope="function")
 
 #: A fixed, microsecond-precise instant used as the base of test timestamps.
 T0 = datetime(2024, 5, 17, 12, 30, 45, 123456, tzinfo=UTC)

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+import subprocess
+import sys
 
-__all__ = ["main"]
+__all__ = ["main", "pytest_args"]
 
 
-def main(url: str, extra_args: list[str] | None = None) -> int:
-    """Run every contract area against ``url`` and return pytest's exit code.
-
-    Prints pytest's report followed by the per-area pass/fail/skip/xfail table. ``extra_args``
-    are passed on to pytest (``["-x"]``, ``["-k", "events"]``...).
-    """
+def pytest_args(url: str, extra_args: list[str] | None = None) -> list[str]:
+    """pytest's arguments for running every contract area against ``url``."""
     # The entry-point name, not the module path: pytest then loads the plugin once even when
     # it is also auto-loaded (`-p pyworkflow_conformance.plugin` would register it twice).
-    args = [
+    return [
         "-p",
         "pyworkflow_conformance",
         "--pyworkflow-url",
@@ -24,4 +21,15 @@ def main(url: str, extra_args: list[str] | None = None) -> int:
         "pyworkflow_conformance.url_suite",
         *(extra_args or []),
     ]
-    return int(pytest.main(args))
+
+
+def main(url: str, extra_args: list[str] | None = None) -> int:
+    """Run every contract area against ``url`` and return pytest's exit code.
+
+    Prints pytest's report followed by the per-area pass/fail/skip/xfail table. ``extra_args``
+    are passed on to pytest (``["-x"]``, ``["-k", "events"]``...). pytest runs in a child
+    process so the suite's modules are imported (and their asserts rewritten) by pytest
+    itself, and so the caller's process state never leaks into the run.
+    """
+    command = [sys.executable, "-m", "pytest", *pytest_args(url, extra_args)]
+    return subprocess.run(command, check=False).returncode
