@@ -1,0 +1,79 @@
+"""The workflow engine: durable workflows by event sourcing on any StorageBackend.
+
+See ``docs/engine.md`` for the events, the guarantees and the worker model.
+"""
+
+from __future__ import annotations
+
+from .api import (
+    PendingHook,
+    cancel,
+    configure,
+    default_engine,
+    get_events,
+    get_run,
+    get_workflow_chain,
+    pending_hooks,
+    resume_hook,
+    shutdown,
+    start,
+    wait,
+)
+from .context import (
+    ChildHandle,
+    continue_as_new,
+    get_step_context,
+    set_step_context,
+    sleep,
+    start_child,
+    wait_for_hook,
+)
+from .errors import (
+    ChildWorkflowFailed,
+    HookTimeout,
+    NonDeterminismError,
+    StepFailed,
+    UnsafeSetup,
+    WorkflowError,
+    WorkflowFailed,
+    WorkflowNotFound,
+)
+from .registry import step, workflow
+from .runtime import Engine
+from .serializer import SerializationError
+from .worker import Worker
+
+__all__ = [
+    "ChildHandle",
+    "ChildWorkflowFailed",
+    "Engine",
+    "HookTimeout",
+    "NonDeterminismError",
+    "PendingHook",
+    "SerializationError",
+    "StepFailed",
+    "UnsafeSetup",
+    "Worker",
+    "WorkflowError",
+    "WorkflowFailed",
+    "WorkflowNotFound",
+    "cancel",
+    "configure",
+    "continue_as_new",
+    "default_engine",
+    "get_events",
+    "get_run",
+    "get_step_context",
+    "get_workflow_chain",
+    "pending_hooks",
+    "resume_hook",
+    "set_step_context",
+    "shutdown",
+    "sleep",
+    "start",
+    "start_child",
+    "step",
+    "wait",
+    "wait_for_hook",
+    "workflow",
+]

@@ -1,0 +1,492 @@
+"""The replay context of one workflow execution, and the calls a workflow makes through it.
+
+Every durable call in a workflow (a step, ``sleep``, ``wait_for_hook``, ``start_child`` and
+awaiting the child, ``set_step_context``) takes the next **position** (1, 2, 3...) in the
+order the workflow makes them. Its events carry ``pos`` and ``name``; on replay the recorded
+events at that position answer the call, so a recorded step is never run again. A call whose
+name differs from the history at its position raises :class:`NonDeterminismError`.
+
+Control flow leaves the workflow function through ``BaseException`` subclasses
+(:class:`Suspend`, :class:`Conflict`, :class:`ContinueAsNew`) so that a user's
+``except Exception`` cannot swallow them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import traceback
+from collections.abc import Awaitable, Callable, Generator
+from contextvars import ContextVar
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pyworkflow._ids import new_id
+from pyworkflow.codec import from_micros, to_micros
+from pyworkflow.errors import ConflictError
+from pyworkflow.models import Event, Hook, HookStatus, NewEvent, Task, WorkflowRun, utcnow
+
+from .durations import to_seconds
+from .errors import (
+    ChildWorkflowFailed,
+    HookTimeout,
+    NonDeterminismError,
+    StepFailed,
+    WorkflowError,
+)
+from .registry import StepOptions, get_workflow
+from .serializer import SerializationError, decode, encode
+
+if TYPE_CHECKING:
+    from pyworkflow.storage import StorageBackend
+
+__all__ = [
+    "ChildHandle",
+    "Conflict",
+    "ContinueAsNew",
+    "RunContext",
+    "Suspend",
+    "continue_as_new",
+    "current_step_runner",
+    "error_data",
+    "get_step_context",
+    "set_step_context",
+    "sleep",
+    "start_child",
+    "wait_for_hook",
+]
+
+RESUME = "resume"
+_run_ctx: ContextVar[RunContext | None] = ContextVar("pyworkflow_run", default=None)
+_in_step: ContextVar[bool] = ContextVar("pyworkflow_in_step", default=False)
+
+
+class Suspend(BaseException):
+    """The workflow waits (timer, hook, child, retry backoff); its wake-up task is stored."""
+
+
+class Conflict(BaseException):
+    """Another writer extended the log first: drop this execution and replay again."""
+
+
+class ContinueAsNew(BaseException):
+    """Raised by :func:`continue_as_new`: end this run, start its successor."""
+
+    def __init__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        super().__init__("continue_as_new")
+        self.args_ = args
+        self.kwargs = kwargs
+
+
+def error_data(exc: BaseException) -> dict[str, Any]:
+    """A JSON description of an exception (type, message, shortened traceback)."""
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    data: dict[str, Any] = {
+        "type": f"{type(exc).__module__}.{type(exc).__qualname__}",
+        "message": str(exc),
+        "traceback": tb[-4000:],
+    }
+    if isinstance(exc, StepFailed):
+        data["step"] = exc.step
+        data["cause"] = {k: v for k, v in exc.error.items() if k != "traceback"}
+    return data
+
+
+def encode_input(args: tuple[Any, ...], kwargs: dict[str, Any], context: Any = None) -> Any:
+    """A run's stored input: encoded args, kwargs and the initial step context."""
+    return {
+        "args": encode(list(args), "workflow arguments"),
+        "kwargs": encode(kwargs, "workflow keyword arguments"),
+        "context": context,
+    }
+
+
+def _micros(dt: datetime) -> int:
+    return to_micros(dt)
+
+
+class RunContext:
+    """Replay state of one execution of one run (a fresh one per execution attempt)."""
+
+    def __init__(self, storage: StorageBackend, run: WorkflowRun, history: list[Event]) -> None:
+        self.storage = storage
+        self.run = run
+        self.version = history[-1].sequence if history else 0
+        self.by_pos: dict[int, list[Event]] = {}
+        for event in history:
+            pos = event.data.get("pos")
+            if isinstance(pos, int):
+                self.by_pos.setdefault(pos, []).append(event)
+        self.pos = 0
+        stored_input = run.input if isinstance(run.input, dict) else {}
+        self.context: Any = stored_input.get("context")
+        #: wake-up tasks that must exist when this execution suspends
+        self.wakeups: list[Task] = []
+        #: events to write with the next append (``workflow.started`` rides with the first
+        #: step's events instead of costing a round trip of its own)
+        self.pending: list[NewEvent] = []
+        self.now = utcnow
+        # steps run concurrently (asyncio.gather) share one expected version
+        self._append_lock = asyncio.Lock()
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def next_pos(self, kind: str, name: str) -> tuple[int, list[Event]]:
+        self.pos += 1
+        recorded = self.by_pos.get(self.pos, [])
+        if recorded:
+            first = recorded[0].data
+            if first.get("kind") != kind or first.get("name") != name:
+                raise NonDeterminismError(
+                    f"run {self.run.id}: call #{self.pos} is {kind} {name!r} but the history "
+                    f"recorded {first.get('kind')} {first.get('name')!r} there; workflow code "
+                    f"must make the same durable calls in the same order on every replay"
+                )
+        return self.pos, recorded
+
+    def event(self, type_: str, pos: int, kind: str, name: str, **data: Any) -> NewEvent:
+        return NewEvent(type=type_, data={"pos": pos, "kind": kind, "name": name, **data})
+
+    async def append(self, *events: NewEvent) -> None:
+        """Append ``events`` (after any pending ones) guarded by the version this execution
+        has seen; a lost race raises :class:`Conflict`."""
+        async with self._append_lock:
+            batch = [*self.pending, *events]
+            if not batch:
+                return
+            try:
+                self.version = await self.storage.append(
+                    self.run.id, batch, expected_version=self.version
+                )
+            except ConflictError:
+                raise Conflict() from None
+            self.pending.clear()
+
+    async def flush(self) -> None:
+        """Write pending events now (before suspending)."""
+        if self.pending:
+            await self.append()
+
+    def wake_at(self, key: str, due: datetime) -> None:
+        self.wakeups.append(
+            Task(id=f"{self.run.id}:{key}", run_id=self.run.id, kind=RESUME, due_at=due)
+        )
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    async def run_step(
+        self,
+        options: StepOptions,
+        fn: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        pos, recorded = self.next_pos("step", options.name)
+        failures = [e for e in recorded if e.type == "step.failed"]
+        for e in recorded:
+            if e.type == "step.completed":
+                return decode(e.data["result"])
+        if failures and failures[-1].data.get("final"):
+            last = failures[-1].data
+            raise StepFailed(options.name, last["attempt"], last["error"])
+        attempt = len(failures) + 1
+        if failures:
+            retry_at = from_micros(failures[-1].data["retry_at"])
+            if self.now() < retry_at:
+                self.wake_at(f"retry:{pos}:{attempt}", retry_at)
+                raise Suspend()
+        started = self.event("step.started", pos, "step", options.name, attempt=attempt)
+        started = NewEvent(type=started.type, data=started.data, timestamp=self.now())
+        token = _in_step.set(True)
+        try:
+            value = await fn(*args, **kwargs)
+            result = encode(value, f"the result of step {options.name!r}")
+        except (Suspend, Conflict, ContinueAsNew):
+            raise
+        except Exception as exc:
+            error = error_data(exc)
+            if attempt <= options.retries and not isinstance(exc, SerializationError):
+                retry_at = self.now() + timedelta(seconds=options.delay(attempt))
+                await self.append(
+                    started,
+                    self.event(
+                        "step.failed",
+                        pos,
+                        "step",
+                        options.name,
+                        attempt=attempt,
+                        error=error,
+                        retry_at=_micros(retry_at),
+                        final=False,
+                    ),
+                )
+                self.wake_at(f"retry:{pos}:{attempt + 1}", retry_at)
+                raise Suspend() from None
+            await self.append(
+                started,
+                self.event(
+                    "step.failed",
+                    pos,
+                    "step",
+                    options.name,
+                    attempt=attempt,
+                    error=error,
+                    final=True,
+                ),
+            )
+            raise StepFailed(options.name, attempt, error) from exc
+        finally:
+            _in_step.reset(token)
+        # One round trip: started + completed together. Nothing had to be durable before
+        # the side effect: a crash before this append makes the step run again (at least
+        # once), and this guarded append records it exactly once.
+        await self.append(
+            started,
+            self.event("step.completed", pos, "step", options.name, attempt=attempt, result=result),
+        )
+        return decode(result)
+
+    # -- sleep ---------------------------------------------------------------------------------
+
+    async def sleep(self, duration: str | float | timedelta) -> None:
+        seconds = to_seconds(duration)
+        pos, recorded = self.next_pos("sleep", "sleep")
+        if any(e.type == "sleep.completed" for e in recorded):
+            return
+        now = self.now()
+        if recorded:
+            wake = from_micros(recorded[0].data["wake_at"])
+        else:
+            wake = now + timedelta(seconds=seconds)
+            started = self.event(
+                "sleep.started", pos, "sleep", "sleep", seconds=seconds, wake_at=_micros(wake)
+            )
+            if seconds == 0:
+                await self.append(started, self.event("sleep.completed", pos, "sleep", "sleep"))
+                return
+            await self.append(started)
+        if now >= wake:
+            await self.append(self.event("sleep.completed", pos, "sleep", "sleep"))
+            return
+        self.wake_at(f"sleep:{pos}", wake)
+        raise Suspend()
+
+    # -- hooks ---------------------------------------------------------------------------------
+
+    async def wait_for_hook(
+        self,
+        name: str,
+        timeout: str | float | timedelta | None,  # noqa: ASYNC109
+    ) -> Any:
+        pos, recorded = self.next_pos("hook", name)
+        for e in recorded:
+            if e.type == "hook.received":
+                return decode(e.data["payload"])
+            if e.type == "hook.timed_out":
+                raise HookTimeout(f"hook {name!r} timed out")
+        now = self.now()
+        hook: Hook | None
+        if recorded:
+            token = recorded[0].data["token"]
+            exp = recorded[0].data.get("expires_at")
+            expires = None if exp is None else from_micros(exp)
+            hook = await self.storage.get_hook(token)
+        else:
+            token = Hook(run_id=self.run.id, name=name).token
+            expires = None if timeout is None else now + timedelta(seconds=to_seconds(timeout))
+            # The token is in the log before the hook exists, so it can never be lost: a
+            # replay after a crash here finds it and creates the hook then.
+            await self.append(
+                self.event(
+                    "hook.created",
+                    pos,
+                    "hook",
+                    name,
+                    token=token,
+                    expires_at=None if expires is None else _micros(expires),
+                )
+            )
+            hook = None
+        if hook is None:
+            hook = Hook(token=token, run_id=self.run.id, name=name, expires_at=expires)
+            try:
+                await self.storage.create_hook(hook)
+            except ConflictError:
+                hook = await self.storage.get_hook(token)
+        if hook is not None and hook.status is HookStatus.RECEIVED:
+            await self.append(self.event("hook.received", pos, "hook", name, payload=hook.payload))
+            return decode(hook.payload)
+        if expires is not None and now >= expires:
+            await self.append(self.event("hook.timed_out", pos, "hook", name))
+            raise HookTimeout(f"hook {name!r} timed out")
+        if expires is not None:
+            self.wake_at(f"hook:{pos}", expires)
+        raise Suspend()
+
+    # -- children ------------------------------------------------------------------------------
+
+    async def start_child(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+        definition = get_workflow(fn)
+        pos, recorded = self.next_pos("child", definition.name)
+        if recorded:
+            return str(recorded[0].data["child_id"])
+        child = WorkflowRun(
+            id=new_id(),
+            workflow_name=definition.name,
+            input=encode_input(args, kwargs),
+            metadata=definition.metadata(),
+            parent_id=self.run.id,
+            idempotency_key=f"child:{self.run.id}:{pos}",
+        )
+        stored, _ = await self.storage.create_run(child)
+        await self.append(
+            self.event("child.started", pos, "child", definition.name, child_id=stored.id)
+        )
+        # Started only now that the parent's log names it; an orphan from a lost race is
+        # found again through its idempotency key on the next replay.
+        await self.storage.enqueue(
+            Task(id=f"{stored.id}:start", run_id=stored.id, kind=RESUME, due_at=self.now())
+        )
+        return stored.id
+
+    async def join_child(self, child_id: str, name: str) -> Any:
+        pos, recorded = self.next_pos("join", name)
+        data: dict[str, Any] | None = recorded[-1].data if recorded else None
+        if data is None:
+            run = await self.storage.get_run(child_id)
+            while run is not None and run.continued_to:
+                run = await self.storage.get_run(run.continued_to)
+            if run is None or not run.status.terminal:
+                raise Suspend()
+            data = {
+                "child_id": run.id,
+                "status": run.status.value,
+                "result": run.result,
+                "error": run.error,
+            }
+            await self.append(self.event("child.completed", pos, "join", name, **data))
+        if data["status"] != "completed":
+            raise ChildWorkflowFailed(data["child_id"], data["status"], data["error"])
+        return decode(data["result"])
+
+    # -- step context --------------------------------------------------------------------------
+
+    async def set_context(self, value: Any) -> None:
+        pos, recorded = self.next_pos("context", "context")
+        if recorded:
+            self.context = recorded[0].data["context"]
+            return
+        encoded = encode(value, "the step context")
+        await self.append(self.event("context.set", pos, "context", "context", context=encoded))
+        self.context = encoded
+        await self.storage.update_run(self.run.id, {"context": encoded})
+
+
+class ChildHandle:
+    """A started child run. ``await handle`` (or ``await handle.result()``) waits durably for
+    it to end and returns its result, raising :class:`ChildWorkflowFailed` if it failed or was
+    cancelled."""
+
+    def __init__(self, ctx: RunContext, run_id: str, name: str) -> None:
+        self._ctx = ctx
+        self.run_id = run_id
+        self.name = name
+
+    async def result(self) -> Any:
+        return await self._ctx.join_child(self.run_id, self.name)
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self.result().__await__()
+
+    def __repr__(self) -> str:
+        return f"<ChildHandle {self.name} {self.run_id}>"
+
+
+# -- the functions a workflow calls ----------------------------------------------------------
+
+
+def current_step_runner() -> RunContext | None:
+    """The running workflow's context when a step is called from workflow code, else None."""
+    if _in_step.get():
+        return None
+    return _run_ctx.get()
+
+
+def _workflow_ctx(what: str) -> RunContext:
+    ctx = _run_ctx.get()
+    if ctx is None:
+        raise WorkflowError(f"{what} can only be called inside a running @workflow")
+    if _in_step.get():
+        raise WorkflowError(f"{what} cannot be called inside a step; call it from the workflow")
+    return ctx
+
+
+async def sleep(duration: str | float | timedelta) -> None:
+    """Sleep durably: ``"10m"``, ``"1h30m"``, seconds, or a ``timedelta``.
+
+    The run is suspended and a timer task is stored; any worker resumes it at the wake time.
+    Outside a workflow this is ``asyncio.sleep``.
+    """
+    ctx = _run_ctx.get()
+    if ctx is None or _in_step.get():
+        await asyncio.sleep(to_seconds(duration))
+        return
+    await ctx.sleep(duration)
+
+
+async def wait_for_hook(
+    name: str,
+    *,
+    timeout: str | float | timedelta | None = None,  # noqa: ASYNC109
+) -> Any:
+    """Wait durably for an outside payload delivered with ``resume_hook(token, payload)``.
+
+    The token is recorded in a ``hook.created`` event (``data.token``) before the run
+    suspends; ``pending_hooks(run_id)`` lists a run's open hooks. With ``timeout``,
+    :class:`HookTimeout` is raised in the workflow when it passes without a payload.
+    """
+    return await _workflow_ctx("wait_for_hook()").wait_for_hook(name, timeout)
+
+
+async def start_child(fn: Any, *args: Any, **kwargs: Any) -> ChildHandle:
+    """Start ``fn`` as a child run of this workflow; ``await`` the handle for its result."""
+    ctx = _workflow_ctx("start_child()")
+    definition = get_workflow(fn)
+    child_id = await ctx.start_child(fn, args, kwargs)
+    return ChildHandle(ctx, child_id, definition.name)
+
+
+def continue_as_new(*args: Any, **kwargs: Any) -> None:
+    """End this run now (status ``continued``) and start a fresh run of the same workflow with
+    these arguments and an empty log, carrying the step context over. Never returns."""
+    _workflow_ctx("continue_as_new()")
+    encode(list(args), "continue_as_new arguments")
+    encode(kwargs, "continue_as_new keyword arguments")
+    raise ContinueAsNew(args, kwargs)
+
+
+async def set_step_context(value: Any) -> None:
+    """Store ``value`` (JSON-serializable: a dataclass, pydantic model, dict...) durably with
+    the run (``WorkflowRun.context``); every later step, on any worker, reads it with
+    :func:`get_step_context`. Only the workflow may set it; inside a step it is read-only."""
+    ctx = _run_ctx.get()
+    if ctx is not None and _in_step.get():
+        raise WorkflowError("the step context is read-only inside a step")
+    await _workflow_ctx("set_step_context()").set_context(value)
+
+
+def get_step_context() -> Any:
+    """A fresh copy of the context set by :func:`set_step_context` (``None`` if none was set).
+
+    Works in steps and in the workflow. Changing the copy changes nothing stored.
+    """
+    ctx = _run_ctx.get()
+    if ctx is None:
+        raise WorkflowError("get_step_context() can only be called inside a workflow or step")
+    return decode(ctx.context)
+
+
+def hook_task_id(run_id: str, token: str) -> str:
+    """The id of the task that resumes ``run_id`` after its hook ``token`` is resolved (a
+    digest, so the secret token itself never appears in task listings)."""
+    return f"{run_id}:hook:{hashlib.sha256(token.encode()).hexdigest()[:24]}"

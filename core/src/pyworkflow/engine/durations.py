@@ -1,0 +1,41 @@
+"""Durations as users write them: ``"10m"``, ``"1h30m"``, ``"250ms"``, ``5``, ``timedelta``."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from pyworkflow.errors import InvalidInput
+
+__all__ = ["to_seconds"]
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
+
+
+def to_seconds(value: str | float | int | timedelta) -> float:
+    """Seconds in ``value``. Strings are unit-suffixed parts (ms, s, m, h, d, w) summed in
+    any order: ``"1h30m"``, ``"2d 4h"``, ``"1.5s"``; a bare number string is seconds.
+    Negative or malformed values raise :class:`InvalidInput`."""
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, bool):
+        raise InvalidInput("a duration must be a number, a string like '10m', or a timedelta")
+    elif isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().lower()
+        try:
+            seconds = float(text)
+        except ValueError:
+            parts = _PART.findall(text)
+            if not parts or _PART.sub("", text).strip():
+                raise InvalidInput(
+                    f"cannot parse duration {value!r}: use e.g. '30s', '10m', '1h30m', '250ms'"
+                ) from None
+            seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    else:
+        raise InvalidInput(f"a duration cannot be a {type(value).__name__}")
+    if seconds != seconds or seconds < 0 or seconds == float("inf"):
+        raise InvalidInput(f"duration {value!r} must be a finite number >= 0")
+    return seconds

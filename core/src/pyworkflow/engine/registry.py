@@ -1,0 +1,256 @@
+"""``@workflow`` and ``@step``, and finding a workflow's code again in another process.
+
+A workflow is registered under its name (default: the function's ``__name__``) when its module
+is imported. A run records the module and file its workflow came from (``run.metadata``), so a
+worker in another process that has not imported it yet imports the module, or loads the file,
+the first time it meets the run. Two different functions registered under one name raise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import importlib.util
+import inspect
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar, overload
+
+from pyworkflow.errors import InvalidInput
+
+from .durations import to_seconds
+from .errors import WorkflowNotFound
+from .serializer import register_module_alias
+
+__all__ = [
+    "StepOptions",
+    "WorkflowDef",
+    "get_workflow",
+    "load_file",
+    "load_target",
+    "lookup_workflow",
+    "step",
+    "workflow",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+AsyncFn = Callable[P, Awaitable[R]]
+
+_WORKFLOWS: dict[str, WorkflowDef] = {}
+ATTR = "__pyworkflow_workflow__"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowDef:
+    """A registered workflow: its name, function and where its code lives."""
+
+    name: str
+    fn: Callable[..., Awaitable[Any]]
+    module: str
+    file: str | None
+
+    def metadata(self) -> dict[str, Any]:
+        """What a run records so that another process can import this workflow."""
+        return {"module": self.module, "file": self.file}
+
+
+@dataclass(frozen=True, slots=True)
+class StepOptions:
+    """How a step retries: ``retries`` more attempts after the first, waiting
+    ``backoff * 2**(attempt-1)`` seconds (capped at ``max_backoff``) before each, or
+    ``backoff(attempt)`` seconds when ``backoff`` is a callable."""
+
+    name: str
+    retries: int = 0
+    backoff: float | Callable[[int], float] = 1.0
+    max_backoff: float = 300.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before attempt ``attempt + 1`` after attempt ``attempt`` failed."""
+        if callable(self.backoff):
+            return max(0.0, float(self.backoff(attempt)))
+        assert isinstance(self.backoff, float | int)
+        return min(self.max_backoff, float(self.backoff) * 2.0 ** (attempt - 1))
+
+
+def _file_of(fn: Callable[..., Any]) -> str | None:
+    try:
+        path = inspect.getsourcefile(fn)
+    except TypeError:
+        return None
+    return str(Path(path).resolve()) if path else None
+
+
+@overload
+def workflow(fn: AsyncFn[P, R], /) -> AsyncFn[P, R]: ...
+@overload
+def workflow(*, name: str | None = None) -> Callable[[AsyncFn[P, R]], AsyncFn[P, R]]: ...
+def workflow(fn: Any = None, /, *, name: str | None = None) -> Any:
+    """Register an ``async def`` as a durable workflow (``@workflow`` or ``@workflow()``).
+
+    The function is returned unchanged apart from a marker attribute: calling it directly runs
+    it as plain code (steps then run directly too). Start it durably with ``start(fn, ...)``.
+    Its name (``name`` or the function's ``__name__``) identifies it in storage; code that
+    runs it must import the same name.
+    """
+
+    def register(func: Any) -> Any:
+        if not inspect.iscoroutinefunction(func):
+            raise InvalidInput(f"@workflow needs an async def, got {func!r}")
+        wf_name = name or func.__name__
+        existing = _WORKFLOWS.get(wf_name)
+        if existing is not None and existing.fn is not func:
+            same_code = (existing.fn.__qualname__, existing.file) == (
+                func.__qualname__,
+                _file_of(func),
+            )
+            if not same_code:
+                raise InvalidInput(
+                    f"two different workflows are named {wf_name!r} "
+                    f"({existing.module}.{existing.fn.__qualname__} and "
+                    f"{func.__module__}.{func.__qualname__}); pass @workflow(name=...)"
+                )
+        definition = WorkflowDef(wf_name, func, func.__module__, _file_of(func))
+        _WORKFLOWS[wf_name] = definition
+        setattr(func, ATTR, definition)
+        return func
+
+    return register(fn) if fn is not None else register
+
+
+@overload
+def step(fn: AsyncFn[P, R], /) -> AsyncFn[P, R]: ...
+@overload
+def step(
+    *,
+    name: str | None = None,
+    retries: int = 0,
+    backoff: float | str | timedelta | Callable[[int], float] = 1.0,
+    max_backoff: float | str | timedelta = 300.0,
+) -> Callable[[AsyncFn[P, R]], AsyncFn[P, R]]: ...
+def step(
+    fn: Any = None,
+    /,
+    *,
+    name: str | None = None,
+    retries: int = 0,
+    backoff: Any = 1.0,
+    max_backoff: Any = 300.0,
+) -> Any:
+    """Make an ``async def`` a recorded step of the workflow that calls it.
+
+    Inside a workflow, the first execution runs the function and records its result (or its
+    failure); every replay returns the recorded result without running it again. A failing
+    call is retried ``retries`` more times, durably: the wait before retry ``n`` is
+    ``backoff * 2**(n-1)`` seconds (a number, ``"5s"``, a ``timedelta``, or a callable
+    ``attempt -> seconds``) capped at ``max_backoff``. Outside a workflow, or inside another
+    step, the function simply runs.
+    """
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise InvalidInput("retries must be an int >= 0")
+    delay = backoff if callable(backoff) else to_seconds(backoff)
+    cap = to_seconds(max_backoff)
+
+    def decorate(func: Any) -> Any:
+        if not inspect.iscoroutinefunction(func):
+            raise InvalidInput(f"@step needs an async def, got {func!r}")
+        options = StepOptions(name or func.__name__, retries, delay, cap)
+
+        @functools.wraps(func)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from .context import current_step_runner
+
+            runner = current_step_runner()
+            if runner is None:
+                return await func(*args, **kwargs)
+            return await runner.run_step(options, func, args, kwargs)
+
+        wrapper.__pyworkflow_step__ = options  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate(fn) if fn is not None else decorate
+
+
+def get_workflow(fn: Any) -> WorkflowDef:
+    """The definition behind a ``@workflow`` function (or a registered name)."""
+    if isinstance(fn, str):
+        return lookup_workflow(fn)
+    definition = getattr(fn, ATTR, None)
+    if not isinstance(definition, WorkflowDef):
+        raise InvalidInput(f"{fn!r} is not decorated with @workflow")
+    return definition
+
+
+def lookup_workflow(name: str, metadata: dict[str, Any] | None = None) -> WorkflowDef:
+    """The workflow registered as ``name``, importing its recorded module or file if needed."""
+    found = _WORKFLOWS.get(name)
+    if found is not None:
+        return found
+    meta = metadata or {}
+    module, file = meta.get("module"), meta.get("file")
+    if isinstance(module, str) and module != "__main__":
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+    if name not in _WORKFLOWS and isinstance(file, str) and Path(file).is_file():
+        loaded = load_file(file)
+        if isinstance(module, str) and module != loaded:
+            register_module_alias(module, loaded)
+    found = _WORKFLOWS.get(name)
+    if found is None:
+        raise WorkflowNotFound(
+            f"workflow {name!r} is not registered in this process and could not be imported "
+            f"(recorded module {module!r}, file {file!r}); import it (e.g. `pyworkflow worker "
+            f"--import your.module`)"
+        )
+    return found
+
+
+def load_file(path: str | Path) -> str:
+    """Import a Python file as a module named after it (once); return the module name.
+
+    The file's folder goes on ``sys.path`` so that its sibling imports work.
+    """
+    file = Path(path).resolve()
+    for mod_name, mod in list(sys.modules.items()):
+        mod_file = getattr(mod, "__file__", None)
+        if mod_file and mod_name != "__main__" and Path(mod_file).resolve() == file:
+            return mod_name
+    name = file.stem if file.stem not in sys.modules else f"_pyworkflow_{file.stem}"
+    if str(file.parent) not in sys.path:
+        sys.path.insert(0, str(file.parent))
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise InvalidInput(f"cannot import {file}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return name
+
+
+def load_target(target: str) -> WorkflowDef:
+    """``path/to/file.py:function`` or ``package.module:function`` -> its workflow."""
+    where, sep, attr = target.rpartition(":")
+    if not sep or not where or not attr:
+        raise InvalidInput(
+            f"target must be 'file.py:function' or 'module:function', got {target!r}"
+        )
+    if where.endswith(".py") or "/" in where or Path(where).is_file():
+        if not Path(where).is_file():
+            raise InvalidInput(f"no such file: {where}")
+        module_name = load_file(where)
+    else:
+        module_name = where
+        importlib.import_module(where)
+    obj = getattr(sys.modules[module_name], attr, None)
+    if obj is None:
+        raise InvalidInput(f"{module_name} has no attribute {attr!r}")
+    return get_workflow(obj)

@@ -1,0 +1,336 @@
+"""The engine: one store, executions of runs by replay, and their terminal bookkeeping.
+
+An execution reads the run's log (in pages), replays the workflow function against it and
+either ends the run (one guarded append of the terminal event), suspends it (storing its
+wake-up tasks) or loses a race (:class:`~pyworkflow.engine.context.Conflict`: the log moved
+under it; the execution is dropped and replayed from the new log).
+
+Only the public :class:`~pyworkflow.storage.StorageBackend` methods are used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+from pyworkflow._ids import new_id
+from pyworkflow.errors import ConflictError, NotFound
+from pyworkflow.models import Event, NewEvent, RunStatus, Task, WorkflowRun, utcnow
+from pyworkflow.storage import StorageBackend
+
+from .context import (
+    RESUME,
+    Conflict,
+    ContinueAsNew,
+    RunContext,
+    Suspend,
+    _run_ctx,
+    encode_input,
+    error_data,
+)
+from .errors import WorkflowError
+from .registry import get_workflow, lookup_workflow
+from .serializer import decode, encode
+
+__all__ = ["TERMINAL_EVENTS", "Engine", "Outcome", "read_all"]
+
+log = logging.getLogger("pyworkflow.engine")
+
+TERMINAL_EVENTS: dict[str, RunStatus] = {
+    "workflow.completed": RunStatus.COMPLETED,
+    "workflow.failed": RunStatus.FAILED,
+    "workflow.cancelled": RunStatus.CANCELLED,
+    "workflow.continued": RunStatus.CONTINUED,
+}
+PAGE = 500
+MAX_CONFLICTS = 8
+#: a run started in-process also gets a task due this much later, so that a crash of the
+#: starting process before the run suspends or ends still leaves a worker something to resume
+START_SAFETY_NET = timedelta(seconds=30)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """How an execution ended: ``done`` (terminal), ``suspended``, ``conflict`` (gave up after
+    repeated lost races) or ``missing`` (the run no longer exists)."""
+
+    status: str
+    wakeups: list[Task] = field(default_factory=list)
+
+
+async def read_all(storage: StorageBackend, run_id: str, after: int = 0) -> list[Event]:
+    """The run's log after ``after``, read in pages of :data:`PAGE`."""
+    out: list[Event] = []
+    while True:
+        page = await storage.read(run_id, after=after, limit=PAGE)
+        out.extend(page)
+        if len(page) < PAGE:
+            return out
+        after = page[-1].sequence
+
+
+class Engine:
+    """Runs workflows on one store. ``storage`` is a URL or a :class:`StorageBackend`.
+
+    ``inline=True`` (the local default) makes :meth:`start` execute the run in the calling
+    process until it ends or suspends, and :meth:`wait` drive due tasks while it waits, so a
+    script needs no separate worker.
+    """
+
+    def __init__(self, storage: str | StorageBackend, *, inline: bool = True) -> None:
+        self._url = storage if isinstance(storage, str) else None
+        self._backend: StorageBackend | None = None if isinstance(storage, str) else storage
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.inline = inline
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def __repr__(self) -> str:
+        where = self._url if self._backend is None else repr(self._backend)
+        return f"<Engine {where} inline={self.inline}>"
+
+    async def storage(self) -> StorageBackend:
+        """The connected backend. A backend opened from a URL is reopened when used from
+        another event loop (drivers' connections belong to the loop that made them)."""
+        loop = asyncio.get_running_loop()
+        if self._backend is None or (
+            self._url is not None
+            and self._loop is not loop
+            and self._backend.features.multi_process  # memory:// keeps its data: reuse it
+        ):
+            assert self._url is not None
+            self._backend = StorageBackend.from_url(self._url)
+            self._loop = loop
+        await self._backend.connect()
+        return self._backend
+
+    async def close(self) -> None:
+        """Close a backend this engine opened from a URL (one passed in is the caller's)."""
+        if self._url is not None and self._backend is not None:
+            await self._backend.close()
+
+    @asynccontextmanager
+    async def _run_lock(self, run_id: str) -> AsyncIterator[None]:
+        # Within one process, executions of one run take turns; across processes the
+        # guarded append is what keeps the log consistent.
+        lock = self._locks.setdefault(run_id, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and not lock._waiters:
+                self._locks.pop(run_id, None)
+
+    # -- starting ------------------------------------------------------------------------------
+
+    async def start(
+        self,
+        fn: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> str:
+        if _run_ctx.get() is not None:
+            raise WorkflowError("start() inside a workflow is not durable; use start_child()")
+        definition = get_workflow(fn)
+        run = WorkflowRun(
+            id=new_id(),
+            workflow_name=definition.name,
+            input=encode_input(args, kwargs),
+            metadata=definition.metadata(),
+            idempotency_key=idempotency_key,
+        )
+        storage = await self.storage()
+        stored, created = await storage.create_run(run)
+        if not created:
+            return stored.id
+        due = utcnow() + (START_SAFETY_NET if self.inline else timedelta(0))
+        await storage.enqueue(
+            Task(id=f"{stored.id}:start", run_id=stored.id, kind=RESUME, due_at=due)
+        )
+        if self.inline:
+            await self.execute(stored.id)
+        return stored.id
+
+    # -- executing -----------------------------------------------------------------------------
+
+    async def execute(self, run_id: str) -> Outcome:
+        """Replay and advance ``run_id`` once. Raises ``WorkflowNotFound`` when its code is not
+        importable here (the caller gives the task back for another worker)."""
+        async with self._run_lock(run_id):
+            for attempt in range(MAX_CONFLICTS):
+                try:
+                    return await self._execute_once(run_id)
+                except Conflict:
+                    log.debug("run %s: lost a race (attempt %d), replaying", run_id, attempt)
+                    await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
+            return Outcome("conflict")
+
+    async def _execute_once(self, run_id: str) -> Outcome:
+        storage = await self.storage()
+        run = await storage.get_run(run_id)
+        if run is None:
+            return Outcome("missing")
+        history = await read_all(storage, run_id)
+        ended = next((e for e in reversed(history) if e.type in TERMINAL_EVENTS), None)
+        if ended is not None:
+            await self.finalize(run, ended.type, ended.data)
+            return Outcome("done")
+        if run.status.terminal:
+            return Outcome("done")
+        definition = lookup_workflow(run.workflow_name, run.metadata)
+        ctx = RunContext(storage, run, history)
+        if not history:
+            ctx.pending.append(
+                NewEvent(type="workflow.started", data={"workflow": definition.name})
+            )
+        if run.status is not RunStatus.RUNNING:
+            changes: dict[str, Any] = {"status": RunStatus.RUNNING}
+            if run.started_at is None:
+                changes["started_at"] = utcnow()
+            await storage.update_run(run_id, changes, expected_status=run.status)
+        stored_input = run.input if isinstance(run.input, dict) else {}
+        token = _run_ctx.set(ctx)
+        try:
+            args = decode(stored_input.get("args", []))
+            kwargs = decode(stored_input.get("kwargs", {}))
+            value = await definition.fn(*args, **kwargs)
+            final = NewEvent(
+                type="workflow.completed",
+                data={"result": encode(value, f"the result of workflow {definition.name!r}")},
+            )
+        except Suspend:
+            await ctx.flush()
+            for task in ctx.wakeups:
+                await storage.enqueue(task)
+            await storage.update_run(
+                run_id, {"status": RunStatus.SUSPENDED}, expected_status=RunStatus.RUNNING
+            )
+            return Outcome("suspended", ctx.wakeups)
+        except Conflict:
+            raise
+        except ContinueAsNew as c:
+            final = await self._successor(ctx, c)
+        except Exception as exc:
+            final = NewEvent(type="workflow.failed", data={"error": error_data(exc)})
+        finally:
+            _run_ctx.reset(token)
+        await ctx.append(final)
+        await self.finalize(run, final.type, final.data)
+        return Outcome("done")
+
+    async def _successor(self, ctx: RunContext, c: ContinueAsNew) -> NewEvent:
+        run = ctx.run
+        successor = WorkflowRun(
+            id=new_id(),
+            workflow_name=run.workflow_name,
+            input=encode_input(c.args_, c.kwargs, ctx.context),
+            context=ctx.context,
+            metadata=run.metadata,
+            parent_id=run.parent_id,
+            continued_from=run.id,
+            # a replay after a crash finds the successor it already created
+            idempotency_key=f"continue:{run.id}",
+        )
+        stored, _ = await ctx.storage.create_run(successor)
+        return NewEvent(type="workflow.continued", data={"next_run_id": stored.id})
+
+    async def finalize(self, run: WorkflowRun, event_type: str, data: dict[str, Any]) -> None:
+        """Make the run row and the other runs agree with a terminal event in the log.
+
+        Idempotent: it is repeated whenever a replay finds the log already ended, so a crash
+        between the terminal append and this bookkeeping only delays it.
+        """
+        storage = await self.storage()
+        status = TERMINAL_EVENTS[event_type]
+        changes: dict[str, Any] = {"status": status}
+        if status is RunStatus.COMPLETED:
+            changes["result"] = data.get("result")
+        elif status is RunStatus.FAILED:
+            changes["error"] = data.get("error")
+        elif status is RunStatus.CANCELLED:
+            changes["error"] = {"type": "cancelled", "message": data.get("reason") or "cancelled"}
+        else:
+            changes["continued_to"] = data["next_run_id"]
+        if run.status is not status or (
+            status is RunStatus.CONTINUED and run.continued_to != data["next_run_id"]
+        ):
+            await storage.update_run(run.id, changes)
+        now = utcnow()
+        if status is RunStatus.CONTINUED:
+            nxt = data["next_run_id"]
+            await storage.enqueue(Task(id=f"{nxt}:start", run_id=nxt, kind=RESUME, due_at=now))
+        elif run.parent_id is not None:
+            await storage.enqueue(
+                Task(
+                    id=f"{run.parent_id}:child:{run.id}",
+                    run_id=run.parent_id,
+                    kind=RESUME,
+                    due_at=now,
+                )
+            )
+        if status is RunStatus.CANCELLED:
+            for child in await storage.children(run.id):
+                if not child.status.terminal:
+                    await self.cancel(child.id, reason=f"parent {run.id} was cancelled")
+
+    # -- cancelling ----------------------------------------------------------------------------
+
+    async def cancel(self, run_id: str, *, reason: str | None = None) -> bool:
+        """Append ``workflow.cancelled`` unless the log has already ended; ``True`` if this
+        call cancelled the run. A worker in the middle of a step finishes it, loses its next
+        append and, replaying, sees the cancellation. Children are cancelled too."""
+        storage = await self.storage()
+        data = {"reason": reason}
+        for _ in range(50):
+            run = await storage.get_run(run_id)
+            if run is None:
+                raise NotFound(f"run {run_id!r} does not exist")
+            version = await storage.version(run_id)
+            last = await storage.read(run_id, after=version - 1) if version else []
+            if last and last[0].type in TERMINAL_EVENTS:
+                await self.finalize(run, last[0].type, last[0].data)
+                return False
+            try:
+                await storage.append(
+                    run_id,
+                    [NewEvent(type="workflow.cancelled", data=data)],
+                    expected_version=version,
+                )
+            except ConflictError:
+                await asyncio.sleep(random.uniform(0, 0.02))
+                continue
+            await self.finalize(run, "workflow.cancelled", data)
+            return True
+        raise ConflictError(f"could not cancel run {run_id}: its log kept moving")
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def get_run(self, run_id: str) -> WorkflowRun:
+        """The run with ``input``, ``result`` and ``context`` decoded. :class:`NotFound` if
+        missing."""
+        storage = await self.storage()
+        run = await storage.get_run(run_id)
+        if run is None:
+            raise NotFound(f"run {run_id!r} does not exist")
+        return decoded_run(run)
+
+
+def decoded_run(run: WorkflowRun) -> WorkflowRun:
+    """``run`` with its serialized values decoded back to Python values."""
+    stored_input = run.input if isinstance(run.input, dict) else {}
+    return replace(
+        run,
+        input={
+            "args": decode(stored_input.get("args", [])),
+            "kwargs": decode(stored_input.get("kwargs", {})),
+        },
+        result=decode(run.result),
+        context=decode(run.context),
+    )
