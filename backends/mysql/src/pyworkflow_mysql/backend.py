@@ -1,0 +1,260 @@
+"""MySQL 8 / MariaDB 10.11+ storage (``mysql://user:pass@host:3306/db``) on aiomysql.
+
+One long-lived aiomysql pool in autocommit mode: a single guarded ``INSERT ... SELECT`` is its
+own transaction, so an append is one round trip. Sessions use READ COMMITTED (the guard's
+read is a consistent read, so concurrent appenders to one run race only on the unique key) and
+strict SQL mode (oversized or invalid values fail instead of being truncated). ``FOUND_ROWS``
+makes UPDATE report matched rows, so a compare-and-swap that rewrites equal values still counts.
+aiomysql has no server-side prepared statements: statement text is built once per shape and
+the driver interpolates escaped literals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, ClassVar
+
+import aiomysql
+import pymysql
+from pymysql.constants import CLIENT
+from pyworkflow._ids import new_id
+from pyworkflow._validate import EncodedEvent
+from pyworkflow.codec import to_micros
+from pyworkflow.errors import (
+    ConflictError,
+    InvalidInput,
+    PayloadTooLarge,
+    PyWorkflowError,
+    SchemaError,
+    StorageError,
+    StorageUnavailable,
+)
+from pyworkflow.features import Features
+from pyworkflow.models import Lease
+from pyworkflow.urls import Options
+from pyworkflow_sql import Conn, Row, SqlBackend
+from pyworkflow_sql.rows import TASKS
+from pyworkflow_sql.statements import EVENT_COLS, Sql
+from sqlalchemy.dialects import mysql as sa_mysql
+
+__all__ = ["MySQLBackend"]
+
+_UNAVAILABLE = {
+    1040,  # too many connections
+    1053,  # server shutdown in progress
+    1927,  # connection was killed (MariaDB)
+    2002, 2003, 2006, 2013, 2014, 2055,  # cannot connect, gone away, lost, out of sync
+    4031,  # disconnected by the server (MySQL 8)
+}
+_CONFLICT = {1062, 1213, 1205}  # duplicate key, deadlock, lock wait timeout: a lost race
+_TOO_LARGE = {1153, 1301, 1406}  # packet too large, result too large, data too long
+_SCHEMA = {1146, 1049}  # no such table, unknown database
+_DUP_KEY_NAME = 1061
+
+
+class _Conn:
+    def __init__(self, conn: aiomysql.Connection) -> None:
+        self._c = conn
+
+    async def execute(self, sql: str, args: Sequence[Any]) -> int:
+        async with self._c.cursor() as cur:
+            return int(await cur.execute(sql, tuple(args) or None))
+
+    async def query(self, sql: str, args: Sequence[Any]) -> list[Row]:
+        async with self._c.cursor() as cur:
+            await cur.execute(sql, tuple(args) or None)
+            return list(await cur.fetchall())
+
+
+def _errno(exc: BaseException) -> int | None:
+    if isinstance(exc, pymysql.err.MySQLError) and exc.args and isinstance(exc.args[0], int):
+        return exc.args[0]
+    return None
+
+
+class MySQLBackend(SqlBackend):
+    """Options: ``pool_size`` (max connections, default 10), ``connect_timeout`` (seconds,
+    default 10), ``ssl`` (true/false, default false: use the server's TLS with the system CA
+    store)."""
+
+    schemes = ("mysql", "mariadb")
+    features = Features(migrations=True)
+    ddl_dialect: ClassVar[Any] = sa_mysql.dialect()
+    paramstyle = "format"
+    insert_ignore = ""  # INSERT IGNORE would also downgrade real errors: catch 1062 instead
+
+    def _configure(self, options: Options) -> None:
+        if not self.url.database:
+            raise InvalidInput(f"a mysql URL needs a database name (got {self.url})")
+        self.pool_size = options.take_int("pool_size", 10, minimum=1)
+        self.connect_timeout = options.take_float("connect_timeout", 10.0, minimum=0.1)
+        self.ssl = options.take_bool("ssl", False)
+        self._pool: aiomysql.Pool | None = None
+        self._collation = "utf8mb4_bin"
+        self._max_packet = 16 << 20
+
+    async def _open_driver(self) -> None:
+        ssl_ctx: Any = None
+        if self.ssl:
+            import ssl
+
+            ssl_ctx = ssl.create_default_context()
+        self._pool = await aiomysql.create_pool(
+            host=self.url.host or "127.0.0.1",
+            port=self.url.port or 3306,
+            user=self.url.username or "root",
+            password=self.url.password or "",  # to the driver only
+            db=self.url.database,
+            minsize=1,
+            maxsize=self.pool_size,
+            autocommit=True,
+            charset="utf8mb4",
+            connect_timeout=self.connect_timeout,
+            client_flag=CLIENT.FOUND_ROWS,
+            sql_mode="'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'",  # aiomysql does not quote it
+            init_command="SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+            ssl=ssl_ctx,
+            pool_recycle=3600,
+        )
+        rows = await self._query("SELECT VERSION(), @@max_allowed_packet", ())
+        version, packet = str(rows[0][0]), int(rows[0][1])
+        self._max_packet = packet
+        # Byte-exact, NO PAD id comparison (utf8mb4_bin is PAD SPACE: 'a' = 'a ').
+        self._collation = "utf8mb4_nopad_bin" if "mariadb" in version.lower() else (
+            "utf8mb4_0900_bin"
+        )
+        self.server_version = version
+
+    async def _close_driver(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+            try:
+                await asyncio.wait_for(pool.wait_closed(), 10)
+            except Exception:
+                pool.terminate()
+
+    def _mysql_collation(self) -> str | None:
+        return self._collation
+
+    def _p(self) -> aiomysql.Pool:
+        if self._pool is None:
+            raise StorageUnavailable("the mysql backend is closed")
+        return self._pool
+
+    async def _execute(self, sql: str, args: Sequence[Any]) -> int:
+        async with self._p().acquire() as conn, conn.cursor() as cur:
+            return int(await cur.execute(sql, tuple(args) or None))
+
+    async def _query(self, sql: str, args: Sequence[Any]) -> list[Row]:
+        async with self._p().acquire() as conn, conn.cursor() as cur:
+            await cur.execute(sql, tuple(args) or None)
+            return list(await cur.fetchall())
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Conn]:
+        async with self._p().acquire() as conn:
+            await conn.begin()
+            try:
+                yield _Conn(conn)
+            except BaseException:
+                await conn.rollback()
+                raise
+            await conn.commit()
+
+    @asynccontextmanager
+    async def _schema_session(self) -> AsyncIterator[Conn]:
+        # GET_LOCK is server-wide and per connection: name it after the database (hashed to fit
+        # the 64-character limit). DDL autocommits here, so each step is idempotent instead.
+        name = "pyworkflow:" + hashlib.sha256(self.url.database.encode()).hexdigest()[:40]
+        async with self._p().acquire() as conn:
+            c = _Conn(conn)
+            got = await c.query("SELECT GET_LOCK(%s, %s)", (name, 60))
+            if not got or got[0][0] != 1:
+                raise StorageUnavailable("timed out waiting for the schema migration lock")
+            try:
+                yield c
+            finally:
+                await c.query("SELECT RELEASE_LOCK(%s)", (name,))
+
+    def _append_statement(
+        self, run_id: str, events: list[EncodedEvent], expected: int
+    ) -> tuple[str, Sequence[Any]]:
+        if sum(len(e.data) for e in events) * 4 > self._max_packet // 2:
+            size = sum(len(e.data.encode()) for e in events)
+            if size + 4096 > self._max_packet:
+                raise PayloadTooLarge(
+                    f"{size} bytes of event data in one append; the server's "
+                    f"max_allowed_packet is {self._max_packet}"
+                )
+        args: list[Any] = []
+        for i, e in enumerate(events, expected + 1):
+            args += (run_id, i, e.id, e.type, e.data, to_micros(e.timestamp))
+        args += (expected, run_id, expected)
+        return self.q(_append_sql(len(events))), args
+
+    async def _claim(
+        self, worker: str, now: datetime, expires_at: datetime, limit: int
+    ) -> list[Lease]:
+        # No UPDATE ... RETURNING here: lock the due rows (skipping ones another claimer holds),
+        # update them, commit. Locked rows are invisible to concurrent claimers.
+        token = new_id()
+        at = to_micros(now)
+        async with self._transaction() as conn:
+            rows = await conn.query(_CLAIM_SELECT, (at, at, limit))
+            if not rows:
+                return []
+            ids = [r[0] for r in rows]
+            await conn.execute(
+                self.q(
+                    f"UPDATE {TASKS.table} SET {Sql.CLAIM_SET} WHERE id IN "
+                    f"({', '.join('?' * len(ids))})"
+                ),
+                (worker, token, to_micros(expires_at), *ids),
+            )
+        return self._leases(rows, worker, token, expires_at, claimed=False)
+
+    def _is_unique_violation(self, exc: BaseException) -> bool:
+        return _errno(exc) == 1062
+
+    def _is_duplicate_index(self, exc: BaseException) -> bool:
+        return _errno(exc) == _DUP_KEY_NAME
+
+    def _translate_error(self, exc: Exception) -> PyWorkflowError:
+        text = self._redact(f"{type(exc).__name__}: {exc}")
+        code = _errno(exc)
+        if code in _CONFLICT:
+            return ConflictError(text)
+        if code in _TOO_LARGE:
+            return PayloadTooLarge(text)
+        if code in _UNAVAILABLE or isinstance(
+            exc, pymysql.err.InterfaceError | OSError | TimeoutError
+        ):
+            return StorageUnavailable(text)
+        if code in _SCHEMA:
+            return SchemaError(text)
+        return StorageError(text)
+
+
+_CLAIM_SELECT = (
+    f"SELECT {TASKS.select_list} FROM {TASKS.table} WHERE due_at <= %s AND "
+    "(expires_at IS NULL OR expires_at <= %s) ORDER BY due_at, id LIMIT %s "
+    "FOR UPDATE SKIP LOCKED"
+)
+
+
+def _append_sql(n: int) -> str:
+    """The guarded multi-row INSERT ... SELECT for ``n`` events (``?`` style)."""
+    if n == 1:
+        source = "SELECT ?, ?, ?, ?, ?, ? FROM DUAL"
+        return f"INSERT INTO pyworkflow_events ({EVENT_COLS}) {source} WHERE {Sql.GUARD}"
+    first = "SELECT ? AS run_id, ? AS seq, ? AS id, ? AS type, ? AS data, ? AS ts"
+    rest = " UNION ALL SELECT ?, ?, ?, ?, ?, ?" * (n - 1)
+    return (
+        f"INSERT INTO pyworkflow_events ({EVENT_COLS}) SELECT * FROM ({first}{rest}) AS v "
+        f"WHERE {Sql.GUARD}"
+    )

@@ -1,0 +1,120 @@
+"""Model <-> row conversion for runs, tasks, hooks and schedules.
+
+Each :class:`ModelMap` lists (field, column, is_json) for one model. Values go through
+:func:`pyworkflow.codec.record` (datetimes -> epoch microseconds, enums -> values), JSON fields
+are stored as compact JSON text. Events are converted inline in the backend (the hot path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pyworkflow.codec import dumps, from_record, loads, record, record_changes
+from pyworkflow.models import Hook, Schedule, Task, WorkflowRun
+
+__all__ = ["HOOKS", "RUNS", "SCHEDULES", "TASKS", "ModelMap"]
+
+M = TypeVar("M")
+
+
+@dataclass(frozen=True)
+class ModelMap(Generic[M]):
+    """How one model maps onto one table."""
+
+    model: type[M]
+    table: str
+    fields: tuple[tuple[str, str, bool], ...]  # (model field, column, stored as JSON text)
+    _by_field: dict[str, tuple[str, bool]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_field", {f: (c, j) for f, c, j in self.fields})
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for _, c, _ in self.fields]
+
+    @property
+    def select_list(self) -> str:
+        """The columns in field order, for ``SELECT`` and ``RETURNING``."""
+        return ", ".join(self.columns)
+
+    def to_row(self, obj: M) -> list[Any]:
+        rec = record(obj)
+        return [dumps(rec[f]) if js else rec[f] for f, _, js in self.fields]
+
+    def from_row(self, row: Sequence[Any]) -> M:
+        data = {
+            f: (loads(v) if js else v) for (f, _, js), v in zip(self.fields, row, strict=True)
+        }
+        return from_record(self.model, data)
+
+    def changes(self, changes: Mapping[str, Any]) -> tuple[tuple[str, ...], list[Any]]:
+        """(columns, values) of a partial update, in a stable (sorted) column order."""
+        rec = record_changes(self.model, dict(changes))
+        cols: list[str] = []
+        vals: list[Any] = []
+        for name in sorted(rec):
+            col, js = self._by_field[name]
+            cols.append(col)
+            vals.append(dumps(rec[name]) if js else rec[name])
+        return tuple(cols), vals
+
+
+def _plain(*names: str) -> list[tuple[str, str, bool]]:
+    return [(n, n, False) for n in names]
+
+
+def _json(*names: str) -> list[tuple[str, str, bool]]:
+    return [(n, n, True) for n in names]
+
+
+RUNS: ModelMap[WorkflowRun] = ModelMap(
+    WorkflowRun,
+    "pyworkflow_runs",
+    (
+        *_plain("id", "workflow_name", "status"),
+        *_json("input", "result", "error", "context", "metadata"),
+        *_plain(
+            "idempotency_key", "parent_id", "continued_from", "continued_to",
+            "created_at", "updated_at", "started_at", "completed_at",
+        ),
+    ),
+)
+TASKS: ModelMap[Task] = ModelMap(
+    Task,
+    "pyworkflow_tasks",
+    (
+        *_plain("id", "run_id", "kind", "due_at"),
+        *_json("payload"),
+        *_plain("attempts", "created_at"),
+    ),
+)
+HOOKS: ModelMap[Hook] = ModelMap(
+    Hook,
+    "pyworkflow_hooks",
+    (
+        *_plain("token", "run_id", "name", "status"),
+        *_json("payload"),
+        ("url", "url", False),
+        ("schema", "json_schema", True),
+        *_json("metadata"),
+        *_plain("created_at", "expires_at", "received_at"),
+    ),
+)
+SCHEDULES: ModelMap[Schedule] = ModelMap(
+    Schedule,
+    "pyworkflow_schedules",
+    (
+        *_plain("id", "workflow_name", "status", "cron"),
+        ("interval", "interval_s", True),
+        *_json("calendar"),
+        ("jitter", "jitter_s", True),
+        ("timezone", "timezone", False),
+        *_json("input"),
+        *_plain("next_run_at", "last_run_at"),
+        *_json("stats"),
+        *_plain("revision", "created_at", "updated_at"),
+    ),
+)

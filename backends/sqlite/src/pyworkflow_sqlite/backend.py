@@ -1,0 +1,176 @@
+"""SQLite storage (``sqlite:///relative.db``, ``sqlite:////absolute.db``) on aiosqlite.
+
+One **writer** connection serves every write, behind an in-process lock, so a transaction of
+one coroutine never interleaves with a statement of another; other processes are kept out by
+SQLite's own file lock (every write statement takes the write lock when it starts, honouring
+``busy_timeout``; multi-statement work uses ``BEGIN IMMEDIATE``). Reads use a small pool of
+read-only connections, which WAL lets run beside the writer. Each aiosqlite connection owns a
+thread, so nothing blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from typing import Any, ClassVar
+
+import aiosqlite
+from pyworkflow.errors import (
+    ConflictError,
+    InvalidInput,
+    PayloadTooLarge,
+    PyWorkflowError,
+    SchemaError,
+    StorageError,
+    StorageUnavailable,
+)
+from pyworkflow.features import Features
+from pyworkflow.urls import Options
+from pyworkflow_sql import Conn, Row, SqlBackend
+from sqlalchemy.dialects import sqlite as sa_sqlite
+
+__all__ = ["SqliteBackend"]
+
+_SYNC = ("full", "normal", "extra")
+
+
+class _Conn:
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def execute(self, sql: str, args: Sequence[Any]) -> int:
+        cur = await self._db.execute(sql, args)
+        return cur.rowcount
+
+    async def query(self, sql: str, args: Sequence[Any]) -> list[Row]:
+        return list(await self._db.execute_fetchall(sql, args))
+
+
+class SqliteBackend(SqlBackend):
+    """Options: ``synchronous`` (full | normal | extra, default full: an acknowledged write
+    survives power loss; normal survives a process crash only), ``busy_timeout`` (ms the writer
+    waits for another process's lock, default 5000), ``pool_size`` (read connections, default
+    4)."""
+
+    schemes = ("sqlite",)
+    features = Features(migrations=True, multi_host=False)
+    ddl_dialect: ClassVar[Any] = sa_sqlite.dialect()
+    paramstyle = "qmark"
+
+    def _configure(self, options: Options) -> None:
+        if self.url.hosts:
+            raise InvalidInput(
+                f"a sqlite URL has no host: use sqlite:///relative.db or sqlite:////abs.db "
+                f"(got {self.url})"
+            )
+        self.path = self.url.database
+        if not self.path:
+            raise InvalidInput(f"a sqlite URL needs a file path (got {self.url})")
+        self.synchronous = options.take_choice("synchronous", _SYNC, "full")
+        self.busy_timeout = options.take_int("busy_timeout", 5000, minimum=0)
+        self.pool_size = options.take_int("pool_size", 4, minimum=1)
+        self.memory = self.path == ":memory:"
+        if self.memory:  # one private database: nothing to share, nothing survives
+            self.features = replace(self.features, durable=False, multi_process=False)
+        self._writer: aiosqlite.Connection | None = None
+        self._readers: list[aiosqlite.Connection] = []
+        self._idle: asyncio.Queue[aiosqlite.Connection] | None = None
+        self._lock = asyncio.Lock()
+
+    async def _connection(self, *, read_only: bool) -> aiosqlite.Connection:
+        db = await aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            await db.execute(f"PRAGMA busy_timeout = {self.busy_timeout}")
+            if read_only:
+                await db.execute("PRAGMA query_only = 1")
+            else:
+                if not self.memory:
+                    await db.execute("PRAGMA journal_mode = WAL")
+                await db.execute(f"PRAGMA synchronous = {self.synchronous.upper()}")
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
+    async def _open_driver(self) -> None:
+        self._lock = asyncio.Lock()
+        self._writer = await self._connection(read_only=False)
+        self._idle = asyncio.Queue()
+        if not self.memory:
+            for _ in range(self.pool_size):
+                db = await self._connection(read_only=True)
+                self._readers.append(db)
+                self._idle.put_nowait(db)
+
+    async def _close_driver(self) -> None:
+        conns = [*self._readers, *([self._writer] if self._writer else [])]
+        self._readers, self._writer = [], None
+        for db in conns:
+            with contextlib.suppress(Exception):  # a broken connection: nothing to save
+                await db.close()
+
+    def _w(self) -> aiosqlite.Connection:
+        if self._writer is None:
+            raise StorageUnavailable("the sqlite backend is closed")
+        return self._writer
+
+    async def _execute(self, sql: str, args: Sequence[Any]) -> int:
+        async with self._lock:
+            cur = await self._w().execute(sql, args)
+            return cur.rowcount
+
+    async def _write_query(self, sql: str, args: Sequence[Any]) -> list[Row]:
+        async with self._lock:
+            return list(await self._w().execute_fetchall(sql, args))
+
+    async def _query(self, sql: str, args: Sequence[Any]) -> list[Row]:
+        if self.memory or self._idle is None:
+            return await self._write_query(sql, args)
+        db = await self._idle.get()
+        try:
+            return list(await db.execute_fetchall(sql, args))
+        finally:
+            self._idle.put_nowait(db)
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Conn]:
+        async with self._lock:
+            db = self._w()
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                yield _Conn(db)
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+            await db.execute("COMMIT")
+
+    def _schema_session(self) -> Any:
+        # BEGIN IMMEDIATE is the database lock: other processes wait (busy_timeout) until the
+        # whole upgrade, which is transactional in SQLite, has committed.
+        return self._transaction()
+
+    def _is_unique_violation(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.IntegrityError) and getattr(
+            exc, "sqlite_errorname", ""
+        ) in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+
+    def _translate_error(self, exc: Exception) -> PyWorkflowError:
+        text = self._redact(f"{type(exc).__name__}: {exc}")
+        if self._is_unique_violation(exc):
+            return ConflictError(text)
+        name = getattr(exc, "sqlite_errorname", "")
+        if name == "SQLITE_TOOBIG":
+            return PayloadTooLarge(text)
+        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_CANTOPEN")):
+            return StorageUnavailable(text)
+        if isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc):
+            return SchemaError(text)
+        if isinstance(exc, ValueError) and "no active connection" in str(exc):
+            return StorageUnavailable(text)  # aiosqlite after close
+        if isinstance(exc, OSError | TimeoutError):
+            return StorageUnavailable(text)
+        return StorageError(text)
