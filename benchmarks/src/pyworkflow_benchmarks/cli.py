@@ -86,11 +86,11 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
             targets = await default_targets(Path(tmp))
         try:
             runnable = [t for t in targets if t.skipped is None]
-            for t in targets:
-                if t.skipped is not None:
-                    backends.append(BackendRun(t.name, t.url, t.skipped))
-                    failed |= bool(args.url)  # an explicit URL that cannot run is a failure
+            failed |= bool(args.url) and len(runnable) < len(targets)  # explicit URL unusable
             failed |= await _run_all(runnable, settings, backends, results, console, args.quiet)
+            ran = iter(list(backends))  # one per runnable target, in order
+            backends[:] = [BackendRun(t.name, t.url, t.skipped) if t.skipped else next(ran)
+                           for t in targets]
         finally:
             for t in targets:
                 for cleanup in t.cleanups:

@@ -62,6 +62,10 @@ def evaluate(results: list[Result]) -> list[dict[str, Any]]:
         if backend == "files" and deep and seq and deep.ours and seq.ours:
             goals.append(_goal("files append rate deep / empty >= 0.9", backend,
                                deep.ours.rate / seq.ours.rate, minimum=0.9))
+        flow = _get(results, backend, "workflow_100_steps")
+        if flow and "round_trips_per_step" in flow.extra:
+            goals.append(_goal("workflow storage calls per step <= 2", backend,
+                               float(flow.extra["round_trips_per_step"]), maximum=2))
         if backend == "dynamodb" and seq:
             goals.append(_goal("seq_append >= 0.9x same request raw", backend,
                                _guarded_ratio(seq), minimum=0.9))

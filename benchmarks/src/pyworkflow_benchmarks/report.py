@@ -36,6 +36,8 @@ def notes_for(r: Result) -> str:
         raw_ms = r.extra.get("ms_raw")
         raw_txt = f" vs raw {raw_ms:.1f}" if raw_ms is not None else ""
         parts.append(f"{r.extra['ms_ours']:.1f} ms per replay{raw_txt}")
+    if "round_trips_per_step" in r.extra:
+        parts.append(f"{r.extra['round_trips_per_step']:.2f} storage calls per step")
     for label, v in r.extra.get("raw_variants", {}).items():
         ratio = r.ours.rate / v["events_per_s"] if r.ours and v["events_per_s"] else None
         parts.append(f"{label}: {_num(v['events_per_s'])}/s (ratio {_num(ratio)})")

@@ -118,6 +118,11 @@ async def run_target(target: Target, settings: Settings, tick: Tick) -> tuple[Ba
         for name in settings.scenarios:
             if name not in SCENARIOS:
                 continue  # engine scenarios are run by the caller
+            if name in target.skip_scenarios:
+                cls = SCENARIOS[name]
+                results.append(Result(target.name, name, cls.unit,
+                                      skipped=target.skip_scenarios[name]))
+                continue
             results.append(await _run_scenario(SCENARIOS[name](ctx), raw, settings, tick,
                                                target.name))
     finally:
