@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
-
 from pyworkflow import (
     Hook,
     NewEvent,
@@ -142,4 +141,3 @@ async def all_schedules(backend: StorageBackend, *, limit: int = 100) -> list[Sc
 def later(base: datetime, seconds: float) -> datetime:
     """``base`` plus ``seconds``."""
     return base + timedelta(seconds=seconds)
-

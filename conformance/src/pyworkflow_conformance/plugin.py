@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-
 from pyworkflow import PyWorkflowError, StorageBackend
 
 from .services import Services, name_for_url
@@ -100,7 +99,7 @@ def backend_url(
         if getattr(cls, "from_cli_url", False):
             pytest.skip("the URL suite needs --pyworkflow-url URL")
         pytest.fail(
-            f"{cls.__name__ if cls else request.node.name}: set `backend_name = \"...\"` on the "
+            f'{cls.__name__ if cls else request.node.name}: set `backend_name = "..."` on the '
             "class or override the backend_url fixture",
             pytrace=False,
         )
@@ -178,10 +177,7 @@ class _AreaTable:
             return
         xfailed = hasattr(report, "wasxfail")
         if report.when == "call":
-            if xfailed:
-                outcome = "xfail" if report.skipped else "failed"
-            else:
-                outcome = report.outcome
+            outcome = ("xfail" if report.skipped else "failed") if xfailed else report.outcome
         elif report.failed:  # an error in setup or teardown
             outcome = "failed"
         elif report.when == "setup" and report.skipped:
@@ -200,8 +196,7 @@ class _AreaTable:
         rows = sorted(counts, key=lambda k: (k[0], order.get(k[1], len(order)), k[1]))
         header = ("backend", "area", *_COLUMNS)
         table = [header] + [
-            (name, area, *(str(counts[(name, area)][c]) for c in _COLUMNS))
-            for name, area in rows
+            (name, area, *(str(counts[(name, area)][c]) for c in _COLUMNS)) for name, area in rows
         ]
         for name in sorted({name for name, _ in rows}):
             total: Counter[str] = sum((counts[k] for k in rows if k[0] == name), Counter())

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from pyworkflow.urls import StorageURL
 
 __all__ = ["SCHEME_TO_NAME", "SERVICES", "Service", "Services", "name_for_url"]
@@ -94,7 +93,7 @@ def _free_port() -> int:
 
 def _docker_answers() -> bool:
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
 
         client = docker.from_env(timeout=3)
         try:
@@ -118,7 +117,7 @@ class Services:
     def __init__(self, explicit: dict[str, str] | None = None) -> None:
         self.session_id = f"{os.getpid()}_{secrets.token_hex(3)}"
         self._explicit = dict(explicit or {})
-        self._base: dict[str, str | pytest.skip.Exception | BaseException] = {}
+        self._base: dict[str, str | BaseException] = {}
         self._counter = itertools.count(1)
         self._cleanups: list[Callable[[], None]] = []
         self._pg_schemas: list[str] | None = None  # schema fallback without CREATE DATABASE
@@ -211,7 +210,7 @@ class Services:
     # -- postgres --------------------------------------------------------------------------------
 
     def _pg_session_database(self, url: str) -> str:
-        import asyncpg  # type: ignore[import-untyped]
+        import asyncpg
 
         parsed = StorageURL.parse(url)
         dbname = f"pwt_{self.session_id}"
@@ -330,8 +329,8 @@ class Services:
 
     def _drop_keyspaces(self, parsed: StorageURL) -> None:
         try:
-            from cassandra.auth import PlainTextAuthProvider  # type: ignore[import-untyped]
-            from cassandra.cluster import Cluster  # type: ignore[import-untyped]
+            from cassandra.auth import PlainTextAuthProvider
+            from cassandra.cluster import Cluster
         except ImportError:
             return
         auth = (
@@ -354,10 +353,10 @@ class Services:
     # -- testcontainers ---------------------------------------------------------------------------
 
     def _start_container(self, service: Service) -> str:
-        from testcontainers.core.container import (  # type: ignore[import-untyped]
+        from testcontainers.core.container import (
             DockerContainer,
         )
-        from testcontainers.core.waiting_utils import (  # type: ignore[import-untyped]
+        from testcontainers.core.waiting_utils import (
             wait_for_logs,
         )
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import pytest
-
 from pyworkflow import ConflictError, NewEvent, RunFilter, RunStatus, StorageBackend
 
-from ..helpers import aio, gather, make_run, make_schedule, require, uid
+from pyworkflow_conformance.helpers import aio, gather, make_run, make_schedule, require, uid
 
 __all__ = ["ConcurrencyContract"]
 
@@ -132,9 +131,7 @@ class ConcurrencyContract:
         assert [r.id for r in page.items] == [winner.id]
 
     @aio
-    async def test_concurrent_create_run_one_idempotency_key(
-        self, backend: StorageBackend
-    ) -> None:
+    async def test_concurrent_create_run_one_idempotency_key(self, backend: StorageBackend) -> None:
         # PREDECESSOR row 6: check-then-act created duplicates or overwrote silently.
         await self._one_idempotent_run([backend] * 16)
 
@@ -176,9 +173,7 @@ class ConcurrencyContract:
         await self._one_transition([await open_backend() for _ in range(16)])
 
     @aio
-    async def test_concurrent_schedule_updates_lose_nothing(
-        self, backend: StorageBackend
-    ) -> None:
+    async def test_concurrent_schedule_updates_lose_nothing(self, backend: StorageBackend) -> None:
         # PREDECESSOR row 7: read-modify-write of a schedule's state lost updates.
         schedule = await backend.create_schedule(make_schedule(stats={"fired": 0}))
         workers, per_worker = 8, 5
@@ -199,4 +194,3 @@ class ConcurrencyContract:
         assert final is not None
         assert final.stats == {"fired": workers * per_worker}
         assert final.revision == 1 + workers * per_worker
-

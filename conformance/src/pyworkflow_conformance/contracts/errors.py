@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-
 from pyworkflow import (
     InvalidInput,
     NewEvent,
@@ -30,15 +29,34 @@ from pyworkflow import (
     StorageURL,
 )
 
-from ..helpers import T0, aio, all_runs, all_schedules, make_hook, make_run, make_schedule
-from ..helpers import make_task, uid
+from pyworkflow_conformance.helpers import (
+    T0,
+    aio,
+    all_runs,
+    all_schedules,
+    make_hook,
+    make_run,
+    make_schedule,
+    make_task,
+    uid,
+)
 
 __all__ = ["ErrorsContract"]
 
 OpenBackend = Callable[..., Awaitable[StorageBackend]]
 NAIVE = datetime(2024, 1, 1, 12, 0, 0)
-BAD_IDS: list[Any] = ["", "a" * 256, "é" * 128, "a\x00b", "a\nb", "tab\there", "del\x7f", 123,
-                      None, b"bytes"]
+BAD_IDS: list[Any] = [
+    "",
+    "a" * 256,
+    "é" * 128,
+    "a\x00b",
+    "a\nb",
+    "tab\there",
+    "del\x7f",
+    123,
+    None,
+    b"bytes",
+]
 NOT_JSON: list[Any] = [
     {"set": {1, 2}},
     {"nan": math.nan},
@@ -81,11 +99,16 @@ class ErrorsContract:
         limit = backend.features.max_event_bytes
         run_id = uid("run")
         exact = {"x": "a" * (limit - 8)}  # '{"x":"' + ... + '"}' is exactly `limit` bytes
-        assert await backend.append(run_id, [NewEvent(type="t", data=exact)],
-                                    expected_version=0) == 1
+        assert (
+            await backend.append(run_id, [NewEvent(type="t", data=exact)], expected_version=0) == 1
+        )
         over = {"x": "a" * (limit - 7)}
-        await _raises(PayloadTooLarge, backend.append(
-            run_id, [NewEvent(type="t"), NewEvent(type="t", data=over)], expected_version=1))
+        await _raises(
+            PayloadTooLarge,
+            backend.append(
+                run_id, [NewEvent(type="t"), NewEvent(type="t", data=over)], expected_version=1
+            ),
+        )
         (event,) = await backend.read(run_id)
         assert event.data == exact
         await _raises(PayloadTooLarge, backend.create_run(make_run(id=uid("r"), input=over)))
@@ -96,8 +119,10 @@ class ErrorsContract:
     async def test_non_json_data_is_refused(self, backend: StorageBackend) -> None:
         run_id = uid("run")
         for data in [*NOT_JSON, [1, 2], "text", None]:
-            await _raises(InvalidInput, backend.append(
-                run_id, [NewEvent(type="t", data=data)], expected_version=0))
+            await _raises(
+                InvalidInput,
+                backend.append(run_id, [NewEvent(type="t", data=data)], expected_version=0),
+            )
             if isinstance(data, dict) or data is None:  # not JSON, or not a JSON object
                 await _raises(InvalidInput, backend.enqueue(make_task(payload=data)))
                 await _raises(InvalidInput, backend.create_schedule(make_schedule(stats=data)))
@@ -114,12 +139,16 @@ class ErrorsContract:
     @aio
     async def test_bad_ids_are_refused(self, backend: StorageBackend) -> None:
         for bad in BAD_IDS:
-            await _raises(InvalidInput, backend.append(bad, [NewEvent(type="t")],
-                                                       expected_version=0))
-            await _raises(InvalidInput, backend.append(
-                "run", [NewEvent(type="t", id=bad)], expected_version=0))
-            await _raises(InvalidInput, backend.append(
-                "run", [NewEvent(type=bad)], expected_version=0))
+            await _raises(
+                InvalidInput, backend.append(bad, [NewEvent(type="t")], expected_version=0)
+            )
+            await _raises(
+                InvalidInput,
+                backend.append("run", [NewEvent(type="t", id=bad)], expected_version=0),
+            )
+            await _raises(
+                InvalidInput, backend.append("run", [NewEvent(type=bad)], expected_version=0)
+            )
             await _raises(InvalidInput, backend.create_run(make_run(id=bad)))
             await _raises(InvalidInput, backend.create_run(make_run(workflow_name=bad)))
             if bad is not None:  # None is "no key"
@@ -137,10 +166,12 @@ class ErrorsContract:
     @aio
     async def test_bad_versions_and_limits(self, backend: StorageBackend) -> None:
         run_id = uid("run")
-        for bad in (-1, True, 1.0, "1", None):
-            await _raises(InvalidInput, backend.append(
-                run_id, [NewEvent(type="t")], expected_version=bad))  # type: ignore[arg-type]
-            await _raises(InvalidInput, backend.read(run_id, after=bad))  # type: ignore[arg-type]
+        bad_versions: list[Any] = [-1, True, 1.0, "1", None]
+        for bad in bad_versions:
+            await _raises(
+                InvalidInput, backend.append(run_id, [NewEvent(type="t")], expected_version=bad)
+            )
+            await _raises(InvalidInput, backend.read(run_id, after=bad))
         for bad_limit in (0, -1, 1001, True, 2.0):
             await _raises(InvalidInput, backend.list_runs(limit=bad_limit))  # type: ignore[arg-type]
             await _raises(InvalidInput, backend.list_schedules(limit=bad_limit))  # type: ignore[arg-type]
@@ -202,8 +233,18 @@ class ErrorsContract:
         def b64(text: str) -> str:
             return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
-        for cursor in ("garbage!!", "", "%%%", b64('{"a":1}'), b64("[1]"), b64('[1,""]'),
-                       b64("[]"), b64('["x","y"]'), b64("not json"), 123):
+        for cursor in (
+            "garbage!!",
+            "",
+            "%%%",
+            b64('{"a":1}'),
+            b64("[1]"),
+            b64('[1,""]'),
+            b64("[]"),
+            b64('["x","y"]'),
+            b64("not json"),
+            123,
+        ):
             await _raises(InvalidInput, backend.list_runs(cursor=cursor))  # type: ignore[arg-type]
         for cursor in ("garbage!!", b64("[]"), b64("[1]"), b64('[""]'), b64('{"a":1}')):
             await _raises(InvalidInput, backend.list_schedules(cursor=cursor))
@@ -211,15 +252,34 @@ class ErrorsContract:
     @aio
     async def test_unknown_or_bad_update_fields(self, backend: StorageBackend) -> None:
         run, _ = await backend.create_run(make_run(status=RunStatus.RUNNING))
-        for changes in ({"workflow_name": "x"}, {"id": "x"}, {"created_at": T0},
-                        {"idempotency_key": "k"}, {"bogus": 1}, {"status": "bogus"},
-                        {"status": "running", "nope": 1}, {"metadata": [1]}):
+        bad_run_changes: list[dict[str, Any]] = [
+            {"workflow_name": "x"},
+            {"id": "x"},
+            {"created_at": T0},
+            {"idempotency_key": "k"},
+            {"bogus": 1},
+            {"status": "bogus"},
+            {"status": "running", "nope": 1},
+            {"metadata": [1]},
+        ]
+        for changes in bad_run_changes:
             await _raises(InvalidInput, backend.update_run(run.id, changes))
         assert await backend.get_run(run.id) == run
         schedule = await backend.create_schedule(make_schedule())
-        for changes in ({"revision": 9}, {"id": "x"}, {"created_at": T0}, {"updated_at": T0},
-                        {"interval": -1}, {"jitter": "x"}, {"calendar": [1]}, {"stats": [1]},
-                        {"cron": ""}, {"timezone": None}, {"status": "deleted"}):
+        bad_schedule_changes: list[dict[str, Any]] = [
+            {"revision": 9},
+            {"id": "x"},
+            {"created_at": T0},
+            {"updated_at": T0},
+            {"interval": -1},
+            {"jitter": "x"},
+            {"calendar": [1]},
+            {"stats": [1]},
+            {"cron": ""},
+            {"timezone": None},
+            {"status": "deleted"},
+        ]
+        for changes in bad_schedule_changes:
             await _raises(InvalidInput, backend.update_schedule(schedule.id, changes))
         assert await backend.get_schedule(schedule.id) == schedule
         await _raises(NotFound, backend.update_run(uid("missing"), {"result": 1}))
@@ -240,8 +300,9 @@ class ErrorsContract:
     async def test_errors_carry_no_password(self, backend_url: str) -> None:
         secret = "S3cr3t-" + uid("pw")
         parsed = StorageURL.parse(backend_url)
-        with_pw = dataclasses.replace(parsed, username=parsed.username or "pwuser",
-                                      _password=secret)
+        with_pw = dataclasses.replace(
+            parsed, username=parsed.username or "pwuser", _password=secret
+        )
         texts: list[str] = []
 
         def record(exc: BaseException) -> None:
@@ -267,8 +328,11 @@ class ErrorsContract:
                 await store.connect()
                 texts.append(repr(store))
                 await store.version("r")
-                await store.append("r", [NewEvent(type="t", data={"x": "a" * (
-                    store.features.max_event_bytes)})], expected_version=0)
+                await store.append(
+                    "r",
+                    [NewEvent(type="t", data={"x": "a" * (store.features.max_event_bytes)})],
+                    expected_version=0,
+                )
             except PyWorkflowError as exc:
                 record(exc)
             finally:

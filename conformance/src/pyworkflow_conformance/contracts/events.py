@@ -10,11 +10,10 @@ import math
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-
 from pyworkflow import ConflictError, Features, NewEvent, StorageBackend
 from pyworkflow.models import utcnow
 
-from ..helpers import aio, events, require, uid
+from pyworkflow_conformance.helpers import aio, events, require, uid
 
 __all__ = ["EventsContract"]
 
@@ -57,8 +56,12 @@ class EventsContract:
         assert [e.sequence for e in stored] == [1, 2, 3, 4]
         assert [e.id for e in stored] == [e.id for e in first + batch]
         assert [e.type for e in stored] == ["started", "step", "step", "step"]
-        assert [e.data for e in stored] == [{"i": 0}, {"k": "v", "i": 0}, {"k": "v", "i": 1},
-                                            {"k": "v", "i": 2}]
+        assert [e.data for e in stored] == [
+            {"i": 0},
+            {"k": "v", "i": 0},
+            {"k": "v", "i": 1},
+            {"k": "v", "i": 2},
+        ]
         assert all(e.run_id == run_id for e in stored)
         assert await backend.version(run_id) == 4
 
@@ -222,5 +225,3 @@ class EventsContract:
         assert [e.id for e in await other.read(run_id)] == [e.id for e in written]
         assert await other.version(run_id) == 3
         await backend.connect()  # the fixture closes it again
-
-

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from pyworkflow import ConflictError, HookStatus, NotFound, StorageBackend
 from pyworkflow.models import utcnow
 
-from ..helpers import aio, gather, make_hook
+from pyworkflow_conformance.helpers import aio, gather, make_hook
 
 __all__ = ["HooksContract"]
 
@@ -52,9 +51,7 @@ class HooksContract:
     async def test_expired_and_cancelled_hooks_do_not_resolve(
         self, backend: StorageBackend
     ) -> None:
-        expired = await backend.create_hook(
-            make_hook(expires_at=utcnow() - timedelta(seconds=1))
-        )
+        expired = await backend.create_hook(make_hook(expires_at=utcnow() - timedelta(seconds=1)))
         assert await backend.resolve_hook(expired.token, 1) is False
         assert await backend.get_hook(expired.token) == expired
         cancelled = await backend.create_hook(make_hook(status=HookStatus.CANCELLED))

@@ -10,10 +10,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from pyworkflow import InvalidInput, RunStatus, StorageBackend, WorkflowRun
 
-from ..helpers import T0, aio, events, later, make_hook, make_run, make_task, uid
+from pyworkflow_conformance.helpers import (
+    T0,
+    aio,
+    events,
+    later,
+    make_hook,
+    make_run,
+    make_task,
+    uid,
+)
 
 __all__ = ["RetentionContract"]
 
@@ -60,8 +68,12 @@ class RetentionContract:
     ) -> None:
         doomed = [
             await _with_rows(backend, make_run(status=s, completed_at=OLD, created_at=T0))
-            for s in (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED,
-                      RunStatus.CONTINUED)
+            for s in (
+                RunStatus.COMPLETED,
+                RunStatus.FAILED,
+                RunStatus.CANCELLED,
+                RunStatus.CONTINUED,
+            )
         ]
         parent = doomed[0][0]
         kept = [
@@ -80,7 +92,8 @@ class RetentionContract:
             assert await _exists(backend, rows)
         assert await _task_ids(backend) == {task_id for _, task_id, _ in kept}
         child = await backend.get_run(kept[-1][0].id)
-        assert child is not None and child.parent_id == parent.id
+        assert child is not None
+        assert child.parent_id == parent.id
         assert await backend.delete_runs(older_than=CUTOFF) == 0
 
     @aio
@@ -114,8 +127,12 @@ class RetentionContract:
     @aio
     async def test_rejects_non_terminal_statuses(self, backend: StorageBackend) -> None:
         rows = await _with_rows(backend, make_run(status=RunStatus.COMPLETED, completed_at=OLD))
-        for statuses in ([RunStatus.RUNNING], [RunStatus.COMPLETED, RunStatus.PENDING], [],
-                         ["bogus"]):
+        for statuses in (
+            [RunStatus.RUNNING],
+            [RunStatus.COMPLETED, RunStatus.PENDING],
+            [],
+            ["bogus"],
+        ):
             with pytest.raises(InvalidInput):
                 await backend.delete_runs(older_than=CUTOFF, statuses=statuses)  # type: ignore[arg-type]
         with pytest.raises(InvalidInput):

@@ -23,7 +23,7 @@ from pyworkflow import (
     WorkflowRun,
 )
 
-from ..helpers import T0, aio, all_runs, make_hook, make_run, make_task, uid
+from pyworkflow_conformance.helpers import T0, aio, all_runs, make_hook, make_run, make_task, uid
 
 __all__ = ["EDGE_JSON", "ODD_IDS", "RoundtripContract", "assert_same"]
 
@@ -44,7 +44,7 @@ EDGE_JSON: dict[str, Any] = {
     "null": None,
     "unicode": "żółć ✓ 𝄞 中文 עברית",
     "ключ-ünïcødé-🔑": "unicode key",
-    "escapes": "quote\" backslash\\ slash/ tab\t newline\n",
+    "escapes": 'quote" backslash\\ slash/ tab\t newline\n',
     "sql": "'; DROP TABLE events; --",
     "percent": "100% _under_",
     "123": "numeric-looking key",
@@ -143,8 +143,11 @@ class RoundtripContract:
                 "started_at": _utc(run.started_at),  # type: ignore[arg-type]
             }
         )
-        for got in (stored, await backend.get_run(run.id),
-                    (await all_runs(backend, RunFilter(parent_id=run.parent_id)))[0]):
+        for got in (
+            stored,
+            await backend.get_run(run.id),
+            (await all_runs(backend, RunFilter(parent_id=run.parent_id)))[0],
+        ):
             assert got == want
             assert got is not None
             assert_same(got.context, want.context, "context")
@@ -153,7 +156,8 @@ class RoundtripContract:
 
     @aio
     async def test_run_scalar_json_values(self, backend: StorageBackend) -> None:
-        for value in (None, 0, -(2**53), 1.5, "", "text", True, False, [], {}):
+        values: list[Any] = [None, 0, -(2**53), 1.5, "", "text", True, False, [], {}]
+        for value in values:
             run = make_run(input=value, result=value, error=value, context=value)
             await backend.create_run(run)
             got = await backend.get_run(run.id)
@@ -294,13 +298,15 @@ class RoundtripContract:
         for odd in ODD_IDS:
             run = make_run(id=odd, workflow_name=odd, idempotency_key=odd, parent_id=odd)
             assert await backend.create_run(run) == (run, True)
-            await backend.append(odd, [NewEvent(type=odd, id=odd, data={odd: odd})],
-                                 expected_version=0)
+            await backend.append(
+                odd, [NewEvent(type=odd, id=odd, data={odd: odd})], expected_version=0
+            )
             await backend.enqueue(make_task(id=odd, run_id=odd, kind=odd))
             await backend.create_hook(make_hook(token=_token(odd), run_id=odd, name=odd))
         for odd in ODD_IDS:
             got = await backend.get_run(odd)
-            assert got is not None and (got.id, got.workflow_name) == (odd, odd)
+            assert got is not None
+            assert (got.id, got.workflow_name) == (odd, odd)
             (event,) = await backend.read(odd)
             assert (event.run_id, event.id, event.type, event.data) == (odd, odd, odd, {odd: odd})
             (event,) = await backend.read(odd, types=[odd])
@@ -309,7 +315,8 @@ class RoundtripContract:
             assert [r.id for r in found] == [odd]
             assert [r.id for r in await backend.children(odd)] == [odd]
             hook = await backend.get_hook(_token(odd))
-            assert hook is not None and (hook.name, hook.run_id) == (odd, odd)
+            assert hook is not None
+            assert (hook.name, hook.run_id) == (odd, odd)
         leases = await backend.claim("w", lease=60, limit=100, now=T0)
         assert sorted(lease.task.id for lease in leases) == sorted(ODD_IDS)
         assert {(lease.task.kind, lease.task.run_id) for lease in leases} == {

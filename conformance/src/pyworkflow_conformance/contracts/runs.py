@@ -12,11 +12,10 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-
 from pyworkflow import ConflictError, NotFound, RunFilter, RunStatus, StorageBackend
 from pyworkflow.models import utcnow
 
-from ..helpers import T0, aio, all_runs, gather, later, make_run, uid
+from pyworkflow_conformance.helpers import T0, aio, all_runs, gather, later, make_run, uid
 
 __all__ = ["RunsContract"]
 
@@ -67,7 +66,11 @@ class RunsContract:
         )
         got = await backend.get_run(run.id)
         assert got is not None
-        assert (got.status, got.started_at, got.context) == (RunStatus.RUNNING, started, {"c": [1, 2]})
+        assert (got.status, got.started_at, got.context) == (
+            RunStatus.RUNNING,
+            started,
+            {"c": [1, 2]},
+        )
         assert got.updated_at > T0
         assert got.completed_at is None
         assert (got.input, got.created_at, got.workflow_name) == (run.input, T0, run.workflow_name)
@@ -79,14 +82,16 @@ class RunsContract:
         before = utcnow()
         assert await backend.update_run(run.id, {"status": RunStatus.FAILED, "error": {"m": "x"}})
         got = await backend.get_run(run.id)
-        assert got is not None and got.completed_at is not None
+        assert got is not None
+        assert got.completed_at is not None
         assert got.completed_at >= before - timedelta(seconds=1)
         explicit = later(T0, 7)
         other = make_run(status=RunStatus.RUNNING)
         await backend.create_run(other)
         await backend.update_run(other.id, {"status": "completed", "completed_at": explicit})
         got = await backend.get_run(other.id)
-        assert got is not None and got.completed_at == explicit
+        assert got is not None
+        assert got.completed_at == explicit
 
     @aio
     async def test_update_is_compare_and_swap(self, backend: StorageBackend) -> None:
@@ -100,7 +105,8 @@ class RunsContract:
             run.id, {"status": RunStatus.SUSPENDED}, expected_status=RunStatus.RUNNING
         )
         got = await backend.get_run(run.id)
-        assert got is not None and got.status == RunStatus.SUSPENDED
+        assert got is not None
+        assert got.status == RunStatus.SUSPENDED
 
     @aio
     async def test_update_of_missing_run_raises_not_found(self, backend: StorageBackend) -> None:
@@ -129,8 +135,15 @@ class RunsContract:
     async def test_workflow_name_matches_exactly(self, backend: StorageBackend) -> None:
         # PREDECESSOR row 11: `%` and `_` were wildcards, case handling differed.
         base = uid("n")
-        names = [f"{base}a%b", f"{base}axb", f"{base}a_b", f"{base}aXb", f"{base}A%B",
-                 f"{base}a%", f"{base}a\\b"]
+        names = [
+            f"{base}a%b",
+            f"{base}axb",
+            f"{base}a_b",
+            f"{base}aXb",
+            f"{base}A%B",
+            f"{base}a%",
+            f"{base}a\\b",
+        ]
         for name in names:
             await backend.create_run(make_run(workflow_name=name))
         for name in names:
@@ -200,9 +213,7 @@ class RunsContract:
             await backend.chain(uid("missing"))
 
     @aio
-    async def test_paging_is_stable_under_concurrent_writes(
-        self, backend: StorageBackend
-    ) -> None:
+    async def test_paging_is_stable_under_concurrent_writes(self, backend: StorageBackend) -> None:
         name = uid("wf")
         runs = [make_run(workflow_name=name, created_at=later(T0, i)) for i in range(40)]
         for run in runs:
@@ -214,7 +225,9 @@ class RunsContract:
         async def page_through() -> None:
             cursor = None
             while True:
-                page = await backend.list_runs(RunFilter(workflow_name=name), limit=7, cursor=cursor)
+                page = await backend.list_runs(
+                    RunFilter(workflow_name=name), limit=7, cursor=cursor
+                )
                 seen.extend(r.id for r in page.items)
                 if page.next_cursor is None:
                     break

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from pyworkflow import ConflictError, NotFound, ScheduleStatus, StorageBackend
 
-from ..helpers import T0, aio, all_schedules, gather, later, make_schedule, uid
+from pyworkflow_conformance.helpers import T0, aio, all_schedules, gather, later, make_schedule, uid
 
 __all__ = ["SchedulesContract"]
 
@@ -38,7 +37,8 @@ class SchedulesContract:
             stored.id, {"status": ScheduleStatus.PAUSED}, expected_revision=1
         )
         assert not await backend.update_schedule(
-            stored.id, {"status": ScheduleStatus.ACTIVE, "cron": "* * * * *"},
+            stored.id,
+            {"status": ScheduleStatus.ACTIVE, "cron": "* * * * *"},
             expected_revision=1,
         )
         got = await backend.get_schedule(stored.id)
@@ -47,7 +47,8 @@ class SchedulesContract:
         # Without expected_revision the update always applies (and still bumps revision).
         assert await backend.update_schedule(stored.id, {"jitter": 2.5})
         got = await backend.get_schedule(stored.id)
-        assert got is not None and (got.jitter, got.revision) == (2.5, 3)
+        assert got is not None
+        assert (got.jitter, got.revision) == (2.5, 3)
         assert got.updated_at >= stored.updated_at
         assert got.created_at == stored.created_at
 
@@ -75,9 +76,7 @@ class SchedulesContract:
         assert got.revision == 2
 
     @aio
-    async def test_schedule_update_missing_raises_not_found(
-        self, backend: StorageBackend
-    ) -> None:
+    async def test_schedule_update_missing_raises_not_found(self, backend: StorageBackend) -> None:
         with pytest.raises(NotFound):
             await backend.update_schedule(uid("missing"), {"jitter": 1.0})
         with pytest.raises(NotFound):
@@ -124,7 +123,9 @@ class SchedulesContract:
         assert [s.id for s in paused.items] == sorted(
             s.id for s in made if s.status == ScheduleStatus.PAUSED
         )
-        first = await backend.list_schedules(status="active", limit=2)
-        rest = await backend.list_schedules(status="active", limit=100, cursor=first.next_cursor)
+        first = await backend.list_schedules(status=ScheduleStatus.ACTIVE, limit=2)
+        rest = await backend.list_schedules(
+            status=ScheduleStatus.ACTIVE, limit=100, cursor=first.next_cursor
+        )
         active = [s.id for s in [*first.items, *rest.items]]
         assert active == sorted(s.id for s in made if s.status == ScheduleStatus.ACTIVE)

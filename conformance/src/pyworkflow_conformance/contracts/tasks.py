@@ -11,10 +11,9 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
-
 from pyworkflow import Lease, LeaseLost, StorageBackend, Task
 
-from ..helpers import T0, aio, gather, later, make_task, require, uid
+from pyworkflow_conformance.helpers import T0, aio, gather, later, make_task, require, uid
 
 __all__ = ["TasksContract"]
 
@@ -92,8 +91,7 @@ class TasksContract:
         assert second.task.id == task.id
         assert second.token != first.token
         assert (first.task.attempts, second.task.attempts) == (1, 2)
-        for stale in (backend.complete(first), backend.extend(first, 30),
-                      backend.release(first)):
+        for stale in (backend.complete(first), backend.extend(first, 30), backend.release(first)):
             with pytest.raises(LeaseLost):
                 await stale
         await backend.complete(second)
@@ -137,7 +135,10 @@ class TasksContract:
         assert again.task.attempts == 2
         assert again.task.due_at == later(T0, 100)
         assert (again.task.payload, again.task.run_id, again.task.kind) == (
-            task.payload, task.run_id, task.kind)
+            task.payload,
+            task.run_id,
+            task.kind,
+        )
 
     async def _no_double_claims(self, stores: list[StorageBackend], count: int) -> None:
         run_id = uid("run")
