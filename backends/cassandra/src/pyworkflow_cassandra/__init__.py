@@ -1,1 +1,5 @@
-"""pyworkflow-cassandra (under construction)."""
+"""pyworkflow-cassandra: pyworkflow storage on Apache Cassandra (``cassandra://``)."""
+
+from .backend import CassandraBackend
+
+__all__ = ["CassandraBackend"]

@@ -1,0 +1,98 @@
+"""The one place where cassandra-driver exceptions become pyworkflow errors.
+
+Transient conditions (the caller may retry) -> :class:`StorageUnavailable`: a replica set
+that cannot meet the consistency level (``Unavailable``), server-side timeouts
+(``ReadTimeout``, ``WriteTimeout``), the client-side timeout (``OperationTimedOut``), no
+reachable coordinator (``NoHostAvailable``), a dropped connection, an overloaded or
+bootstrapping node. Statements the server refuses (``InvalidRequest``,
+``SyntaxException``, ``ConfigurationException``, ``Unauthorized``) are bugs or setup
+problems, not races -> :class:`SchemaError` when they concern the schema, else
+:class:`StorageError`. Messages go through the backend's redaction so a password never
+leaks; the caller keeps the driver exception as ``__cause__``.
+
+A ``WriteTimeout`` on a *conditional* statement (``write_type`` CAS) has an unknown
+outcome: :func:`unknown_outcome` recognizes it so that the backend resolves it by reading
+back, never by guessing; when it cannot be resolved it surfaces as
+:class:`StorageUnavailable`, which the contract documents as "outcome unknown".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cassandra import (
+    AuthenticationFailed,
+    ConfigurationException,
+    CoordinationFailure,
+    InvalidRequest,
+    OperationTimedOut,
+    ReadTimeout,
+    Unauthorized,
+    Unavailable,
+    WriteTimeout,
+    WriteType,
+)
+from cassandra.cluster import NoHostAvailable
+from cassandra.connection import ConnectionException
+from cassandra.protocol import (
+    IsBootstrappingErrorMessage,
+    OverloadedErrorMessage,
+    ServerError,
+    SyntaxException,
+)
+from pyworkflow.errors import PyWorkflowError, SchemaError, StorageError, StorageUnavailable
+
+__all__ = ["translate", "unknown_outcome"]
+
+_TRANSIENT: tuple[type[BaseException], ...] = (
+    Unavailable,
+    ReadTimeout,
+    WriteTimeout,
+    OperationTimedOut,
+    NoHostAvailable,
+    ConnectionException,
+    CoordinationFailure,  # ReadFailure / WriteFailure: a replica failed, others may not
+    OverloadedErrorMessage,
+    IsBootstrappingErrorMessage,
+    ConnectionError,
+    TimeoutError,
+)
+_SCHEMA_WORDS = ("keyspace", "table", "column", "unconfigured", "undefined")
+
+
+def unknown_outcome(exc: BaseException) -> bool:
+    """Whether a failed *write* may nevertheless have been applied.
+
+    True for a server ``WriteTimeout`` (any write type; CAS is the Paxos phase, SIMPLE or
+    BATCH the commit phase of a conditional write) and for the client-side
+    ``OperationTimedOut`` (the request may have reached the coordinator).
+    """
+    return isinstance(exc, WriteTimeout | OperationTimedOut)
+
+
+def is_cas_timeout(exc: BaseException) -> bool:
+    """A ``WriteTimeout`` raised during the Paxos phase of a lightweight transaction."""
+    return isinstance(exc, WriteTimeout) and exc.write_type == WriteType.CAS
+
+
+def translate(exc: BaseException, redact: Callable[[str], str]) -> PyWorkflowError:
+    """The pyworkflow error for driver exception ``exc`` (message redacted by ``redact``)."""
+    if isinstance(exc, PyWorkflowError):
+        return exc
+    text = redact(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, WriteTimeout) and is_cas_timeout(exc):
+        return StorageUnavailable(f"outcome unknown: lightweight transaction timed out ({text})")
+    if isinstance(exc, _TRANSIENT):
+        return StorageUnavailable(text)
+    if isinstance(exc, AuthenticationFailed | Unauthorized):
+        return StorageError(f"not allowed: {text}")
+    if isinstance(exc, SyntaxException | ConfigurationException):
+        return SchemaError(text)
+    if isinstance(exc, InvalidRequest):
+        lowered = str(exc).lower()
+        if any(word in lowered for word in _SCHEMA_WORDS):
+            return SchemaError(text)
+        return StorageError(text)
+    if isinstance(exc, ServerError):
+        return StorageUnavailable(text)
+    return StorageError(text)
