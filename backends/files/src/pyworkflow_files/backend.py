@@ -16,14 +16,12 @@ event loop.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import os
 import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -60,6 +58,7 @@ from pyworkflow.urls import Options
 from ._disk import Durability, atomic_write
 from ._eventlog import RunLog
 from ._indexes import HookIndex, RunIndex, ScheduleIndex, TaskIndex
+from ._pool import Pool
 from ._table import Table
 
 __all__ = ["FORMAT", "FilesBackend"]
@@ -98,7 +97,7 @@ class FilesBackend(StorageBackend):
     # -- plumbing ----------------------------------------------------------------------------
 
     async def _io(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        return await self._pool.run(fn, *args)
 
     def _translate_error(self, exc: Exception) -> PyWorkflowError:
         text = self._redact(f"{type(exc).__name__}: {exc}")
@@ -109,7 +108,7 @@ class FilesBackend(StorageBackend):
         return StorageError(text)
 
     async def _connect(self) -> None:
-        self._pool = ThreadPoolExecutor(8, thread_name_prefix="pyworkflow-files")
+        self._pool = Pool(8, "pyworkflow-files")
         self._logs: OrderedDict[str, RunLog] = OrderedDict()
         self._logs_mutex = threading.Lock()
         self.runs = Table(self.root, "runs", self.durability, RunIndex())
@@ -119,7 +118,7 @@ class FilesBackend(StorageBackend):
         try:
             await self._io(self._open_store)
         except BaseException:
-            self._pool.shutdown(wait=False)
+            self._pool.shutdown()
             raise
 
     def _open_store(self) -> None:
@@ -146,7 +145,7 @@ class FilesBackend(StorageBackend):
         try:
             await self._io(self._close_files)
         finally:
-            self._pool.shutdown(wait=True)
+            self._pool.shutdown()
 
     def _close_files(self) -> None:
         with self._logs_mutex:
