@@ -21,16 +21,23 @@ OpenBackend = Callable[..., Awaitable[StorageBackend]]
 LEASE = timedelta(minutes=5)
 
 
-async def _drain(stores: list[StorageBackend], now_offset: float = 10.0) -> list[list[Lease]]:
-    """Every store claims (limit 3) concurrently until none gets anything; leases per store."""
+async def _drain(
+    stores: list[StorageBackend], now_offset: float = 10.0, cap: int = 1000
+) -> list[list[Lease]]:
+    """Every store claims (limit 3) concurrently until none gets anything; leases per store.
+
+    A worker stops after ``cap`` leases, so a backend that hands out leased tasks again makes
+    the caller's checks fail instead of looping forever.
+    """
 
     async def worker(i: int, store: StorageBackend) -> list[Lease]:
         got: list[Lease] = []
-        while True:
+        while len(got) <= cap:
             leases = await store.claim(f"w{i}", lease=LEASE, limit=3, now=later(T0, now_offset))
             if not leases:
                 return got
             got.extend(leases)
+        return got
 
     return await gather(worker(i, s) for i, s in enumerate(stores))
 
@@ -147,7 +154,7 @@ class TasksContract:
         ]
         for task in tasks:
             await stores[0].enqueue(task)
-        per_worker = await _drain(stores)
+        per_worker = await _drain(stores, cap=count)
         claimed = [lease.task.id for leases in per_worker for lease in leases]
         assert len(claimed) == len(set(claimed)), "one task was handed to two workers"
         assert set(claimed) == {t.id for t in tasks}
