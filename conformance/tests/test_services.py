@@ -132,7 +132,8 @@ def test_dynamodb_moto_server_per_session(tmp_path: Path, monkeypatch: pytest.Mo
     a = StorageURL.parse(services.fresh_url("dynamodb", tmp_path))
     b = StorageURL.parse(services.fresh_url("dynamodb", tmp_path))
     assert a.host != b.host  # a table per test
-    assert a.host is not None and a.host.startswith(f"pwt_{services.session_id}_")
+    assert a.host is not None
+    assert a.host.startswith(f"pwt_{services.session_id}_")
     endpoint = a.query["endpoint_url"]
     assert a.query["region"] == "us-east-1"
     assert os.environ["AWS_ACCESS_KEY_ID"] == "testing"
