@@ -258,9 +258,7 @@ class RunLog:
     def append(self, events: list[EncodedEvent], expected: int) -> int:
         version = self.version()
         if version != expected:
-            raise ConflictError(
-                f"run {self.run_id!r} is at version {version}, not {expected}"
-            )
+            raise ConflictError(f"run {self.run_id!r} is at version {version}, not {expected}")
         assert self._known is not None
         log_size, idx_size = self._known
         hashes = [id_hash(e.id) for e in events]

@@ -63,12 +63,12 @@ class RunIndex(Index):
         self.fields.pop(key, None)
         self.deleting.discard(key)
 
-    def select(
-        self, flt: RunFilter, limit: int, after: tuple[datetime, str] | None
-    ) -> list[str]:
+    def select(self, flt: RunFilter, limit: int, after: tuple[datetime, str] | None) -> list[str]:
         """Ids of up to ``limit`` matching runs, newest first, strictly after ``after``."""
-        pos = len(self.order) if after is None else bisect_left(
-            self.order, (to_micros(after[0]), after[1])
+        pos = (
+            len(self.order)
+            if after is None
+            else bisect_left(self.order, (to_micros(after[0]), after[1]))
         )
         low = None if flt.created_after is None else to_micros(flt.created_after)
         high = None if flt.created_before is None else to_micros(flt.created_before)

@@ -65,8 +65,16 @@ __all__ = ["FORMAT", "FilesBackend"]
 
 FORMAT = "pyworkflow-files 1\n"
 T = TypeVar("T")
-_TRANSIENT = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EAGAIN, errno.EINTR, errno.EMFILE,
-              errno.ENFILE, errno.ENOLCK}
+_TRANSIENT = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EIO,
+    errno.EAGAIN,
+    errno.EINTR,
+    errno.EMFILE,
+    errno.ENFILE,
+    errno.ENOLCK,
+}
 
 
 class FilesBackend(StorageBackend):
