@@ -176,9 +176,12 @@ class MySQLBackend(SqlBackend):
             got = await c.query("SELECT GET_LOCK(%s, %s)", (name, 60))
             if not got or got[0][0] != 1:
                 raise StorageUnavailable("timed out waiting for the schema migration lock")
+            # CREATE ... IF NOT EXISTS on an existing object is a note; don't warn about it.
+            await c.execute("SET SESSION sql_notes = 0", ())
             try:
                 yield c
             finally:
+                await c.execute("SET SESSION sql_notes = 1", ())
                 await c.query("SELECT RELEASE_LOCK(%s)", (name,))
 
     def _append_statement(
