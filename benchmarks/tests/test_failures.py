@@ -34,10 +34,21 @@ class RacyBackend(MemoryBackend):
         log.extend((seq, e) for seq, e in enumerate(events, top + 1))
         return top + len(events)
 
-    async def _read(self, run_id: str, after: int, limit: int | None,
-                    types: frozenset[str] | None) -> list[Event]:
-        return [Event(run_id=run_id, sequence=s, id=e.id, type=e.type, data=loads(e.data),
-                      timestamp=e.timestamp) for s, e in self.racy.get(run_id, []) if s > after]
+    async def _read(
+        self, run_id: str, after: int, limit: int | None, types: frozenset[str] | None
+    ) -> list[Event]:
+        return [
+            Event(
+                run_id=run_id,
+                sequence=s,
+                id=e.id,
+                type=e.type,
+                data=loads(e.data),
+                timestamp=e.timestamp,
+            )
+            for s, e in self.racy.get(run_id, [])
+            if s > after
+        ]
 
     async def _version(self, run_id: str) -> int:
         return max((s for s, _ in self.racy.get(run_id, [])), default=0)
@@ -48,15 +59,15 @@ def racy_scheme(monkeypatch: pytest.MonkeyPatch) -> str:
     module = types.ModuleType("pwbench_racy_backend")
     module.RacyBackend = RacyBackend  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "pwbench_racy_backend", module)
-    monkeypatch.setitem(registry._registered, "racymem",
-                        registry.BackendSpec("pwbench_racy_backend:RacyBackend"))
+    monkeypatch.setitem(
+        registry._registered, "racymem", registry.BackendSpec("pwbench_racy_backend:RacyBackend")
+    )
     return "racymem://"
 
 
 def test_duplicate_sequences_fail_the_benchmark(racy_scheme: str, tmp_path: Path) -> None:
     out = tmp_path / "b.json"
-    code = main([*TINY, "--url", racy_scheme, "--scenarios", "contention_16", "--json",
-                 str(out)])
+    code = main([*TINY, "--url", racy_scheme, "--scenarios", "contention_16", "--json", str(out)])
     assert code == 1
     (result,) = json.loads(out.read_text())["results"]
     assert result["ok"] is False

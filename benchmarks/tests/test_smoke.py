@@ -15,15 +15,33 @@ import pytest
 from pyworkflow_benchmarks.cli import ALL_SCENARIOS, main
 from pyworkflow_benchmarks.results import validate
 
-TINY = ["--duration", "0.05", "--repetitions", "1", "--replay-events", "200",
-        "--deep-events", "300", "--quiet"]
+TINY = [
+    "--duration",
+    "0.05",
+    "--repetitions",
+    "1",
+    "--replay-events",
+    "200",
+    "--deep-events",
+    "300",
+    "--quiet",
+]
 
 
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict, Path]:
     out = tmp_path_factory.mktemp("bench")
-    code = main([*TINY, "--json", str(out / "b.json"), "--plot", str(out / "b.png"),
-                 "--markdown", str(out / "b.md")])
+    code = main(
+        [
+            *TINY,
+            "--json",
+            str(out / "b.json"),
+            "--plot",
+            str(out / "b.png"),
+            "--markdown",
+            str(out / "b.md"),
+        ]
+    )
     return code, json.loads((out / "b.json").read_text()), out
 
 
@@ -50,7 +68,8 @@ def test_every_scenario_ran_on_every_backend_that_ran(default_run: tuple[int, di
                 continue
             assert r["ours"]["events"] > 0, (name, scenario)
             if name != "cassandra" and scenario != "workflow_100_steps":
-                assert r["raw"] is not None and r["raw"]["events"] > 0, (name, scenario)
+                assert r["raw"] is not None, (name, scenario)
+                assert r["raw"]["events"] > 0, (name, scenario)
                 assert r["ratio"] is not None
     for b in doc["backends"]:
         if b["skipped"] is not None:

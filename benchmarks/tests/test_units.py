@@ -25,13 +25,23 @@ def test_verify_log_names_each_defect() -> None:
 
 def test_validate_reports_paths_and_types() -> None:
     good = {
-        "backend": "memory", "scenario": "seq_append", "unit": "events", "ok": True,
-        "error": None, "skipped": None, "ours": None, "raw": None, "ratio": 1.0,
-        "raw_how": "", "notes": [], "extra": {},
+        "backend": "memory",
+        "scenario": "seq_append",
+        "unit": "events",
+        "ok": True,
+        "error": None,
+        "skipped": None,
+        "ours": None,
+        "raw": None,
+        "ratio": 1.0,
+        "raw_how": "",
+        "notes": [],
+        "extra": {},
     }
     assert validate(good, RESULT) == []
-    assert validate({**good, "ratio": "1"}, RESULT) == ["$.ratio: expected int or float or "
-                                                         "NoneType, got str"]
+    assert validate({**good, "ratio": "1"}, RESULT) == [
+        "$.ratio: expected int or float or NoneType, got str"
+    ]
     assert validate({**good, "ok": 1}, RESULT) == ["$.ok: expected bool, got int"]
     missing = dict(good)
     del missing["unit"]

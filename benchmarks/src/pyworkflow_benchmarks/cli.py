@@ -39,19 +39,42 @@ def _parser() -> argparse.ArgumentParser:
         description="Event-append throughput and replay of pyworkflow backends, each figure "
         "beside the raw driver doing the same work in the same run.",
     )
-    p.add_argument("--url", action="append", default=[], metavar="URL",
-                   help="backend URL (repeatable); default: every backend reachable here")
-    p.add_argument("--scenarios", nargs="+", choices=ALL_SCENARIOS, default=ALL_SCENARIOS,
-                   metavar="NAME",
-                   help=f"scenarios to run (default all: {', '.join(ALL_SCENARIOS)})")
-    p.add_argument("--duration", type=float, default=3.0,
-                   help="seconds each scenario runs per repetition (default 3)")
-    p.add_argument("--repetitions", type=int, default=3,
-                   help="repetitions; figures are medians (default 3)")
-    p.add_argument("--replay-events", type=int, default=10_000,
-                   help="events in the replay_10k run (default 10000)")
-    p.add_argument("--deep-events", type=int, default=100_000,
-                   help="events already in the run before deep_append (default 100000)")
+    p.add_argument(
+        "--url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="backend URL (repeatable); default: every backend reachable here",
+    )
+    p.add_argument(
+        "--scenarios",
+        nargs="+",
+        choices=ALL_SCENARIOS,
+        default=ALL_SCENARIOS,
+        metavar="NAME",
+        help=f"scenarios to run (default all: {', '.join(ALL_SCENARIOS)})",
+    )
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=3.0,
+        help="seconds each scenario runs per repetition (default 3)",
+    )
+    p.add_argument(
+        "--repetitions", type=int, default=3, help="repetitions; figures are medians (default 3)"
+    )
+    p.add_argument(
+        "--replay-events",
+        type=int,
+        default=10_000,
+        help="events in the replay_10k run (default 10000)",
+    )
+    p.add_argument(
+        "--deep-events",
+        type=int,
+        default=100_000,
+        help="events already in the run before deep_append (default 100000)",
+    )
     p.add_argument("--json", metavar="OUT.json", help="write results as JSON")
     p.add_argument("--plot", metavar="OUT.png", help="write a bar chart (PNG)")
     p.add_argument("--markdown", metavar="OUT.md", help="write the table as Markdown")
@@ -63,11 +86,15 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``pyworkflow bench`` and ``python -m pyworkflow_benchmarks``."""
     args = _parser().parse_args(argv)
     if args.duration < 0 or args.repetitions < 1 or args.replay_events < 1 or args.deep_events < 0:
-        print("pyworkflow bench: --duration >= 0, --repetitions >= 1, --replay-events >= 1, "
-              "--deep-events >= 0", file=sys.stderr)
+        print(
+            "pyworkflow bench: --duration >= 0, --repetitions >= 1, --replay-events >= 1, "
+            "--deep-events >= 0",
+            file=sys.stderr,
+        )
         return 2
-    settings = Settings(args.duration, args.repetitions, args.replay_events, args.deep_events,
-                        tuple(args.scenarios))
+    settings = Settings(
+        args.duration, args.repetitions, args.replay_events, args.deep_events, tuple(args.scenarios)
+    )
     return asyncio.run(_main(args, settings))
 
 
@@ -89,8 +116,9 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
             failed |= bool(args.url) and len(runnable) < len(targets)  # explicit URL unusable
             failed |= await _run_all(runnable, settings, backends, results, console, args.quiet)
             ran = iter(list(backends))  # one per runnable target, in order
-            backends[:] = [BackendRun(t.name, t.url, t.skipped) if t.skipped else next(ran)
-                           for t in targets]
+            backends[:] = [
+                BackendRun(t.name, t.url, t.skipped) if t.skipped else next(ran) for t in targets
+            ]
         finally:
             for t in targets:
                 for cleanup in t.cleanups:
@@ -121,14 +149,27 @@ def _write_outputs(args: argparse.Namespace, doc: dict[str, Any], results: list[
         plot(results, args.plot)
 
 
-async def _run_all(targets: list[Target], settings: Settings, backends: list[BackendRun],
-                   results: list[Result], console: Console, quiet: bool) -> bool:
+async def _run_all(
+    targets: list[Target],
+    settings: Settings,
+    backends: list[BackendRun],
+    results: list[Result],
+    console: Console,
+    quiet: bool,
+) -> bool:
     per_backend = settings.repetitions * 2 * len(settings.scenarios)
     failed = False
-    with Progress(TextColumn("{task.description:<44}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, disable=quiet) as progress:
+    with Progress(
+        TextColumn("{task.description:<44}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet,
+    ) as progress:
         task = progress.add_task("starting", total=per_backend * len(targets))
         for n, target in enumerate(targets, 1):
+
             def tick(desc: str, advance: int) -> None:
                 progress.update(task, description=desc, advance=advance)
 
@@ -137,8 +178,9 @@ async def _run_all(targets: list[Target], settings: Settings, backends: list[Bac
                 if engine_bench.NAME in settings.scenarios:
                     found.append(await engine_bench.run(target, settings, tick))
             except Exception as exc:
-                run = BackendRun(target.name, target.url, f"failed to run: "
-                                 f"{type(exc).__name__}: {exc}")
+                run = BackendRun(
+                    target.name, target.url, f"failed to run: {type(exc).__name__}: {exc}"
+                )
                 found = []
                 failed = True
             backends.append(run)
@@ -147,8 +189,14 @@ async def _run_all(targets: list[Target], settings: Settings, backends: list[Bac
     return failed
 
 
-def _document(settings: Settings, started: datetime, backends: list[BackendRun],
-              results: list[Result], goals: list[dict[str, Any]], ok: bool) -> dict[str, Any]:
+def _document(
+    settings: Settings,
+    started: datetime,
+    backends: list[BackendRun],
+    results: list[Result],
+    goals: list[dict[str, Any]],
+    ok: bool,
+) -> dict[str, Any]:
     return {
         "schema": SCHEMA_ID,
         "ok": ok,

@@ -23,8 +23,14 @@ __all__ = ["NAMES", "Target", "default_targets", "explicit_target"]
 
 #: URL scheme -> the backend's short name used in reports.
 NAMES = {
-    "memory": "memory", "sqlite": "sqlite", "file": "files", "postgresql": "postgres",
-    "postgres": "postgres", "mysql": "mysql", "mariadb": "mysql", "dynamodb": "dynamodb",
+    "memory": "memory",
+    "sqlite": "sqlite",
+    "file": "files",
+    "postgresql": "postgres",
+    "postgres": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "dynamodb": "dynamodb",
     "cassandra": "cassandra",
 }
 
@@ -77,8 +83,13 @@ async def default_targets(tmp: Path) -> list[Target]:
         try:
             url, drop = await make()
         except Exception as exc:  # any failure to create the scratch database is a skip
-            targets.append(Target(name, f"{scheme}://127.0.0.1:{port}",
-                                  f"could not create a scratch database: {exc}"))
+            targets.append(
+                Target(
+                    name,
+                    f"{scheme}://127.0.0.1:{port}",
+                    f"could not create a scratch database: {exc}",
+                )
+            )
             continue
         targets.append(Target(name, url, cleanups=[drop]))
     why = _installed("dynamodb")
@@ -92,11 +103,18 @@ async def default_targets(tmp: Path) -> list[Target]:
             url = f"dynamodb://{table}?region=us-east-1&endpoint_url={endpoint}"
             # moto keeps a partition in a Python list and is slow to fill: 100k events take
             # minutes there and say nothing about DynamoDB. An explicit --url runs it.
-            slow = {"deep_append": "not run on the moto server by default (filling a 100k-event "
-                    "run takes minutes on moto); pass --url to run it"}
+            slow = {
+                "deep_append": "not run on the moto server by default (filling a 100k-event "
+                "run takes minutes on moto); pass --url to run it"
+            }
             targets.append(Target("dynamodb", url, cleanups=[stop], skip_scenarios=slow))
     else:
         targets.append(Target("dynamodb", "dynamodb://", why))
-    targets.append(Target("cassandra", "cassandra://", "runs only with an explicit --url "
-                          "(no Cassandra server on this machine)"))
+    targets.append(
+        Target(
+            "cassandra",
+            "cassandra://",
+            "runs only with an explicit --url (no Cassandra server on this machine)",
+        )
+    )
     return targets

@@ -31,10 +31,27 @@ STEPS = 100
 #: The public methods that reach storage (helpers built on them, like ``chain``, are not
 #: wrapped separately: their inner calls are counted).
 PUBLIC = (
-    "append", "read", "version", "create_run", "get_run", "update_run", "list_runs",
-    "enqueue", "claim", "complete", "extend", "release", "create_hook", "get_hook",
-    "resolve_hook", "create_schedule", "get_schedule", "update_schedule", "delete_schedule",
-    "list_schedules", "delete_runs",
+    "append",
+    "read",
+    "version",
+    "create_run",
+    "get_run",
+    "update_run",
+    "list_runs",
+    "enqueue",
+    "claim",
+    "complete",
+    "extend",
+    "release",
+    "create_hook",
+    "get_hook",
+    "resolve_hook",
+    "create_schedule",
+    "get_schedule",
+    "update_schedule",
+    "delete_schedule",
+    "list_schedules",
+    "delete_runs",
 )
 
 

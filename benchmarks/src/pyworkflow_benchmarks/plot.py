@@ -34,16 +34,25 @@ def plot(results: list[Result], path: str | Path, title: str = "pyworkflow bench
         by_backend = {r.backend: r for r in results if r.scenario == scenario and r.ours}
         xs = range(len(backends))
         ours = [by_backend[b].ours.rate if b in by_backend else 0 for b in backends]  # type: ignore[union-attr]
-        raw = [by_backend[b].raw.rate if b in by_backend and by_backend[b].raw else 0  # type: ignore[union-attr]
-               for b in backends]
+        raw = [
+            by_backend[b].raw.rate if b in by_backend and by_backend[b].raw else 0  # type: ignore[union-attr]
+            for b in backends
+        ]
         ax.bar([x - width / 2 for x in xs], ours, width, label="pyworkflow", color="#2b6cb0")
         ax.bar([x + width / 2 for x in xs], raw, width, label="raw driver", color="#b7b7b7")
         for x, b in zip(xs, backends, strict=True):
             r = by_backend.get(b)
             if r is not None and r.ratio is not None:
                 top = max(ours[x], raw[x])
-                ax.annotate(f"{r.ratio:.2f}x", (x, top), ha="center", va="bottom", fontsize=8,
-                            xytext=(0, 2), textcoords="offset points")
+                ax.annotate(
+                    f"{r.ratio:.2f}x",
+                    (x, top),
+                    ha="center",
+                    va="bottom",
+                    fontsize=8,
+                    xytext=(0, 2),
+                    textcoords="offset points",
+                )
         unit = next(iter(by_backend.values())).unit if by_backend else "events"
         ax.set_title(scenario, fontsize=10)
         ax.set_yscale("log")
@@ -53,7 +62,7 @@ def plot(results: list[Result], path: str | Path, title: str = "pyworkflow bench
         ax.tick_params(axis="y", labelsize=8)
         ax.grid(axis="y", which="major", alpha=0.3)
         ax.margins(y=0.15)
-    for ax in list(axes.flat)[len(scenarios):]:
+    for ax in list(axes.flat)[len(scenarios) :]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper right", fontsize=9)

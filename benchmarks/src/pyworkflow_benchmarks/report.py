@@ -48,30 +48,47 @@ def notes_for(r: Result) -> str:
 def _rows(results: list[Result]) -> list[list[str]]:
     rows = []
     for r in results:
-        rows.append([
-            r.backend,
-            r.scenario,
-            _num(r.ours.rate if r.ours else None),
-            _num(r.raw.rate if r.raw else None),
-            "-" if r.ratio is None else f"{r.ratio:.2f}",
-            _num(r.ours.cpu_us if r.ours else None),
-            _num(r.raw.cpu_us if r.raw else None),
-            notes_for(r),
-        ])
+        rows.append(
+            [
+                r.backend,
+                r.scenario,
+                _num(r.ours.rate if r.ours else None),
+                _num(r.raw.rate if r.raw else None),
+                "-" if r.ratio is None else f"{r.ratio:.2f}",
+                _num(r.ours.cpu_us if r.ours else None),
+                _num(r.raw.cpu_us if r.raw else None),
+                notes_for(r),
+            ]
+        )
     return rows
 
 
-HEADERS = ["backend", "scenario", "ours/s", "raw/s", "ours/raw", "CPU µs/ev", "raw CPU µs/ev",
-           "notes"]
+HEADERS = [
+    "backend",
+    "scenario",
+    "ours/s",
+    "raw/s",
+    "ours/raw",
+    "CPU µs/ev",
+    "raw CPU µs/ev",
+    "notes",
+]
 
 
-def print_report(console: Console, results: list[Result], backends: list[BackendRun],
-                 goals: list[dict[str, object]]) -> None:
+def print_report(
+    console: Console,
+    results: list[Result],
+    backends: list[BackendRun],
+    goals: list[dict[str, object]],
+) -> None:
     """The results table, the goals table and the skipped backends with their reasons."""
     table = Table(title="pyworkflow bench (medians)", show_lines=False)
     for h in HEADERS:
-        table.add_column(h, justify="right" if h not in ("backend", "scenario", "notes")
-                         else "left", overflow="fold")
+        table.add_column(
+            h,
+            justify="right" if h not in ("backend", "scenario", "notes") else "left",
+            overflow="fold",
+        )
     for row in _rows(results):
         style = "red" if row[-1].startswith("ERROR") or "lost" in row[-1] else None
         table.add_row(*row, style=style)

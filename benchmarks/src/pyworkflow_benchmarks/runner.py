@@ -61,15 +61,14 @@ def _merge_extra(result: Result, ours: list[Sample], raws: list[Sample]) -> None
     variants: dict[str, Any] = {}
     for label in {k for s in raws for k, v in s.extra.items() if isinstance(v, dict)}:
         vals = [s.extra[label] for s in raws if label in s.extra]
-        variants[label] = {
-            key: statistics.median(v[key] for v in vals) for key in vals[0]
-        }
+        variants[label] = {key: statistics.median(v[key] for v in vals) for key in vals[0]}
     if variants:
         result.extra["raw_variants"] = variants
 
 
-async def _run_scenario(sc: Scenario, raw: RawCeiling | None, settings: Settings,
-                        tick: Tick, backend: str) -> Result:
+async def _run_scenario(
+    sc: Scenario, raw: RawCeiling | None, settings: Settings, tick: Tick, backend: str
+) -> Result:
     result = Result(backend, sc.name, sc.unit, raw_how=_raw_how(sc.name, raw))
     ours: list[Sample] = []
     raws: list[Sample] = []
@@ -94,12 +93,14 @@ async def _run_scenario(sc: Scenario, raw: RawCeiling | None, settings: Settings
     result.notes.extend(sc.notes)
     if result.extra.get("problems"):
         result.error = result.error or "contention verification failed: " + "; ".join(
-            result.extra["problems"])
+            result.extra["problems"]
+        )
     return result
 
 
-async def run_target(target: Target, settings: Settings, tick: Tick) -> tuple[BackendRun,
-                                                                               list[Result]]:
+async def run_target(
+    target: Target, settings: Settings, tick: Tick
+) -> tuple[BackendRun, list[Result]]:
     """Connect, run every selected scenario, close; a backend that fails to open is
     reported with the error as its skip reason."""
     run = BackendRun(target.name, StorageBackend.from_url(target.url).url.render())
@@ -108,23 +109,26 @@ async def run_target(target: Target, settings: Settings, tick: Tick) -> tuple[Ba
     raw = raw_for(target.url)
     await backend.connect()
     try:
-        run.facts["features"] = {k: getattr(backend.features, k) for k in (
-            "durable", "multi_process", "multi_host", "max_batch", "max_event_bytes")}
+        run.facts["features"] = {
+            k: getattr(backend.features, k)
+            for k in ("durable", "multi_process", "multi_host", "max_batch", "max_event_bytes")
+        }
         if raw is not None:
             await raw.open()
             run.facts.update(await raw.facts())
-        ctx = Context(backend, raw, settings.duration, settings.replay_events,
-                      settings.deep_events)
+        ctx = Context(backend, raw, settings.duration, settings.replay_events, settings.deep_events)
         for name in settings.scenarios:
             if name not in SCENARIOS:
                 continue  # engine scenarios are run by the caller
             if name in target.skip_scenarios:
                 cls = SCENARIOS[name]
-                results.append(Result(target.name, name, cls.unit,
-                                      skipped=target.skip_scenarios[name]))
+                results.append(
+                    Result(target.name, name, cls.unit, skipped=target.skip_scenarios[name])
+                )
                 continue
-            results.append(await _run_scenario(SCENARIOS[name](ctx), raw, settings, tick,
-                                               target.name))
+            results.append(
+                await _run_scenario(SCENARIOS[name](ctx), raw, settings, tick, target.name)
+            )
     finally:
         try:
             if raw is not None:

@@ -80,8 +80,13 @@ async def _prefill_raw(raw: RawCeiling, run_id: str, count: int) -> None:
         await raw.insert_batch(run_id, first, [raw_row() for _ in range(n)])
 
 
-async def _raw_sequential(raw: RawCeiling, duration: float, workers: int, start: int = 0,
-                          run_ids: Sequence[str] | None = None) -> Sample:
+async def _raw_sequential(
+    raw: RawCeiling,
+    duration: float,
+    workers: int,
+    start: int = 0,
+    run_ids: Sequence[str] | None = None,
+) -> Sample:
     runs = list(run_ids) if run_ids else [new_id() for _ in range(workers)]
     seqs = [start] * workers
 
@@ -121,8 +126,13 @@ async def _raw_variant(write: RawInsert, duration: float) -> Sample:
     return await run_for(duration, 1, op)
 
 
-async def _ours_sequential(b: StorageBackend, duration: float, workers: int, start: int = 0,
-                           run_ids: Sequence[str] | None = None) -> Sample:
+async def _ours_sequential(
+    b: StorageBackend,
+    duration: float,
+    workers: int,
+    start: int = 0,
+    run_ids: Sequence[str] | None = None,
+) -> Sample:
     runs = list(run_ids) if run_ids else [new_id() for _ in range(workers)]
     versions = [start] * workers
 

@@ -33,8 +33,9 @@ def _name() -> str:
     return f"pwbench_{secrets.token_hex(4)}"
 
 
-async def scratch_postgres(host: str = "127.0.0.1", port: int = 5432,
-                           user: str = "root") -> tuple[str, Cleanup]:
+async def scratch_postgres(
+    host: str = "127.0.0.1", port: int = 5432, user: str = "root"
+) -> tuple[str, Cleanup]:
     """Create a fresh database; return its URL and a cleanup that drops it."""
     import asyncpg
 
@@ -55,16 +56,16 @@ async def scratch_postgres(host: str = "127.0.0.1", port: int = 5432,
     return f"postgresql://{user}@{host}:{port}/{name}", drop
 
 
-async def scratch_mysql(host: str = "127.0.0.1", port: int = 3306,
-                        user: str = "root") -> tuple[str, Cleanup]:
+async def scratch_mysql(
+    host: str = "127.0.0.1", port: int = 3306, user: str = "root"
+) -> tuple[str, Cleanup]:
     """Create a fresh MariaDB/MySQL database; return its URL and a cleanup that drops it."""
     import aiomysql
 
     name = _name()
 
     async def run(sql: str) -> None:
-        conn = await aiomysql.connect(host=host, port=port, user=user, password="",
-                                      autocommit=True)
+        conn = await aiomysql.connect(host=host, port=port, user=user, password="", autocommit=True)
         try:
             async with conn.cursor() as cur:
                 await cur.execute(sql)
@@ -113,14 +114,22 @@ async def start_moto() -> tuple[str, Cleanup]:
     requests are serialized (see ``_MOTO``) so each one is atomic, as on DynamoDB. Dummy AWS
     credentials are put in the environment (moto accepts any).
     """
-    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                       ("AWS_DEFAULT_REGION", "us-east-1")):
+    for key, value in (
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ):
         os.environ.setdefault(key, value)
     port = _free_port()
     code = _MOTO.format(port=port)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", code, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+        sys.executable,
+        "-c",
+        code,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while not answers("127.0.0.1", port, 0.2):
         if proc.returncode is not None or time.monotonic() > deadline:

@@ -57,8 +57,9 @@ class FilesRaw(RawCeiling):
     def _fd(self, name: str) -> int:
         fd = self.fds.get(name)
         if fd is None:
-            fd = os.open(os.path.join(self.dir, name), os.O_WRONLY | os.O_CREAT | os.O_APPEND,
-                         0o644)
+            fd = os.open(
+                os.path.join(self.dir, name), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
+            )
             self.fds[name] = fd
         return fd
 
@@ -89,9 +90,10 @@ class FilesRaw(RawCeiling):
         return len(decoded)
 
     async def create_run(self, run_id: str, name: str, input_json: str, now: datetime) -> None:
-        self._write("runs", json.dumps([run_id, name, "pending", input_json,
-                                        now.isoformat()]).encode() + b"\n")
+        self._write(
+            "runs",
+            json.dumps([run_id, name, "pending", input_json, now.isoformat()]).encode() + b"\n",
+        )
 
     async def facts(self) -> dict[str, Any]:
-        return {"durability": self.durability,
-                "sync_call": "os.fdatasync" if self.sync else "none"}
+        return {"durability": self.durability, "sync_call": "os.fdatasync" if self.sync else "none"}

@@ -36,9 +36,13 @@ class PostgresRaw(RawCeiling):
 
     async def open(self) -> None:
         self.pool: asyncpg.Pool = await asyncpg.create_pool(
-            host=self.url.host or "127.0.0.1", port=self.url.port or 5432,
-            user=self.url.username, password=self.url.password,
-            database=self.url.database or None, min_size=16, max_size=16,
+            host=self.url.host or "127.0.0.1",
+            port=self.url.port or 5432,
+            user=self.url.username,
+            password=self.url.password,
+            database=self.url.database or None,
+            min_size=16,
+            max_size=16,
         )
         async with self.pool.acquire() as conn:
             for stmt in ddl(self.names, 'VARCHAR(255) COLLATE "C"', "TEXT"):
@@ -54,16 +58,21 @@ class PostgresRaw(RawCeiling):
 
     async def insert(self, run_id: str, seq: int, row: RawRow) -> bool:
         try:
-            await self.pool.execute(self.sql.insert, run_id, seq, row.id, row.type, row.data,
-                                    row.micros)
+            await self.pool.execute(
+                self.sql.insert, run_id, seq, row.id, row.type, row.data, row.micros
+            )
         except asyncpg.UniqueViolationError:
             return False
         return True
 
     async def insert_batch(self, run_id: str, first_seq: int, rows: Sequence[RawRow]) -> None:
-        await self.pool.executemany(self.sql.insert, [
-            (run_id, seq, r.id, r.type, r.data, r.micros) for seq, r in enumerate(rows, first_seq)
-        ])
+        await self.pool.executemany(
+            self.sql.insert,
+            [
+                (run_id, seq, r.id, r.type, r.data, r.micros)
+                for seq, r in enumerate(rows, first_seq)
+            ],
+        )
 
     async def last_seq(self, run_id: str) -> int:
         return int(await self.pool.fetchval(self.sql.last, run_id))
@@ -75,13 +84,19 @@ class PostgresRaw(RawCeiling):
 
     async def create_run(self, run_id: str, name: str, input_json: str, now: datetime) -> None:
         micros = to_micros(now)
-        await self.pool.execute(self.sql.create_run, run_id, name, RUN_STATUS, input_json,
-                                micros, micros)
+        await self.pool.execute(
+            self.sql.create_run, run_id, name, RUN_STATUS, input_json, micros, micros
+        )
 
     async def facts(self) -> dict[str, Any]:
         async with self.pool.acquire() as conn:
             facts: dict[str, Any] = {"server_version": await conn.fetchval("SELECT version()")}
-            for name in ("synchronous_commit", "fsync", "wal_sync_method", "commit_delay",
-                         "full_page_writes"):
+            for name in (
+                "synchronous_commit",
+                "fsync",
+                "wal_sync_method",
+                "commit_delay",
+                "full_page_writes",
+            ):
                 facts[name] = await conn.fetchval(f"SHOW {name}")
         return facts

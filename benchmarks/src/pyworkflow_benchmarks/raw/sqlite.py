@@ -56,8 +56,9 @@ class SqliteRaw(RawCeiling):
 
     async def insert(self, run_id: str, seq: int, row: RawRow) -> bool:
         try:
-            await self.db.execute(self.sql.insert, (run_id, seq, row.id, row.type, row.data,
-                                                    row.micros))
+            await self.db.execute(
+                self.sql.insert, (run_id, seq, row.id, row.type, row.data, row.micros)
+            )
         except sqlite3.IntegrityError:
             return False
         return True
@@ -65,10 +66,13 @@ class SqliteRaw(RawCeiling):
     async def insert_batch(self, run_id: str, first_seq: int, rows: Sequence[RawRow]) -> None:
         await self.db.execute("BEGIN")
         try:
-            await self.db.executemany(self.sql.insert, [
-                (run_id, seq, r.id, r.type, r.data, r.micros)
-                for seq, r in enumerate(rows, first_seq)
-            ])
+            await self.db.executemany(
+                self.sql.insert,
+                [
+                    (run_id, seq, r.id, r.type, r.data, r.micros)
+                    for seq, r in enumerate(rows, first_seq)
+                ],
+            )
         except BaseException:
             await self.db.execute("ROLLBACK")
             raise
@@ -87,8 +91,9 @@ class SqliteRaw(RawCeiling):
 
     async def create_run(self, run_id: str, name: str, input_json: str, now: datetime) -> None:
         micros = to_micros(now)
-        await self.db.execute(self.sql.create_run, (run_id, name, RUN_STATUS, input_json, micros,
-                                             micros))
+        await self.db.execute(
+            self.sql.create_run, (run_id, name, RUN_STATUS, input_json, micros, micros)
+        )
 
     async def facts(self) -> dict[str, Any]:
         async def one(sql: str) -> Any:
