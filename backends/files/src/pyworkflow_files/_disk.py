@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import struct
+import uuid
 import zlib
 from collections.abc import Iterator
 from enum import StrEnum
@@ -128,7 +129,7 @@ def fsync_dir(path: str) -> None:
 
 def atomic_write(path: str, data: bytes, durable: bool) -> None:
     """Replace ``path`` with ``data`` atomically: temp file, fsync, rename, fsync directory."""
-    tmp = f"{path}.tmp.{os.getpid()}"
+    tmp = f"{path}.tmp.{uuid.uuid4().hex}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         view = memoryview(data)

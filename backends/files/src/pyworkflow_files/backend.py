@@ -55,7 +55,7 @@ from pyworkflow.models import (
 from pyworkflow.storage import StorageBackend
 from pyworkflow.urls import Options
 
-from ._disk import Durability, atomic_write
+from ._disk import Durability, atomic_write, fsync_dir
 from ._eventlog import RunLog
 from ._indexes import HookIndex, RunIndex, ScheduleIndex, TaskIndex
 from ._pool import Pool
@@ -134,6 +134,10 @@ class FilesBackend(StorageBackend):
             raise StorageError(f"{self.root} exists and is not a directory")
         for sub in ("events", "trash"):
             os.makedirs(os.path.join(self.root, sub), exist_ok=True)
+        if self.durability is Durability.FSYNC:
+            # The directories may have just been created: make their entries durable once.
+            fsync_dir(self.root)
+            fsync_dir(os.path.dirname(self.root.rstrip("/")) or "/")
         marker = os.path.join(self.root, "FORMAT")
         try:
             with open(marker, encoding="utf-8") as f:
