@@ -1,4 +1,4 @@
-"""The shared conformance suite against the real MySQL/MariaDB server (a fresh database per test)."""
+"""The shared conformance suite against the real MySQL/MariaDB server (a database per test)."""
 
 from pyworkflow_conformance import BackendContract
 

@@ -47,7 +47,12 @@ _UNAVAILABLE = {
     1040,  # too many connections
     1053,  # server shutdown in progress
     1927,  # connection was killed (MariaDB)
-    2002, 2003, 2006, 2013, 2014, 2055,  # cannot connect, gone away, lost, out of sync
+    2002,
+    2003,
+    2006,
+    2013,
+    2014,
+    2055,  # cannot connect, gone away, lost, out of sync
     4031,  # disconnected by the server (MySQL 8)
 }
 _CONFLICT = {1062, 1213, 1205}  # duplicate key, deadlock, lock wait timeout: a lost race
@@ -124,8 +129,8 @@ class MySQLBackend(SqlBackend):
         version, packet = str(rows[0][0]), int(rows[0][1])
         self._max_packet = packet
         # Byte-exact, NO PAD id comparison (utf8mb4_bin is PAD SPACE: 'a' = 'a ').
-        self._collation = "utf8mb4_nopad_bin" if "mariadb" in version.lower() else (
-            "utf8mb4_0900_bin"
+        self._collation = (
+            "utf8mb4_nopad_bin" if "mariadb" in version.lower() else ("utf8mb4_0900_bin")
         )
         self.server_version = version
 

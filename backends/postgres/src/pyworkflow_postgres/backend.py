@@ -109,7 +109,8 @@ class PostgresBackend(SqlBackend):
         timeout = options.take_float("command_timeout", 0.0, minimum=0.0)
         self.command_timeout = timeout or None
         self.sslmode = options.take_choice(
-            "sslmode", ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
+            "sslmode",
+            ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
             "prefer",
         )
         self._pool: asyncpg.Pool | None = None

@@ -131,9 +131,7 @@ class SqlBackend(StorageBackend):
         target = LATEST if self._schema_target is None else self._schema_target
         collation = self._mysql_collation()
         async with self._schema_session() as conn:
-            await conn.execute(
-                version_table_ddl(self.ddl_dialect, mysql_collation=collation), ()
-            )
+            await conn.execute(version_table_ddl(self.ddl_dialect, mysql_collation=collation), ())
             rows = await conn.query(self.q(Sql.SCHEMA_VERSION), ())
             current = int(rows[0][0] or 0)
             if current > LATEST:
@@ -162,9 +160,9 @@ class SqlBackend(StorageBackend):
 
     # -- events ------------------------------------------------------------------------------
 
-    def _append_statement(self, run_id: str, events: list[EncodedEvent], expected: int) -> tuple[
-        str, Sequence[Any]
-    ]:
+    def _append_statement(
+        self, run_id: str, events: list[EncodedEvent], expected: int
+    ) -> tuple[str, Sequence[Any]]:
         """The one guarded INSERT ... SELECT for this dialect (default: multi-row VALUES)."""
         n = len(events)
         rows = ", ".join(["(?, ?, ?, ?, ?, ?)"] * n)
@@ -207,7 +205,11 @@ class SqlBackend(StorageBackend):
         epoch, micro = _EPOCH, _MICRO
         return [
             Event(
-                run_id=run_id, sequence=seq, id=eid, type=etype, data=loads(data),
+                run_id=run_id,
+                sequence=seq,
+                id=eid,
+                type=etype,
+                data=loads(data),
                 timestamp=epoch + ts * micro,
             )
             for seq, eid, etype, data, ts in rows
@@ -278,8 +280,12 @@ class SqlBackend(StorageBackend):
             args += (at, at, after[1])
         args.append(limit)
         sql = Sql.list_runs(
-            flt.workflow_name is not None, len(statuses), flt.created_after is not None,
-            flt.created_before is not None, flt.parent_id is not None, after is not None,
+            flt.workflow_name is not None,
+            len(statuses),
+            flt.created_after is not None,
+            flt.created_before is not None,
+            flt.parent_id is not None,
+            after is not None,
         )
         return [RUNS.from_row(r) for r in await self._query(self.q(sql), args)]
 
@@ -315,8 +321,13 @@ class SqlBackend(StorageBackend):
         if not claimed:
             tasks = [
                 Task(
-                    id=t.id, run_id=t.run_id, kind=t.kind, due_at=t.due_at, payload=t.payload,
-                    attempts=t.attempts + 1, created_at=t.created_at,
+                    id=t.id,
+                    run_id=t.run_id,
+                    kind=t.kind,
+                    due_at=t.due_at,
+                    payload=t.payload,
+                    attempts=t.attempts + 1,
+                    created_at=t.created_at,
                 )
                 for t in tasks
             ]
@@ -401,4 +412,3 @@ class SqlBackend(StorageBackend):
                     await conn.execute(self.q(sql), (run_id,))
                 deleted += 1
         return deleted
-

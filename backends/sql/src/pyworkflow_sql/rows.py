@@ -45,9 +45,7 @@ class ModelMap(Generic[M]):
         return [dumps(rec[f]) if js else rec[f] for f, _, js in self.fields]
 
     def from_row(self, row: Sequence[Any]) -> M:
-        data = {
-            f: (loads(v) if js else v) for (f, _, js), v in zip(self.fields, row, strict=True)
-        }
+        data = {f: (loads(v) if js else v) for (f, _, js), v in zip(self.fields, row, strict=True)}
         return from_record(self.model, data)
 
     def changes(self, changes: Mapping[str, Any]) -> tuple[tuple[str, ...], list[Any]]:
@@ -77,8 +75,14 @@ RUNS: ModelMap[WorkflowRun] = ModelMap(
         *_plain("id", "workflow_name", "status"),
         *_json("input", "result", "error", "context", "metadata"),
         *_plain(
-            "idempotency_key", "parent_id", "continued_from", "continued_to",
-            "created_at", "updated_at", "started_at", "completed_at",
+            "idempotency_key",
+            "parent_id",
+            "continued_from",
+            "continued_to",
+            "created_at",
+            "updated_at",
+            "started_at",
+            "completed_at",
         ),
     ),
 )

@@ -54,7 +54,7 @@ metadata = MetaData()
 #: An id column type: 255 UTF-8 bytes, compared byte-exactly (collation chosen per server for
 #: MySQL at DDL time, see :func:`pyworkflow_sql.ddl.ddl_statements`).
 ID = String(255).with_variant(postgresql.VARCHAR(255, collation="C"), "postgresql")
-#: A JSON text column (LONGTEXT on MySQL: TEXT is 64 KiB there).
+#: A text column (JSON or free text): LONGTEXT on MySQL, where TEXT stops at 64 KiB.
 JSON_TEXT = Text().with_variant(mysql.LONGTEXT(), "mysql")
 #: A short enum value (status strings).
 SHORT = String(32).with_variant(postgresql.VARCHAR(32, collation="C"), "postgresql")
@@ -86,7 +86,7 @@ events = Table(
     Column("ts", MICROS, nullable=False),
     # The append invariant: one event per (run, sequence); the clustered key on MySQL/SQLite
     # makes a replay one range scan.
-    PrimaryKeyConstraint("run_id", "seq", name="pk_pyworkflow_events"),
+    PrimaryKeyConstraint("run_id", "seq"),  # MySQL ignores (and warns about) PK names
     # Event ids are unique within a run: a retried append after a lost ack conflicts.
     UniqueConstraint("run_id", "id", name="uq_pyworkflow_events_id"),
     sqlite_with_rowid=False,  # cluster SQLite's rows by (run_id, seq) too
@@ -145,7 +145,7 @@ hooks = Table(
     Column("name", ID, nullable=False),
     Column("status", SHORT, nullable=False),
     Column("payload", JSON_TEXT, nullable=False),
-    Column("url", Text, nullable=True),
+    Column("url", JSON_TEXT, nullable=True),
     Column("json_schema", JSON_TEXT, nullable=False),
     Column("metadata", JSON_TEXT, nullable=False),
     Column("created_at", MICROS, nullable=False),
@@ -160,11 +160,11 @@ schedules = Table(
     Column("id", ID, primary_key=True),
     Column("workflow_name", ID, nullable=False),
     Column("status", SHORT, nullable=False),
-    Column("cron", Text, nullable=True),
+    Column("cron", JSON_TEXT, nullable=True),
     Column("interval_s", JSON_TEXT, nullable=False),
     Column("calendar", JSON_TEXT, nullable=False),
     Column("jitter_s", JSON_TEXT, nullable=False),
-    Column("timezone", Text, nullable=False),
+    Column("timezone", JSON_TEXT, nullable=False),
     Column("input", JSON_TEXT, nullable=False),
     Column("next_run_at", MICROS, nullable=True),
     Column("last_run_at", MICROS, nullable=True),

@@ -154,9 +154,10 @@ class SqliteBackend(SqlBackend):
         return self._transaction()
 
     def _is_unique_violation(self, exc: BaseException) -> bool:
-        return isinstance(exc, sqlite3.IntegrityError) and getattr(
-            exc, "sqlite_errorname", ""
-        ) in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+        return isinstance(exc, sqlite3.IntegrityError) and getattr(exc, "sqlite_errorname", "") in (
+            "SQLITE_CONSTRAINT_UNIQUE",
+            "SQLITE_CONSTRAINT_PRIMARYKEY",
+        )
 
     def _translate_error(self, exc: Exception) -> PyWorkflowError:
         text = self._redact(f"{type(exc).__name__}: {exc}")
