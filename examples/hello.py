@@ -35,7 +35,8 @@ if __name__ == "__main__":
     import pyworkflow
 
     async def main() -> None:
-        pyworkflow.configure("memory://")
+        # the store from PYWORKFLOW_STORAGE_URL / [tool.pyworkflow], else sqlite:///pyworkflow.db
+        pyworkflow.configure()
         run_id = await pyworkflow.start(greet, "script")
         run = await pyworkflow.wait(run_id)
         print(run.result)

@@ -193,7 +193,8 @@ async def cmd_runs_list(args: argparse.Namespace) -> int:
         emit_json({"runs": list(page.items), "next_cursor": page.next_cursor})
         return 0
     table = Table(title=f"{len(page.items)} run(s)")
-    for col in ("id", "workflow", "status", "created", "completed", "result/error"):
+    table.add_column("id", no_wrap=True)
+    for col in ("workflow", "status", "created", "completed", "result/error"):
         table.add_column(col)
     for r in page.items:
         detail = r.result if r.status is RunStatus.COMPLETED else r.error
@@ -267,7 +268,9 @@ async def cmd_runs_chain(args: argparse.Namespace) -> int:
         emit_json(chain)
         return 0
     table = Table(title=f"chain of {len(chain)} run(s), oldest first")
-    for col in ("#", "id", "status", "created"):
+    table.add_column("#")
+    table.add_column("id", no_wrap=True)
+    for col in ("status", "created"):
         table.add_column(col)
     for i, r in enumerate(chain, 1):
         table.add_row(str(i), r.id, r.status.value, _when(r.created_at))
@@ -301,7 +304,9 @@ async def cmd_hooks_list(args: argparse.Namespace) -> int:
         emit_json(hooks)
         return 0
     table = Table(title=f"{len(hooks)} pending hook(s) of run {args.run_id}")
-    for col in ("name", "token", "created", "expires"):
+    table.add_column("name")
+    table.add_column("token", no_wrap=True)
+    for col in ("created", "expires"):
         table.add_column(col)
     for h in hooks:
         table.add_row(h.name, h.token, _when(h.created_at), _when(h.expires_at))
@@ -394,4 +399,3 @@ async def cmd_storage_copy(args: argparse.Namespace) -> int:
         for line in report.errors:
             print(f"  {line}", file=sys.stderr)
     return 1 if report.errors else 0
-

@@ -1,0 +1,237 @@
+"""The engine's API on memory://: errors, replay determinism, concurrency inside a workflow,
+workers and the inline mode."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+import pyworkflow
+from pyworkflow import (
+    InvalidInput,
+    NotFound,
+    RunStatus,
+    SerializationError,
+    StorageBackend,
+    Worker,
+    WorkflowError,
+    configure,
+    get_events,
+    get_run,
+    get_step_context,
+    set_step_context,
+    sleep,
+    start,
+    step,
+    wait,
+    workflow,
+)
+from pyworkflow.engine import api
+from pyworkflow.engine.runtime import Engine
+
+CALLS: list[str] = []
+FLIP = {"first": "record"}
+
+
+@step
+async def record(name: str) -> str:
+    CALLS.append(name)
+    return name
+
+
+@step
+async def tries_to_set_context() -> None:
+    await set_step_context({"x": 1})
+
+
+@workflow(name="api_gather")
+async def gather_flow() -> list[str]:
+    return list(await asyncio.gather(record("x"), record("y"), record("z")))
+
+
+@step
+async def other(name: str) -> str:
+    return name
+
+
+@workflow(name="api_changing")
+async def changing_flow() -> str:
+    await (record if FLIP["first"] == "record" else other)("a")
+    await sleep(0.01)
+    return await record("b")
+
+
+@workflow(name="api_bad_result")
+async def bad_result_flow() -> object:
+    return object()
+
+
+@workflow(name="api_context_in_step")
+async def context_in_step_flow() -> None:
+    await tries_to_set_context()
+
+
+@workflow(name="api_sleepy")
+async def sleepy_flow(seconds: float) -> str:
+    await sleep(seconds)
+    return "awake"
+
+
+@pytest_asyncio.fixture
+async def memory() -> AsyncIterator[Engine]:
+    previous = api._engine
+    store = StorageBackend.from_url("memory://")
+    await store.connect()
+    try:
+        yield configure(store)
+    finally:
+        api._engine = previous
+        await store.close()
+
+
+def test_public_names_are_exported() -> None:
+    for name in (
+        "workflow",
+        "step",
+        "sleep",
+        "continue_as_new",
+        "get_workflow_chain",
+        "start",
+        "configure",
+        "wait",
+        "get_run",
+        "get_events",
+        "set_step_context",
+        "get_step_context",
+        "wait_for_hook",
+        "resume_hook",
+        "cancel",
+        "start_child",
+        "Worker",
+        "pending_hooks",
+        "StorageBackend",
+        "WorkflowRun",
+    ):
+        assert name in pyworkflow.__all__
+        assert hasattr(pyworkflow, name)
+
+
+def test_decorators_refuse_sync_functions() -> None:
+    with pytest.raises(InvalidInput):
+        workflow(lambda: None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput):
+        step(retries=-1)
+    with pytest.raises(InvalidInput):
+        step(backoff="soon")
+
+
+def test_two_workflows_with_one_name_are_refused() -> None:
+    async def gather_flow() -> None: ...
+
+    with pytest.raises(InvalidInput, match="two different workflows"):
+        workflow(name="api_gather")(gather_flow)
+
+
+async def test_start_refuses_unserializable_arguments_and_writes_nothing(
+    memory: Engine,
+) -> None:
+    with pytest.raises(SerializationError, match="workflow arguments"):
+        await start(sleepy_flow, object())
+    storage = await memory.storage()
+    assert (await storage.list_runs()).items == []
+
+
+async def test_start_refuses_a_plain_function(memory: Engine) -> None:
+    async def plain() -> None: ...
+
+    with pytest.raises(InvalidInput, match="not decorated with @workflow"):
+        await start(plain)
+
+
+async def test_steps_run_directly_outside_a_workflow() -> None:
+    assert await record("direct") == "direct"
+    with pytest.raises(WorkflowError):
+        get_step_context()
+    with pytest.raises(WorkflowError):
+        await set_step_context({"a": 1})
+
+
+async def test_concurrent_steps_in_one_workflow(memory: Engine) -> None:
+    run = await wait(await start(gather_flow), timeout=30)
+    assert run.status is RunStatus.COMPLETED, run.error
+    assert run.result == ["x", "y", "z"]
+    completed = [e for e in await get_events(run.id) if e.type == "step.completed"]
+    assert sorted(e.data["pos"] for e in completed) == [1, 2, 3]
+
+
+async def test_changed_code_is_detected_on_replay(memory: Engine) -> None:
+    FLIP["first"] = "record"
+    run_id = await start(changing_flow)
+    assert (await get_run(run_id)).status is RunStatus.SUSPENDED
+    FLIP["first"] = "other"  # a deploy changed which step the workflow calls first
+    try:
+        run = await wait(run_id, timeout=30)
+    finally:
+        FLIP["first"] = "record"
+    assert run.status is RunStatus.FAILED
+    assert run.error["type"].endswith("NonDeterminismError")
+    assert "call #1 is step 'other'" in run.error["message"]
+
+
+async def test_an_unserializable_result_fails_the_run_clearly(memory: Engine) -> None:
+    run = await wait(await start(bad_result_flow), timeout=30)
+    assert run.status is RunStatus.FAILED
+    assert "SerializationError" in run.error["type"]
+    assert "the result of workflow 'api_bad_result'" in run.error["message"]
+
+
+async def test_the_step_context_is_read_only_in_steps(memory: Engine) -> None:
+    run = await wait(await start(context_in_step_flow), timeout=30)
+    assert run.status is RunStatus.FAILED
+    assert "read-only" in run.error["message"]
+
+
+async def test_wait_times_out_and_get_run_reports_missing(memory: Engine) -> None:
+    run_id = await start(sleepy_flow, 3600)
+    with pytest.raises(TimeoutError):
+        await wait(run_id, timeout=0.1)
+    with pytest.raises(NotFound):
+        await get_run("no-such-run")
+
+
+async def test_without_inline_only_a_worker_runs_it(memory: Engine) -> None:
+    storage = await memory.storage()
+    configure(storage, inline=False)
+    run_id = await start(sleepy_flow, 0.01)
+    assert (await get_run(run_id)).status is RunStatus.PENDING
+    assert await storage.version(run_id) == 0
+    worker = Worker(storage, lease=5, poll=0.01)
+    async with worker:
+        for _ in range(500):
+            if (await get_run(run_id)).status.terminal:
+                break
+            await asyncio.sleep(0.01)
+    run = await get_run(run_id)
+    assert run.status is RunStatus.COMPLETED
+    assert run.result == "awake"
+    assert worker.processed >= 2  # the start, then the timer
+
+
+async def test_a_worker_gives_back_a_task_whose_workflow_it_cannot_import(
+    memory: Engine,
+) -> None:
+    storage = await memory.storage()
+    configure(storage, inline=False)
+    run = pyworkflow.WorkflowRun(id="ghost-run", workflow_name="not_defined_anywhere")
+    await storage.create_run(run)
+    await storage.enqueue(
+        pyworkflow.Task(
+            id="t-ghost", run_id=run.id, kind="resume", due_at=pyworkflow.models.utcnow()
+        )
+    )
+    assert await Worker(storage).run_once() == 1
+    # released for later, not completed: it is still there but not due now
+    assert await storage.claim("probe", lease=1) == []
+    assert (await storage.get_run(run.id)).status is RunStatus.PENDING  # type: ignore[union-attr]
