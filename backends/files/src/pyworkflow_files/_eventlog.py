@@ -24,17 +24,20 @@ import hashlib
 import os
 import shutil
 import struct
+import sys
 import threading
 import uuid
-from datetime import datetime
-from typing import Any
+from array import array
+from datetime import UTC, datetime, timedelta
+from zlib import crc32
 
 from pyworkflow._validate import EncodedEvent
-from pyworkflow.codec import from_micros, loads, to_micros
+from pyworkflow.codec import loads, to_micros
 from pyworkflow.errors import ConflictError, SchemaError
 from pyworkflow.models import Event
 
 from ._disk import (
+    HEADER,
     Durability,
     FrameScan,
     check_frame,
@@ -53,6 +56,7 @@ __all__ = ["ENTRY", "RunLog", "id_hash"]
 ENTRY = 16
 _IDX = struct.Struct("<QQ")
 _CHUNK = 4096  # events decoded per read of the log
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def id_hash(event_id: str) -> int:
@@ -292,6 +296,13 @@ class RunLog:
                 self._ids.setdefault(h, seq)
         return expected + len(events)
 
+    def _offsets(self, first: int, count: int) -> array[int]:
+        """The start offsets stored in entries ``first .. first + count - 1``."""
+        words = array("Q", read_exact(self.idx_fd, count * ENTRY, first * ENTRY))
+        if sys.byteorder != "little":
+            words.byteswap()
+        return words[0::2]
+
     def read(self, after: int, limit: int | None, types: frozenset[str] | None) -> list[Event]:
         version = self.version()
         out: list[Event] = []
@@ -300,21 +311,40 @@ class RunLog:
             stop = min(version, seq + _CHUNK)
             if types is None and limit is not None:
                 stop = min(stop, seq + limit - len(out))
-            bounds = [offset for offset, _ in self._entries(seq, stop - seq + 1)]
-            data = read_exact(self.log_fd, bounds[-1] - bounds[0], bounds[0])
+            bounds = self._offsets(seq, stop - seq + 1)
             base = bounds[0]
+            view = memoryview(read_exact(self.log_fd, bounds[-1] - base, base))
+            payloads = []
             for i in range(stop - seq):
                 start, end = bounds[i] - base, bounds[i + 1] - base
-                payload = check_frame(data[start:end], bounds[i], self.log_path)
-                num, eid, etype, ts, body = loads(payload)
-                if num != seq + i + 1:
+                length, crc = HEADER.unpack_from(view, start)
+                payload = view[start + HEADER.size : end]
+                if length != len(payload) or crc32(payload, crc32(view[start : start + 4])) != crc:
+                    raise SchemaError(
+                        f"corrupt record in {self.log_path} at byte {bounds[i]}: checksum mismatch"
+                    )
+                payloads.append(payload)
+            # One decode for the whole chunk: the payloads are JSON arrays, so joined with
+            # commas inside brackets they are one JSON array of records.
+            records = loads(b"[" + b",".join(payloads) + b"]")
+            for expected, (num, eid, etype, ts, body) in enumerate(records, seq + 1):
+                if num != expected:
                     raise SchemaError(
                         f"event log {self.log_path} has sequence {num} where the index "
-                        f"says {seq + i + 1}"
+                        f"says {expected}"
                     )
                 if types is not None and etype not in types:
                     continue
-                out.append(_event(self.run_id, num, eid, etype, from_micros(ts), body))
+                out.append(
+                    Event(
+                        run_id=self.run_id,
+                        sequence=num,
+                        id=eid,
+                        type=etype,
+                        data=body,
+                        timestamp=_EPOCH + timedelta(microseconds=ts),
+                    )
+                )
                 if limit is not None and len(out) >= limit:
                     break
             seq = stop
@@ -328,9 +358,3 @@ class RunLog:
         if self.durability is Durability.FSYNC:
             fsync_dir(self.events_dir)
         shutil.rmtree(target, ignore_errors=True)
-
-
-def _event(
-    run_id: str, seq: int, eid: str, etype: str, ts: datetime, data: dict[str, Any]
-) -> Event:
-    return Event(run_id=run_id, sequence=seq, id=eid, type=etype, data=data, timestamp=ts)
