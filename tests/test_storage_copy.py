@@ -1,0 +1,104 @@
+"""``copy_storage``: full histories copied with ids, types, data and timestamps; resumable."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from pyworkflow import (
+    NewEvent,
+    RunStatus,
+    Schedule,
+    StorageBackend,
+    configure,
+    pending_hooks,
+    start,
+    wait,
+)
+from pyworkflow.engine import api
+from pyworkflow.engine.copy import copy_storage
+from pyworkflow.engine.runtime import read_all
+
+from .cli_flows import add, approval, boom, loop
+
+
+@pytest_asyncio.fixture
+async def source() -> AsyncIterator[StorageBackend]:
+    previous = api._engine
+    store = StorageBackend.from_url("memory://")
+    await store.connect()
+    configure(store)
+    try:
+        for flow, args in ((add, (1, 2)), (boom, ()), (loop, (0,))):
+            await wait(await start(flow, *args), timeout=30)
+        await start(approval, "pending-item")
+        await store.create_schedule(Schedule(id="nightly", workflow_name="cli_add", interval=60))
+        yield store
+    finally:
+        api._engine = previous
+        await store.close()
+
+
+@pytest.fixture(params=["file", "sqlite"])
+def dst_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    pytest.importorskip(f"pyworkflow_{'files' if request.param == 'file' else 'sqlite'}")
+    return f"file://{tmp_path}/store" if request.param == "file" else f"sqlite:///{tmp_path}/c.db"
+
+
+async def test_copy_is_exact_and_resumable(source: StorageBackend, dst_url: str) -> None:
+    runs = (await source.list_runs()).items
+    assert len(runs) >= 5  # add, boom, loop chain members, approval
+    # an interrupted earlier copy: one run's row and the first two events of its log
+    victim = next(r for r in runs if r.workflow_name == "cli_add")
+    prefix = await source.read(victim.id, limit=2)
+    async with StorageBackend.from_url(dst_url) as dst:
+        await dst.create_run(victim)
+        await dst.append(
+            victim.id,
+            [NewEvent(type=e.type, data=e.data, id=e.id, timestamp=e.timestamp) for e in prefix],
+            expected_version=0,
+        )
+        report = await copy_storage(source, dst)
+        assert report.errors == []
+        assert report.runs == len(runs)
+        assert report.copied == len(runs)
+        assert report.schedules == 1
+        assert report.hooks == 1
+        total = sum([len(await read_all(source, r.id)) for r in runs])
+        assert report.events == total - 2
+        for run in runs:
+            assert await read_all(dst, run.id) == await read_all(source, run.id)
+            assert await dst.get_run(run.id) == run
+        again = await copy_storage(source, dst)
+        assert (again.skipped, again.copied, again.events) == (len(runs), 0, 0)
+        schedule = await dst.get_schedule("nightly")
+        assert schedule is not None
+        assert schedule.interval == 60
+
+        # the copied store carries on: the waiting run's hook is delivered there
+        previous = api._engine
+        configure(dst)
+        try:
+            waiting = next(r for r in runs if r.workflow_name == "cli_approval")
+            [hook] = await pending_hooks(waiting.id)
+            await api.resume_hook(hook.token, "approved")
+            done = await wait(waiting.id, timeout=30)
+        finally:
+            api._engine = previous
+        assert done.status is RunStatus.COMPLETED
+        assert done.result == "pending-item: approved"
+
+
+async def test_a_destination_log_longer_than_the_source_is_reported(
+    source: StorageBackend, dst_url: str
+) -> None:
+    run = (await source.list_runs(limit=1)).items[0]
+    async with StorageBackend.from_url(dst_url) as dst:
+        await dst.create_run(run)
+        extra = [NewEvent(type="x") for _ in range(await source.version(run.id) + 1)]
+        await dst.append(run.id, extra, expected_version=0)
+        report = await copy_storage(source, dst)
+    assert len(report.errors) == 1
+    assert run.id in report.errors[0]
