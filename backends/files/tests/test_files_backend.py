@@ -327,3 +327,59 @@ async def test_append_and_version_read_nothing_however_long_the_log(
         assert [e.sequence for e in last] == [version]
         # One index range (two entries) and exactly one record: no scan.
         assert sum(read) < 200, read
+
+
+_TABLES = r"""
+import asyncio, sys
+from datetime import timedelta
+from pyworkflow import StorageBackend, WorkflowRun
+
+async def main(url, name):
+    async with StorageBackend.from_url(url) as backend:
+        for k in range(40):
+            run = WorkflowRun(id=f"{name}-{k}", workflow_name="wf", idempotency_key=f"key-{k}")
+            got, created = await backend.create_run(run)
+            print("run", k, got.id, int(created), flush=True)
+        while True:
+            leases = await backend.claim(name, lease=timedelta(minutes=5), limit=3)
+            if not leases:
+                break
+            for lease in leases:
+                print("task", lease.task.id, flush=True)
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+async def test_processes_share_idempotency_keys_and_never_share_a_claim(tmp_path: Path) -> None:
+    url = f"file://{tmp_path}/s"
+    due = utcnow() - timedelta(seconds=1)
+    async with opened(tmp_path / "s") as b:
+        tasks = [Task(id=f"t{i:03}", run_id="r", kind="timer", due_at=due) for i in range(120)]
+        for task in tasks:
+            await b.enqueue(task)
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _TABLES,
+            url,
+            name,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for name in ("p", "q", "s")
+    ]
+    outputs = [await p.communicate() for p in procs]
+    for proc, (_, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err.decode()
+    lines = [line.split() for out, _ in outputs for line in out.decode().splitlines()]
+    runs: dict[str, set[str]] = {}
+    created: dict[str, int] = {}
+    for _, k, run_id, made in (line for line in lines if line[0] == "run"):
+        runs.setdefault(k, set()).add(run_id)
+        created[k] = created.get(k, 0) + int(made)
+    assert all(len(ids) == 1 for ids in runs.values()), runs  # every caller got the same run
+    assert set(created.values()) == {1}  # and exactly one created it
+    claimed = [line[1] for line in lines if line[0] == "task"]
+    assert sorted(claimed) == [t.id for t in tasks]  # each task claimed exactly once
