@@ -235,3 +235,56 @@ async def test_a_worker_gives_back_a_task_whose_workflow_it_cannot_import(
     # released for later, not completed: it is still there but not due now
     assert await storage.claim("probe", lease=1) == []
     assert (await storage.get_run(run.id)).status is RunStatus.PENDING  # type: ignore[union-attr]
+
+
+@step
+async def noop(i: int) -> int:
+    return i
+
+
+@workflow(name="api_n_steps")
+async def n_steps(n: int) -> int:
+    for i in range(n):
+        await noop(i)
+    return n
+
+
+async def test_a_step_costs_one_append_on_the_happy_path(memory: Engine) -> None:
+    storage = await memory.storage()
+    calls: dict[str, int] = {}
+    for name in ("append", "read", "get_run", "update_run", "enqueue", "create_run", "version"):
+        original = getattr(storage, name)
+
+        def counted(*a: object, _name: str = name, _orig: object = original, **k: object) -> object:
+            calls[_name] = calls.get(_name, 0) + 1
+            return _orig(*a, **k)  # type: ignore[operator]
+
+        setattr(storage, name, counted)
+    totals = []
+    try:
+        for n in (1, 11):
+            calls.clear()
+            run = await wait(await start(n_steps, n), timeout=30)
+            assert run.result == n
+            totals.append(dict(calls))
+    finally:
+        for name in list(vars(storage)):
+            if name in calls or name in (
+                "append",
+                "read",
+                "get_run",
+                "update_run",
+                "enqueue",
+                "create_run",
+                "version",
+            ):
+                delattr(storage, name)
+    one, eleven = totals
+    # ten more steps cost exactly ten more appends and nothing else
+    assert eleven["append"] - one["append"] == 10
+    assert {k: v for k, v in eleven.items() if k != "append"} == {
+        k: v for k, v in one.items() if k != "append"
+    }
+    # the whole run: create, safety-net task, status running, 1 append per step (the first
+    # carries workflow.started), terminal append, terminal status, final get_run in wait()
+    assert one["append"] == 2

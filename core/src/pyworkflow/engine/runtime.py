@@ -155,29 +155,33 @@ class Engine:
             Task(id=f"{stored.id}:start", run_id=stored.id, kind=RESUME, due_at=due)
         )
         if self.inline:
-            await self.execute(stored.id)
+            await self.execute(stored.id, fresh=stored)
         return stored.id
 
     # -- executing -----------------------------------------------------------------------------
 
-    async def execute(self, run_id: str) -> Outcome:
+    async def execute(self, run_id: str, *, fresh: WorkflowRun | None = None) -> Outcome:
         """Replay and advance ``run_id`` once. Raises ``WorkflowNotFound`` when its code is not
-        importable here (the caller gives the task back for another worker)."""
+        importable here (the caller gives the task back for another worker).
+
+        ``fresh`` is a run this process has just created (its log is empty), which saves
+        reading it back on the first attempt.
+        """
         async with self._run_lock(run_id):
             for attempt in range(MAX_CONFLICTS):
                 try:
-                    return await self._execute_once(run_id)
+                    return await self._execute_once(run_id, fresh if attempt == 0 else None)
                 except Conflict:
                     log.debug("run %s: lost a race (attempt %d), replaying", run_id, attempt)
                     await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
             return Outcome("conflict")
 
-    async def _execute_once(self, run_id: str) -> Outcome:
+    async def _execute_once(self, run_id: str, fresh: WorkflowRun | None) -> Outcome:
         storage = await self.storage()
-        run = await storage.get_run(run_id)
+        run = fresh if fresh is not None else await storage.get_run(run_id)
         if run is None:
             return Outcome("missing")
-        history = await read_all(storage, run_id)
+        history = [] if fresh is not None else await read_all(storage, run_id)
         ended = next((e for e in reversed(history) if e.type in TERMINAL_EVENTS), None)
         if ended is not None:
             await self.finalize(run, ended.type, ended.data)
