@@ -59,11 +59,6 @@ def test_render_round_trips() -> None:
         assert StorageURL.parse(url.render(hide_password=False)) == url
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contract defect: render() percent-encodes IPv6 hosts ('%3A%3A1') instead of "
-    "bracketing them ('[::1]'), so a rendered URL is not a standard URL for other tools",
-)
 def test_ipv6_renders_with_brackets() -> None:
     assert "[::1]:5432" in StorageURL.parse("postgresql://u@[::1]:5432/db").render()
 
@@ -96,11 +91,6 @@ def test_malformed_urls_raise_without_the_password(bad: str) -> None:
     assert "s3cr3t" not in repr(info.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contract defect: urls._redact_raw only redacts text containing '://', so a "
-    "scheme-less 'user:password@host' string is echoed with its password",
-)
 def test_schemeless_url_error_hides_the_password() -> None:
     with pytest.raises(InvalidInput) as info:
         StorageURL.parse("user:s3cr3t@host/db")

@@ -90,7 +90,9 @@ class StorageURL:
                 auth += ":" + pw
             auth += "@"
         hosts = ",".join(
-            quote(h, safe="") + (f":{p}" if p is not None else "") for h, p in self.hosts
+            (f"[{h}]" if ":" in h else quote(h, safe=""))  # an IPv6 literal keeps its brackets
+            + (f":{p}" if p is not None else "")
+            for h, p in self.hosts
         )
         query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in self.query.items())
         return f"{self.scheme}://{auth}{hosts}{quote(self.path, safe='/:')}" + (
@@ -124,14 +126,15 @@ def _split_port(part: str, url: str) -> tuple[str, int | None]:
 
 
 def _redact_raw(url: object) -> str:
-    """Best-effort redaction of a string that failed to parse."""
+    """Best-effort redaction of text that failed to parse: whatever stands between the first
+    ``:`` of the user-info and the last ``@`` is hidden, with or without a scheme."""
     text = str(url)
-    if "://" in text and "@" in text:
-        scheme, rest = text.split("://", 1)
-        userinfo, _, tail = rest.rpartition("@")
-        user = userinfo.split(":", 1)[0]
-        return f"{scheme}://{user}:{_REDACTED}@{tail}" if ":" in userinfo else text
-    return text
+    scheme, sep, rest = text.rpartition("://")
+    userinfo, at, tail = rest.rpartition("@")
+    if not at or ":" not in userinfo:
+        return text
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:{_REDACTED}@{tail}"
 
 
 class Options:
