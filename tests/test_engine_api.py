@@ -288,3 +288,30 @@ async def test_a_step_costs_one_append_on_the_happy_path(memory: Engine) -> None
     # the whole run: create, safety-net task, status running, 1 append per step (the first
     # carries workflow.started), terminal append, terminal status, final get_run in wait()
     assert one["append"] == 2
+
+
+@workflow(name="api_tick")
+async def tick(label: str) -> str:
+    return await record(label)
+
+
+async def test_an_interval_schedule_is_fired_by_workers(memory: Engine) -> None:
+    storage = await memory.storage()
+    schedule_id = await pyworkflow.schedule(tick, "tick", every=0.05, schedule_id="ticker")
+    assert schedule_id == "ticker"
+    flt = pyworkflow.RunFilter(workflow_name="api_tick")
+    async with Worker(storage, poll=0.01):
+        for _ in range(3000):
+            runs = (await storage.list_runs(flt)).items
+            if len([r for r in runs if r.status is RunStatus.COMPLETED]) >= 3:
+                break
+            await asyncio.sleep(0.01)
+        assert await storage.delete_schedule("ticker")
+    runs = (await storage.list_runs(flt)).items
+    assert len([r for r in runs if r.status is RunStatus.COMPLETED]) >= 3
+    assert all(r.metadata["schedule_id"] == "ticker" for r in runs)
+    # one run per firing time: the idempotency keys are distinct
+    assert len({r.idempotency_key for r in runs}) == len(runs)
+    # after the delete, the pending firing is dropped and nothing more starts
+    await Worker(storage).run_until_idle()
+    assert len((await storage.list_runs(flt)).items) == len(runs)

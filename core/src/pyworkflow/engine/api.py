@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pyworkflow.codec import from_micros
@@ -22,6 +22,7 @@ from pyworkflow.storage import StorageBackend
 from .context import RESUME, hook_task_id
 from .errors import WorkflowFailed
 from .runtime import Engine, decoded_run, read_all
+from .schedules import create_schedule_row
 from .serializer import encode
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "get_workflow_chain",
     "pending_hooks",
     "resume_hook",
+    "schedule",
     "shutdown",
     "start",
     "wait",
@@ -117,6 +119,26 @@ async def wait(
         else:
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, 0.5)
+
+
+async def schedule(
+    fn: Any,
+    /,
+    *args: Any,
+    every: str | float | timedelta,
+    schedule_id: str | None = None,
+    first_at: datetime | None = None,
+    **kwargs: Any,
+) -> str:
+    """Start ``fn(*args, **kwargs)`` every ``every`` (``"1h"``, seconds, ``timedelta``) from
+    ``first_at`` (default: one interval from now), fired by workers; return the schedule id.
+    Remove it with ``StorageBackend.delete_schedule(id)``; pause it by setting its status to
+    ``paused`` (firings then keep ticking without starting runs)."""
+    storage = await default_engine().storage()
+    row = await create_schedule_row(
+        storage, fn, args, kwargs, every=every, schedule_id=schedule_id, first_at=first_at
+    )
+    return row.id
 
 
 async def get_run(run_id: str) -> WorkflowRun:

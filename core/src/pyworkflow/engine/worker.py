@@ -4,7 +4,8 @@ Any number of workers, in any number of processes (or hosts, where the store is
 ``multi_host``), can share one store: a task is leased to one worker at a time, the lease is
 extended while the worker is busy, and a worker that dies simply stops extending it, so the
 task becomes claimable again when the lease expires. Every task is a ``resume`` of a run
-(start, timer, retry backoff, hook delivery, child completion); the run's log, guarded by
+(start, timer, retry backoff, hook delivery, child completion) or a ``schedule`` firing; the
+run's log, guarded by
 ``expected_version``, decides what actually happens, so a task run twice is harmless.
 """
 
@@ -26,6 +27,7 @@ from pyworkflow.storage import StorageBackend
 from .context import RESUME
 from .errors import WorkflowNotFound
 from .runtime import Engine
+from .schedules import SCHEDULE, fire
 
 __all__ = ["Worker"]
 
@@ -190,6 +192,9 @@ class Worker:
     async def _handle(self, lease: Lease) -> Any:
         """Do the task; return ``None`` to complete it or a due time to give it back."""
         task = lease.task
+        if task.kind == SCHEDULE:
+            await fire(await self.engine.storage(), task)
+            return None
         if task.kind != RESUME:
             log.warning(
                 "worker %s: unknown task kind %r (task %s); retrying it later",
