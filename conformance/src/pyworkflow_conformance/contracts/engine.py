@@ -401,6 +401,8 @@ class EngineContract:
             run_id = await start(cf_kill, str(effects), steps)
         finally:
             api._engine = previous
+        log_path = tmp_path / "worker.log"
+        log = log_path.open("wb")  # a file, not a pipe nobody drains while the worker runs
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -417,7 +419,7 @@ class EngineContract:
             "--concurrency",
             "1",
             stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
+            stderr=log,
             env=dict(os.environ),
         )
         try:
@@ -427,8 +429,8 @@ class EngineContract:
                 if len(recorded) >= 2:
                     break
                 if proc.returncode is not None or time.monotonic() > deadline:
-                    err = await proc.stderr.read() if proc.stderr else b""
-                    raise AssertionError(f"the worker made no progress: {err[-3000:]!r}")
+                    err = log_path.read_text(errors="replace")[-3000:]
+                    raise AssertionError(f"the worker made no progress; its stderr:\n{err}")
                 await asyncio.sleep(0.02)
             await asyncio.sleep(random.uniform(0.0, 0.3))  # land inside a step
             proc.send_signal(signal.SIGKILL)
@@ -437,6 +439,7 @@ class EngineContract:
             if proc.returncode is None:
                 proc.kill()
                 await proc.wait()
+            log.close()
         assert proc.returncode == -signal.SIGKILL
         survivor = Worker(Engine(backend, inline=False), lease=2, poll=0.05, concurrency=1)
         async with survivor:

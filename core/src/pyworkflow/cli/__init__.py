@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="module or file.py defining workflows to load first; repeatable",
     )
     p.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["debug", "info", "warning", "error"],
+        help="default warning",
+    )
+    p.add_argument(
         "--until-idle",
         action="store_true",
         help="exit when no task is due instead of running forever",

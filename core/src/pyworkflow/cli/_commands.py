@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import importlib
 import json
+import logging
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -142,6 +143,9 @@ def _import(spec: str) -> None:
 
 
 async def cmd_worker(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     for spec in args.imports:
         _import(spec)
     url = resolve_url(args.storage)

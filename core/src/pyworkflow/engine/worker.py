@@ -167,6 +167,9 @@ class Worker:
             try:
                 due = await work
             except asyncio.CancelledError:
+                if not work.done():  # this worker is being stopped: stop the execution too
+                    work.cancel()
+                    raise
                 if not work.cancelled():
                     raise
                 return  # the lease was lost: whoever holds it now finishes the task
