@@ -19,7 +19,10 @@ from pyworkflow.urls import StorageURL
 from . import services
 from .services import Cleanup
 
-__all__ = ["NAMES", "Target", "default_targets", "explicit_target"]
+__all__ = ["MOTO_REPLAY_EVENTS", "NAMES", "Target", "default_targets", "explicit_target"]
+
+#: Replay size on the local moto server (see :func:`default_targets`).
+MOTO_REPLAY_EVENTS = 2000
 
 #: URL scheme -> the backend's short name used in reports.
 NAMES = {
@@ -45,6 +48,8 @@ class Target:
     cleanups: list[Cleanup] = field(default_factory=list)
     #: Scenarios not run on this target by default (name -> reason shown in the report).
     skip_scenarios: dict[str, str] = field(default_factory=dict)
+    #: Events in the replay run, when this target needs fewer than ``--replay-events``.
+    replay_events: int | None = None
 
 
 def _installed(scheme: str) -> str | None:
@@ -107,7 +112,17 @@ async def default_targets(tmp: Path) -> list[Target]:
                 "deep_append": "not run on the moto server by default (filling a 100k-event "
                 "run takes minutes on moto); pass --url to run it"
             }
-            targets.append(Target("dynamodb", url, cleanups=[stop], skip_scenarios=slow))
+            # moto answers a Query by scanning and sorting the whole partition per page, so a
+            # 10k-event replay takes longer than botocore's read timeout on a busy machine.
+            targets.append(
+                Target(
+                    "dynamodb",
+                    url,
+                    cleanups=[stop],
+                    skip_scenarios=slow,
+                    replay_events=MOTO_REPLAY_EVENTS,
+                )
+            )
     else:
         targets.append(Target("dynamodb", "dynamodb://", why))
     targets.append(

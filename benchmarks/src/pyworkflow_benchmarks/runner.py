@@ -76,13 +76,15 @@ async def _run_scenario(
         tick(f"{backend} {sc.name}: setup", 0)
         await sc.setup()
         for rep in range(settings.repetitions):
-            tick(f"{backend} {sc.name} #{rep + 1} ours", 0)
-            ours.append(await sc.ours())
-            tick(f"{backend} {sc.name} #{rep + 1} raw", 1)
-            r = await sc.raw()
-            if r is not None:
-                raws.append(r)
-            tick(f"{backend} {sc.name} #{rep + 1} done", 1)
+            # Alternate who goes first, so that a stall left by the previous step (a
+            # checkpoint after a bulk prefill, autovacuum) does not always land on one side.
+            for side in ("ours", "raw") if rep % 2 == 0 else ("raw", "ours"):
+                tick(f"{backend} {sc.name} #{rep + 1} {side}", 0)
+                if side == "ours":
+                    ours.append(await sc.ours())
+                elif (r := await sc.raw()) is not None:
+                    raws.append(r)
+                tick(f"{backend} {sc.name} #{rep + 1} {side} done", 1)
     except Exception as exc:  # a scenario that breaks is reported, the others still run
         result.error = f"{type(exc).__name__}: {exc}"
     if ours:
@@ -116,7 +118,8 @@ async def run_target(
         if raw is not None:
             await raw.open()
             run.facts.update(await raw.facts())
-        ctx = Context(backend, raw, settings.duration, settings.replay_events, settings.deep_events)
+        replay = min(settings.replay_events, target.replay_events or settings.replay_events)
+        ctx = Context(backend, raw, settings.duration, replay, settings.deep_events)
         for name in settings.scenarios:
             if name not in SCENARIOS:
                 continue  # engine scenarios are run by the caller

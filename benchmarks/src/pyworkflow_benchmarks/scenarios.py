@@ -247,6 +247,8 @@ class Replay(Scenario):
 
     async def setup(self) -> None:
         n = self.ctx.replay_events
+        if n != 10_000:
+            self.notes.append(f"replay of {n} events")
         self.run = new_id()
         await _prefill_ours(self.b, self.run, n)
         if self.ctx.raw is not None:
