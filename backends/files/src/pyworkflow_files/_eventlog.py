@@ -28,7 +28,10 @@ import sys
 import threading
 import uuid
 from array import array
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 from zlib import crc32
 
 from pyworkflow._validate import EncodedEvent
@@ -51,7 +54,9 @@ from ._disk import (
     write_all,
 )
 
-__all__ = ["ENTRY", "RunLog", "id_hash"]
+__all__ = ["ENTRY", "RunLog", "RunLogs", "id_hash"]
+
+T = TypeVar("T")
 
 ENTRY = 16
 _IDX = struct.Struct("<QQ")
@@ -358,3 +363,87 @@ class RunLog:
         if self.durability is Durability.FSYNC:
             fsync_dir(self.events_dir)
         shutil.rmtree(target, ignore_errors=True)
+
+
+class RunLogs:
+    """This process's open run logs: at most ``max_open`` idle ones stay open (LRU)."""
+
+    def __init__(self, events_dir: str, durability: Durability, max_open: int) -> None:
+        self.events_dir = events_dir
+        self.durability = durability
+        self.max_open = max_open
+        self._open: OrderedDict[str, RunLog] = OrderedDict()
+        self._mutex = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._open)
+
+    def close(self) -> None:
+        with self._mutex:
+            for log in self._open.values():
+                with log.mutex:
+                    log.close()
+            self._open.clear()
+
+    def _get(self, run_id: str) -> RunLog:
+        """The run's log object, marked in use (give it back with :meth:`_put`)."""
+        with self._mutex:
+            log = self._open.get(run_id)
+            if log is None:
+                log = self._open[run_id] = RunLog(self.events_dir, run_id, self.durability)
+            else:
+                self._open.move_to_end(run_id)
+            log.users += 1
+            if len(self._open) > self.max_open:
+                for key, idle in list(self._open.items()):
+                    if len(self._open) <= self.max_open:
+                        break
+                    if idle.users == 0 and idle.mutex.acquire(blocking=False):
+                        try:
+                            idle.close()
+                        finally:
+                            idle.mutex.release()
+                        del self._open[key]
+            return log
+
+    def _put(self, log: RunLog) -> None:
+        with self._mutex:
+            log.users -= 1
+
+    def use(
+        self, run_id: str, exclusive: bool, create: bool, fn: Callable[[RunLog], T], empty: T
+    ) -> T:
+        """``fn(log)`` under the run's lock (exclusive or shared) with an up-to-date view;
+        ``empty`` if the run has no log and ``create`` is false."""
+        log = self._get(run_id)
+        try:
+            if not log.lock(exclusive, create):
+                return empty
+            held = True
+            try:
+                if not log.sync(exclusive):  # needs a repair: take the exclusive lock
+                    log.unlock()
+                    held = log.lock(True, create)
+                    if not held:
+                        return empty
+                    log.sync(True)
+                return fn(log)
+            finally:
+                if held:
+                    log.unlock()
+        finally:
+            self._put(log)
+
+    def destroy(self, run_id: str, trash: str) -> None:
+        """Delete the run's log (see :meth:`RunLog.destroy`); no sync first, so a damaged log
+        can still be deleted."""
+        log = self._get(run_id)
+        try:
+            if log.lock(True, False):
+                try:
+                    log.destroy(trash)
+                finally:
+                    log.close()  # also drops the flock; the mutex is released next
+                    log.unlock()
+        finally:
+            self._put(log)

@@ -19,8 +19,6 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -56,7 +54,7 @@ from pyworkflow.storage import StorageBackend
 from pyworkflow.urls import Options
 
 from ._disk import Durability, atomic_write, fsync_dir
-from ._eventlog import RunLog
+from ._eventlog import RunLog, RunLogs
 from ._indexes import HookIndex, RunIndex, ScheduleIndex, TaskIndex
 from ._pool import Pool
 from ._table import Table
@@ -117,8 +115,7 @@ class FilesBackend(StorageBackend):
 
     async def _connect(self) -> None:
         self._pool = Pool(8, "pyworkflow-files")
-        self._logs: OrderedDict[str, RunLog] = OrderedDict()
-        self._logs_mutex = threading.Lock()
+        self._logs = RunLogs(os.path.join(self.root, "events"), self.durability, self.max_open_runs)
         self.runs = Table(self.root, "runs", self.durability, RunIndex())
         self.tasks = Table(self.root, "tasks", self.durability, TaskIndex())
         self.hooks = Table(self.root, "hooks", self.durability, HookIndex())
@@ -160,80 +157,16 @@ class FilesBackend(StorageBackend):
             self._pool.shutdown()
 
     def _close_files(self) -> None:
-        with self._logs_mutex:
-            for log in self._logs.values():
-                with log.mutex:
-                    log.close()
-            self._logs.clear()
+        self._logs.close()
         for table in (self.runs, self.tasks, self.hooks, self.schedules):
             with table.mutex:
                 table.close()
 
     # -- event logs --------------------------------------------------------------------------
 
-    def _log(self, run_id: str) -> RunLog:
-        """The run's log object, marked in use (give it back with _unuse). At most
-        ``max_open_runs`` idle logs stay open."""
-        with self._logs_mutex:
-            log = self._logs.get(run_id)
-            if log is None:
-                log = self._logs[run_id] = RunLog(
-                    os.path.join(self.root, "events"), run_id, self.durability
-                )
-            else:
-                self._logs.move_to_end(run_id)
-            log.users += 1
-            if len(self._logs) > self.max_open_runs:
-                for key, idle in list(self._logs.items()):
-                    if len(self._logs) <= self.max_open_runs:
-                        break
-                    if idle.users == 0 and idle.mutex.acquire(blocking=False):
-                        try:
-                            idle.close()
-                        finally:
-                            idle.mutex.release()
-                        del self._logs[key]
-            return log
-
-    def _unuse(self, log: RunLog) -> None:
-        with self._logs_mutex:
-            log.users -= 1
-
-    def _with_log(
-        self, run_id: str, exclusive: bool, create: bool, fn: Callable[[RunLog], T], empty: T
-    ) -> T:
-        log = self._log(run_id)
-        try:
-            if not log.lock(exclusive, create):
-                return empty
-            try:
-                if not log.sync(exclusive):  # needs a repair: take the exclusive lock
-                    log.unlock()
-                    if not log.lock(True, create):
-                        return empty
-                    log.sync(True)
-                return fn(log)
-            finally:
-                log.unlock()
-        finally:
-            self._unuse(log)
-
-    def _destroy_log(self, run_id: str, trash: str) -> None:
-        # No sync first: a damaged log must still be deletable.
-        log = self._log(run_id)
-        try:
-            if log.lock(True, False):
-                try:
-                    log.destroy(trash)
-                finally:
-                    log.close()  # also drops the flock; the mutex is released next
-                    log.unlock()
-        finally:
-            self._unuse(log)
-
     async def _append(self, run_id: str, events: list[EncodedEvent], expected_version: int) -> int:
         return await self._io(
-            self._with_log, run_id, True, True, lambda log: log.append(events, expected_version), 0
+            self._logs.use, run_id, True, True, lambda log: log.append(events, expected_version), 0
         )
 
     async def _read(
@@ -243,10 +176,10 @@ class FilesBackend(StorageBackend):
             return log.read(after, limit, types)
 
         empty: list[Event] = []
-        return await self._io(self._with_log, run_id, False, False, read, empty)
+        return await self._io(self._logs.use, run_id, False, False, read, empty)
 
     async def _version(self, run_id: str) -> int:
-        return await self._io(self._with_log, run_id, False, False, RunLog.version, 0)
+        return await self._io(self._logs.use, run_id, False, False, RunLog.version, 0)
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -512,7 +445,7 @@ class FilesBackend(StorageBackend):
             run_ids = [r for r in run_ids if r in index.deleting]
             trash = os.path.join(self.root, "trash")
             for run_id in run_ids:
-                self._destroy_log(run_id, trash)
+                self._logs.destroy(run_id, trash)
             for table in (self.tasks, self.hooks):
                 with table.locked(True) as t:
                     owned: TaskIndex | HookIndex = t.index  # type: ignore[assignment]
