@@ -224,4 +224,3 @@ class EventsContract:
         other = await open_backend()  # type: ignore[operator]
         assert [e.id for e in await other.read(run_id)] == [e.id for e in written]
         assert await other.version(run_id) == 3
-        await backend.connect()  # the fixture closes it again
