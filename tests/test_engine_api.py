@@ -28,7 +28,7 @@ from pyworkflow import (
     wait,
     workflow,
 )
-from pyworkflow.engine import api
+from pyworkflow.engine import configured
 from pyworkflow.engine.runtime import Engine
 
 CALLS: list[str] = []
@@ -81,13 +81,12 @@ async def sleepy_flow(seconds: float) -> str:
 
 @pytest_asyncio.fixture
 async def memory() -> AsyncIterator[Engine]:
-    previous = api._engine
     store = StorageBackend.from_url("memory://")
     await store.connect()
     try:
-        yield configure(store)
+        with configured(store) as engine:
+            yield engine
     finally:
-        api._engine = previous
         await store.close()
 
 
@@ -315,3 +314,16 @@ async def test_an_interval_schedule_is_fired_by_workers(memory: Engine) -> None:
     # after the delete, the pending firing is dropped and nothing more starts
     await Worker(storage).run_until_idle()
     assert len((await storage.list_runs(flt)).items) == len(runs)
+
+
+async def test_run_until_complete_follows_the_chain(memory: Engine) -> None:
+    from .cli_flows import boom, loop
+
+    assert await pyworkflow.run_until_complete(loop, 0) == 2
+    with pytest.raises(pyworkflow.WorkflowFailed, match="kaboom"):
+        await pyworkflow.run_until_complete(boom)
+
+
+def test_a_worker_on_a_fresh_memory_url_is_refused() -> None:
+    with pytest.raises(pyworkflow.UnsafeSetup, match="new, empty store"):
+        Worker("memory://")

@@ -12,12 +12,12 @@ from pyworkflow import (
     RunStatus,
     Schedule,
     StorageBackend,
-    configure,
     pending_hooks,
+    resume_hook,
     start,
     wait,
 )
-from pyworkflow.engine import api
+from pyworkflow.engine import configured
 from pyworkflow.engine.copy import copy_storage
 from pyworkflow.engine.runtime import read_all
 
@@ -26,19 +26,15 @@ from .cli_flows import add, approval, boom, loop
 
 @pytest_asyncio.fixture
 async def source() -> AsyncIterator[StorageBackend]:
-    previous = api._engine
     store = StorageBackend.from_url("memory://")
     await store.connect()
-    configure(store)
-    try:
+    with configured(store):
         for flow, args in ((add, (1, 2)), (boom, ()), (loop, (0,))):
             await wait(await start(flow, *args), timeout=30)
         await start(approval, "pending-item")
         await store.create_schedule(Schedule(id="nightly", workflow_name="cli_add", interval=60))
         yield store
-    finally:
-        api._engine = previous
-        await store.close()
+    await store.close()
 
 
 @pytest.fixture(params=["file", "sqlite"])
@@ -78,15 +74,11 @@ async def test_copy_is_exact_and_resumable(source: StorageBackend, dst_url: str)
         assert schedule.interval == 60
 
         # the copied store carries on: the waiting run's hook is delivered there
-        previous = api._engine
-        configure(dst)
-        try:
+        with configured(dst):
             waiting = next(r for r in runs if r.workflow_name == "cli_approval")
             [hook] = await pending_hooks(waiting.id)
-            await api.resume_hook(hook.token, "approved")
+            await resume_hook(hook.token, "approved")
             done = await wait(waiting.id, timeout=30)
-        finally:
-            api._engine = previous
         assert done.status is RunStatus.COMPLETED
         assert done.result == "pending-item: approved"
 

@@ -35,7 +35,7 @@ from pyworkflow import (
     StorageBackend,
     Worker,
     cancel,
-    configure,
+    configured,
     continue_as_new,
     get_events,
     get_run,
@@ -52,7 +52,6 @@ from pyworkflow import (
     wait_for_hook,
     workflow,
 )
-from pyworkflow.engine import api
 from pyworkflow.engine.runtime import Engine
 
 from pyworkflow_conformance.helpers import aio, require, uid
@@ -201,12 +200,8 @@ class EngineContract:
     @pytest_asyncio.fixture(loop_scope="function")
     async def engine(self, backend: StorageBackend) -> AsyncIterator[Engine]:
         """The module-level API pointed at ``backend`` (inline), restored afterwards."""
-        previous = api._engine
-        configured = configure(backend)
-        try:
-            yield configured
-        finally:
-            api._engine = previous
+        with configured(backend) as engine:
+            yield engine
 
     @aio
     async def test_steps_run_once_and_replay_from_the_log(self, engine: Engine) -> None:
@@ -365,12 +360,8 @@ class EngineContract:
     ) -> None:
         other = await open_backend()  # type: ignore[operator]
         key = uid("race")
-        previous = api._engine
-        configure(backend, inline=False)
-        try:
+        with configured(backend, inline=False):
             run_id = await start(cf_race, key)
-        finally:
-            api._engine = previous
         a, b = Engine(backend, inline=False), Engine(other, inline=False)
         await asyncio.gather(a.execute(run_id), b.execute(run_id))
         for _ in range(20):
@@ -395,12 +386,8 @@ class EngineContract:
         require(backend, "durable", "multi_process")
         effects = tmp_path / "effects.txt"
         steps = 6
-        previous = api._engine
-        configure(backend, inline=False)
-        try:
+        with configured(backend, inline=False):
             run_id = await start(cf_kill, str(effects), steps)
-        finally:
-            api._engine = previous
         log_path = tmp_path / "worker.log"
         log = log_path.open("wb")  # a file, not a pipe nobody drains while the worker runs
         proc = await asyncio.create_subprocess_exec(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,12 +31,14 @@ __all__ = [
     "PendingHook",
     "cancel",
     "configure",
+    "configured",
     "default_engine",
     "get_events",
     "get_run",
     "get_workflow_chain",
     "pending_hooks",
     "resume_hook",
+    "run_until_complete",
     "schedule",
     "shutdown",
     "start",
@@ -55,6 +59,20 @@ def configure(storage: str | StorageBackend | None = None, *, inline: bool = Tru
     global _engine
     _engine = Engine(resolve_url(None) if storage is None else storage, inline=inline)
     return _engine
+
+
+@contextmanager
+def configured(
+    storage: str | StorageBackend | None = None, *, inline: bool = True
+) -> Iterator[Engine]:
+    """``configure(...)`` for the duration of a ``with`` block, then the previous engine
+    again (for tests and for code that works on several stores)."""
+    global _engine
+    previous = _engine
+    try:
+        yield configure(storage, inline=inline)
+    finally:
+        _engine = previous
 
 
 def default_engine() -> Engine:
@@ -139,6 +157,16 @@ async def schedule(
         storage, fn, args, kwargs, every=every, schedule_id=schedule_id, first_at=first_at
     )
     return row.id
+
+
+async def run_until_complete(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+    """``start`` then ``wait``; return the result, or raise :class:`WorkflowFailed` if the run
+    failed or was cancelled. A run that continues-as-new is followed to the end of its chain.
+    """
+    run = await wait(await start(fn, *args, **kwargs), raise_on_failure=True)
+    while run.continued_to is not None:
+        run = await wait(run.continued_to, raise_on_failure=True)
+    return run.result
 
 
 async def get_run(run_id: str) -> WorkflowRun:

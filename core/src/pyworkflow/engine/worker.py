@@ -25,7 +25,7 @@ from pyworkflow.models import Lease, utcnow
 from pyworkflow.storage import StorageBackend
 
 from .context import RESUME
-from .errors import WorkflowNotFound
+from .errors import UnsafeSetup, WorkflowNotFound
 from .runtime import Engine
 from .schedules import SCHEDULE, fire
 
@@ -64,6 +64,15 @@ class Worker:
 
             self.engine = default_engine()
         else:
+            if isinstance(storage, str):
+                from pyworkflow.registry import resolve
+                from pyworkflow.urls import StorageURL
+
+                if not resolve(StorageURL.parse(storage).scheme).features.multi_process:
+                    raise UnsafeSetup(
+                        f"Worker({storage!r}) would open a new, empty store that nobody else "
+                        "sees; pass the backend instance your runs use (Worker(backend))"
+                    )
             self.engine = Engine(storage, inline=False)
         self.concurrency = concurrency
         self.lease = lease
