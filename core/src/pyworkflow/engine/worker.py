@@ -178,6 +178,8 @@ class Worker:
             except asyncio.CancelledError:
                 if not work.done():  # this worker is being stopped: stop the execution too
                     work.cancel()
+                    with contextlib.suppress(PyWorkflowError):
+                        await storage.release(holder[0])  # hand it over now, not at expiry
                     raise
                 if not work.cancelled():
                     raise
