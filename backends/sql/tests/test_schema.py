@@ -127,3 +127,26 @@ def test_statement_shapes_are_cached_and_filters_are_exact() -> None:
     assert "LIKE" not in sql  # exact matches only: % and _ are ordinary characters
     assert sql.endswith("ORDER BY created_at DESC, id DESC LIMIT ?")
     assert sql.count("?") == 1 + 2 + 1 + 3 + 1
+
+
+def test_events_from_rows_equal_events_built_normally() -> None:
+    from datetime import UTC, datetime
+
+    from pyworkflow.codec import to_micros
+    from pyworkflow.models import Event
+    from pyworkflow_sql.backend import events_from_rows
+
+    t1 = datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    t2 = datetime(2024, 5, 17, 12, 30, 45, 123456, tzinfo=UTC)
+    rows = [
+        (1, "a", "x", '{"k":[1]}', to_micros(t1)),
+        (2, "b", "y", "{}", to_micros(t2)),
+        (3, "c", "y", '{"z":null}', to_micros(t2)),
+    ]
+    built = events_from_rows("run", rows)
+    assert built == [
+        Event(run_id="run", sequence=1, id="a", type="x", data={"k": [1]}, timestamp=t1),
+        Event(run_id="run", sequence=2, id="b", type="y", data={}, timestamp=t2),
+        Event(run_id="run", sequence=3, id="c", type="y", data={"z": None}, timestamp=t2),
+    ]
+    assert built[0].timestamp.tzinfo is UTC
