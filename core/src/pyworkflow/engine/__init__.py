@@ -22,7 +22,7 @@ from .api import (
     start,
     wait,
 )
-from .context import (
+from .calls import (
     ChildHandle,
     continue_as_new,
     get_step_context,

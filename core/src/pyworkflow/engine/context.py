@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import traceback
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -32,7 +32,6 @@ from .errors import (
     HookTimeout,
     NonDeterminismError,
     StepFailed,
-    WorkflowError,
 )
 from .registry import StepOptions, get_workflow
 from .serializer import SerializationError, decode, encode
@@ -41,19 +40,14 @@ if TYPE_CHECKING:
     from pyworkflow.storage import StorageBackend
 
 __all__ = [
-    "ChildHandle",
     "Conflict",
     "ContinueAsNew",
     "RunContext",
     "Suspend",
-    "continue_as_new",
     "current_step_runner",
+    "encode_input",
     "error_data",
-    "get_step_context",
-    "set_step_context",
-    "sleep",
-    "start_child",
-    "wait_for_hook",
+    "hook_task_id",
 ]
 
 RESUME = "resume"
@@ -144,8 +138,20 @@ class RunContext:
                 )
         return self.pos, recorded
 
-    def event(self, type_: str, pos: int, kind: str, name: str, **data: Any) -> NewEvent:
-        return NewEvent(type=type_, data={"pos": pos, "kind": kind, "name": name, **data})
+    def event(
+        self,
+        type_: str,
+        pos: int,
+        kind: str,
+        name: str,
+        *,
+        timestamp: datetime | None = None,
+        **data: Any,
+    ) -> NewEvent:
+        """An event of the call at ``pos``; ``timestamp`` None means the time of the append."""
+        return NewEvent(
+            type=type_, data={"pos": pos, "kind": kind, "name": name, **data}, timestamp=timestamp
+        )
 
     async def append(self, *events: NewEvent) -> None:
         """Append ``events`` (after any pending ones) guarded by the version this execution
@@ -195,8 +201,9 @@ class RunContext:
             if self.now() < retry_at:
                 self.wake_at(f"retry:{pos}:{attempt}", retry_at)
                 raise Suspend()
-        started = self.event("step.started", pos, "step", options.name, attempt=attempt)
-        started = NewEvent(type=started.type, data=started.data, timestamp=self.now())
+        started = self.event(
+            "step.started", pos, "step", options.name, timestamp=self.now(), attempt=attempt
+        )
         token = _in_step.set(True)
         try:
             value = await fn(*args, **kwargs)
@@ -382,27 +389,10 @@ class RunContext:
         await self.storage.update_run(self.run.id, {"context": encoded})
 
 
-class ChildHandle:
-    """A started child run. ``await handle`` (or ``await handle.result()``) waits durably for
-    it to end and returns its result, raising :class:`ChildWorkflowFailed` if it failed or was
-    cancelled."""
-
-    def __init__(self, ctx: RunContext, run_id: str, name: str) -> None:
-        self._ctx = ctx
-        self.run_id = run_id
-        self.name = name
-
-    async def result(self) -> Any:
-        return await self._ctx.join_child(self.run_id, self.name)
-
-    def __await__(self) -> Generator[Any, None, Any]:
-        return self.result().__await__()
-
-    def __repr__(self) -> str:
-        return f"<ChildHandle {self.name} {self.run_id}>"
-
-
-# -- the functions a workflow calls ----------------------------------------------------------
+def hook_task_id(run_id: str, token: str) -> str:
+    """The id of the task that resumes ``run_id`` after its hook ``token`` is resolved (a
+    digest, so the secret token itself never appears in task listings)."""
+    return f"{run_id}:hook:{hashlib.sha256(token.encode()).hexdigest()[:24]}"
 
 
 def current_step_runner() -> RunContext | None:
@@ -410,83 +400,3 @@ def current_step_runner() -> RunContext | None:
     if _in_step.get():
         return None
     return _run_ctx.get()
-
-
-def _workflow_ctx(what: str) -> RunContext:
-    ctx = _run_ctx.get()
-    if ctx is None:
-        raise WorkflowError(f"{what} can only be called inside a running @workflow")
-    if _in_step.get():
-        raise WorkflowError(f"{what} cannot be called inside a step; call it from the workflow")
-    return ctx
-
-
-async def sleep(duration: str | float | timedelta) -> None:
-    """Sleep durably: ``"10m"``, ``"1h30m"``, seconds, or a ``timedelta``.
-
-    The run is suspended and a timer task is stored; any worker resumes it at the wake time.
-    Outside a workflow this is ``asyncio.sleep``.
-    """
-    ctx = _run_ctx.get()
-    if ctx is None or _in_step.get():
-        await asyncio.sleep(to_seconds(duration))
-        return
-    await ctx.sleep(duration)
-
-
-async def wait_for_hook(
-    name: str,
-    *,
-    timeout: str | float | timedelta | None = None,  # noqa: ASYNC109
-) -> Any:
-    """Wait durably for an outside payload delivered with ``resume_hook(token, payload)``.
-
-    The token is recorded in a ``hook.created`` event (``data.token``) before the run
-    suspends; ``pending_hooks(run_id)`` lists a run's open hooks. With ``timeout``,
-    :class:`HookTimeout` is raised in the workflow when it passes without a payload.
-    """
-    return await _workflow_ctx("wait_for_hook()").wait_for_hook(name, timeout)
-
-
-async def start_child(fn: Any, *args: Any, **kwargs: Any) -> ChildHandle:
-    """Start ``fn`` as a child run of this workflow; ``await`` the handle for its result."""
-    ctx = _workflow_ctx("start_child()")
-    definition = get_workflow(fn)
-    child_id = await ctx.start_child(fn, args, kwargs)
-    return ChildHandle(ctx, child_id, definition.name)
-
-
-def continue_as_new(*args: Any, **kwargs: Any) -> None:
-    """End this run now (status ``continued``) and start a fresh run of the same workflow with
-    these arguments and an empty log, carrying the step context over. Never returns."""
-    _workflow_ctx("continue_as_new()")
-    encode(list(args), "continue_as_new arguments")
-    encode(kwargs, "continue_as_new keyword arguments")
-    raise ContinueAsNew(args, kwargs)
-
-
-async def set_step_context(value: Any) -> None:
-    """Store ``value`` (JSON-serializable: a dataclass, pydantic model, dict...) durably with
-    the run (``WorkflowRun.context``); every later step, on any worker, reads it with
-    :func:`get_step_context`. Only the workflow may set it; inside a step it is read-only."""
-    ctx = _run_ctx.get()
-    if ctx is not None and _in_step.get():
-        raise WorkflowError("the step context is read-only inside a step")
-    await _workflow_ctx("set_step_context()").set_context(value)
-
-
-def get_step_context() -> Any:
-    """A fresh copy of the context set by :func:`set_step_context` (``None`` if none was set).
-
-    Works in steps and in the workflow. Changing the copy changes nothing stored.
-    """
-    ctx = _run_ctx.get()
-    if ctx is None:
-        raise WorkflowError("get_step_context() can only be called inside a workflow or step")
-    return decode(ctx.context)
-
-
-def hook_task_id(run_id: str, token: str) -> str:
-    """The id of the task that resumes ``run_id`` after its hook ``token`` is resolved (a
-    digest, so the secret token itself never appears in task listings)."""
-    return f"{run_id}:hook:{hashlib.sha256(token.encode()).hexdigest()[:24]}"
