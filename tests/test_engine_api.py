@@ -327,3 +327,49 @@ async def test_run_until_complete_follows_the_chain(memory: Engine) -> None:
 def test_a_worker_on_a_fresh_memory_url_is_refused() -> None:
     with pytest.raises(pyworkflow.UnsafeSetup, match="new, empty store"):
         Worker("memory://")
+
+
+@workflow(name="api_long")
+async def long_flow(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += await noop(i)
+    await sleep(0.01)  # the replay after the timer reads the log in several pages
+    return total
+
+
+async def test_a_log_longer_than_a_page_replays(memory: Engine) -> None:
+    from pyworkflow.engine.runtime import PAGE
+
+    n = PAGE // 2 + 10  # two events per step: more than one page
+    run = await wait(await start(long_flow, n), timeout=60)
+    assert run.status is RunStatus.COMPLETED, run.error
+    assert run.result == sum(range(n))
+    events = await get_events(run.id)
+    assert len(events) > PAGE
+    assert [e.sequence for e in events] == list(range(1, len(events) + 1))
+
+
+async def test_an_inline_start_leaves_a_safety_net_for_a_crash(
+    memory: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from pyworkflow.models import utcnow
+
+    storage = await memory.storage()
+
+    async def crash(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # the process dies right after creating the run
+
+    with monkeypatch.context() as patch:
+        patch.setattr(memory, "execute", crash)
+        with pytest.raises(KeyboardInterrupt):
+            await start(sleepy_flow, 0)
+    [run] = (await storage.list_runs(pyworkflow.RunFilter(workflow_name="api_sleepy"))).items
+    assert await storage.claim("early", lease=1) == []  # not due yet: no double execution
+    [lease] = await storage.claim("later", lease=1, now=utcnow() + timedelta(seconds=31))
+    assert lease.task.run_id == run.id
+    await storage.release(lease, due_at=utcnow())
+    assert await Worker(storage).run_until_idle() >= 1
+    assert (await get_run(run.id)).result == "awake"
