@@ -15,6 +15,7 @@ The workflows live at module level so a worker subprocess can import them by nam
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import random
@@ -126,6 +127,11 @@ async def cf_parent(n: int) -> dict[str, object]:
     except ChildWorkflowFailed as exc:
         failed = exc.status
     return {"ok": ok, "failed": failed}
+
+
+@workflow(name="conformance_waits_on_child")
+async def cf_waits_on_child() -> object:
+    return await (await start_child(cf_long_sleep))
 
 
 @workflow(name="conformance_counter")
@@ -318,12 +324,35 @@ class EngineContract:
         run = await wait(await start(cf_parent, 21), timeout=60)
         assert run.status is RunStatus.COMPLETED, run.error
         assert run.result == {"ok": 42, "failed": "failed"}
-        children = await backend.children(run.id)
+        started = await backend.read(run.id, types=["child.started"])
+        children = [c for e in started if (c := await backend.get_run(e.data["child_id"]))]
+        assert len(children) == 2
         assert sorted(c.status.value for c in children) == ["completed", "failed"]
         assert all(c.parent_id == run.id for c in children)
         types = await _types(run.id)
         assert types.count("child.started") == 2
         assert types.count("child.completed") == 2
+
+    @aio
+    async def test_cancelling_a_parent_cancels_its_running_child(
+        self, engine: Engine, backend: StorageBackend
+    ) -> None:
+        run_id = await start(cf_waits_on_child)
+        child_id = ""
+        for _ in range(1000):  # the child starts from its task, driven by wait()
+            started = await backend.read(run_id, types=["child.started"])
+            child = await backend.get_run(started[0].data["child_id"]) if started else None
+            if child is not None and child.status is RunStatus.SUSPENDED:
+                child_id = child.id
+                break
+            with contextlib.suppress(TimeoutError):
+                await wait(run_id, timeout=0.02)
+        assert child_id, "the child never reached its sleep"
+        assert await cancel(run_id) is True
+        assert (await get_run(run_id)).status is RunStatus.CANCELLED
+        child_run = await get_run(child_id)
+        assert child_run.status is RunStatus.CANCELLED
+        assert (await _types(child_id))[-1] == "workflow.cancelled"
 
     @aio
     async def test_continue_as_new_builds_a_linked_chain(self, engine: Engine) -> None:

@@ -280,8 +280,12 @@ class Engine:
                 )
             )
         if status is RunStatus.CANCELLED:
-            for child in await storage.children(run.id):
-                if not child.status.terminal:
+            # The children are named in the parent's own log (child.started), which needs no
+            # query by parent and cannot miss one created before the cancellation landed.
+            started = await storage.read(run.id, types=["child.started"])
+            for event in started:
+                child = await storage.get_run(event.data["child_id"])
+                if child is not None and not child.status.terminal:
                     await self.cancel(child.id, reason=f"parent {run.id} was cancelled")
 
     # -- cancelling ----------------------------------------------------------------------------
