@@ -1,6 +1,6 @@
 """The smallest real workflow: two steps and a short durable sleep.
 
-    uv run pyworkflow run examples/hello.py:greet world --storage sqlite:///demo.db
+    uv run pyworkflow run examples/hello.py:hello world --storage sqlite:///demo.db
 
 prints ``Hello, WORLD! (greeted at ...)``. Run it again with ``--idempotency-key demo`` twice:
 the second call returns the first run's result without running anything.
@@ -25,7 +25,7 @@ async def stamp(text: str) -> str:
 
 
 @workflow
-async def greet(name: str = "world") -> str:
+async def hello(name: str = "world") -> str:
     loud = await shout(name)
     await sleep("1s")  # durable: a crash here resumes after the sleep, shout is not re-run
     return await stamp(f"Hello, {loud}!")
@@ -37,7 +37,7 @@ if __name__ == "__main__":
     async def main() -> None:
         # the store from PYWORKFLOW_STORAGE_URL / [tool.pyworkflow], else sqlite:///pyworkflow.db
         pyworkflow.configure()
-        run_id = await pyworkflow.start(greet, "script")
+        run_id = await pyworkflow.start(hello, "script")
         run = await pyworkflow.wait(run_id)
         print(run.result)
 
