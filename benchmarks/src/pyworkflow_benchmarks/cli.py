@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import engine_bench
-from .discover import Target, default_targets, explicit_target
+from .discover import DEFAULT_BACKENDS, Target, default_targets, explicit_target
 from .facts import machine_facts
 from .goals import evaluate
 from .report import markdown_table, print_report
@@ -45,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="URL",
         help="backend URL (repeatable); default: every backend reachable here",
+    )
+    p.add_argument(
+        "--backends",
+        nargs="+",
+        choices=DEFAULT_BACKENDS,
+        metavar="NAME",
+        help=f"without --url: only these of the default backends ({', '.join(DEFAULT_BACKENDS)})",
     )
     p.add_argument(
         "--scenarios",
@@ -110,7 +117,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
         if args.url:
             targets = [explicit_target(u) for u in args.url]
         else:
-            targets = await default_targets(Path(tmp))
+            targets = await default_targets(Path(tmp), args.backends)
         try:
             runnable = [t for t in targets if t.skipped is None]
             failed |= bool(args.url) and len(runnable) < len(targets)  # explicit URL unusable

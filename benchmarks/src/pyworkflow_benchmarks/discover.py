@@ -9,6 +9,7 @@ skipped with the reason (package not installed, server not answering, ...).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +20,20 @@ from pyworkflow.urls import StorageURL
 from . import services
 from .services import Cleanup
 
-__all__ = ["MOTO_REPLAY_EVENTS", "NAMES", "Target", "default_targets", "explicit_target"]
+__all__ = [
+    "DEFAULT_BACKENDS",
+    "MOTO_REPLAY_EVENTS",
+    "NAMES",
+    "Target",
+    "default_targets",
+    "explicit_target",
+]
 
-#: Replay size on the local moto server (see :func:`default_targets`).
-MOTO_REPLAY_EVENTS = 2000
+#: The default run's backends, in report order.
+DEFAULT_BACKENDS = ("memory", "sqlite", "files", "postgres", "mysql", "dynamodb", "cassandra")
+
+#: Replay size on the local moto server (see :func:`_moto_target`).
+MOTO_REPLAY_EVENTS = 1000
 
 #: URL scheme -> the backend's short name used in reports.
 NAMES = {
@@ -50,6 +61,8 @@ class Target:
     skip_scenarios: dict[str, str] = field(default_factory=dict)
     #: Events in the replay run, when this target needs fewer than ``--replay-events``.
     replay_events: int | None = None
+    #: When set, each scenario runs on a fresh store at this URL (scenario name -> URL).
+    store_per_scenario: Callable[[str], str] | None = None
 
 
 def _installed(scheme: str) -> str | None:
@@ -68,17 +81,22 @@ def explicit_target(url: str) -> Target:
     return Target(name, url, _installed(parsed.scheme))
 
 
-async def default_targets(tmp: Path) -> list[Target]:
-    """Every backend this machine can run, in report order, with skips explained."""
+async def default_targets(tmp: Path, only: Sequence[str] | None = None) -> list[Target]:
+    """Every backend this machine can run (or those of ``only``), in report order, with
+    skips explained."""
+    wanted = set(only or DEFAULT_BACKENDS)
     targets = [
         Target("memory", "memory://"),
         Target("sqlite", f"sqlite:///{tmp / 'bench.db'}", _installed("sqlite")),
         Target("files", f"file:///{tmp / 'store'}".replace("////", "///"), _installed("file")),
     ]
+    targets = [t for t in targets if t.name in wanted]
     for name, scheme, port, make in (
         ("postgres", "postgresql", 5432, services.scratch_postgres),
         ("mysql", "mysql", 3306, services.scratch_mysql),
     ):
+        if name not in wanted:
+            continue
         why = _installed(scheme)
         if why is None and not services.answers("127.0.0.1", port):
             why = f"no server answering on 127.0.0.1:{port}"
@@ -98,38 +116,47 @@ async def default_targets(tmp: Path) -> list[Target]:
             continue
         targets.append(Target(name, url, cleanups=[drop]))
     why = _installed("dynamodb")
-    if why is None:
+    if "dynamodb" not in wanted:
+        pass
+    elif why is None:
         try:
             endpoint, stop = await services.start_moto()
         except Exception as exc:
             targets.append(Target("dynamodb", "dynamodb://", f"moto server failed: {exc}"))
         else:
-            table = f"pwbench_{secrets.token_hex(4)}"
-            url = f"dynamodb://{table}?region=us-east-1&endpoint_url={endpoint}"
-            # moto keeps a partition in a Python list and is slow to fill: 100k events take
-            # minutes there and say nothing about DynamoDB. An explicit --url runs it.
-            slow = {
-                "deep_append": "not run on the moto server by default (filling a 100k-event "
-                "run takes minutes on moto); pass --url to run it"
-            }
-            # moto answers a Query by scanning and sorting the whole partition per page, so a
-            # 10k-event replay takes longer than botocore's read timeout on a busy machine.
-            targets.append(
-                Target(
-                    "dynamodb",
-                    url,
-                    cleanups=[stop],
-                    skip_scenarios=slow,
-                    replay_events=MOTO_REPLAY_EVENTS,
-                )
-            )
+            targets.append(_moto_target(endpoint, stop))
     else:
         targets.append(Target("dynamodb", "dynamodb://", why))
-    targets.append(
-        Target(
-            "cassandra",
-            "cassandra://",
-            "runs only with an explicit --url (no Cassandra server on this machine)",
+    if "cassandra" in wanted:
+        targets.append(
+            Target(
+                "cassandra",
+                "cassandra://",
+                "runs only with an explicit --url (no Cassandra server on this machine)",
+            )
         )
-    )
     return targets
+
+
+def _moto_target(endpoint: str, stop: Cleanup) -> Target:
+    """The DynamoDB target on our moto server, shaped around moto's costs.
+
+    moto deep-copies the whole table once per item of every TransactWriteItems (its rollback
+    copy), so an append costs O(batch x table size) there: each scenario gets a table of its
+    own, the replay run is 1000 events, and deep_append (100k events) is not run. None of
+    this is DynamoDB's behaviour; an explicit --url runs everything.
+    """
+    base = f"pwbench_{secrets.token_hex(4)}"
+    query = f"?region=us-east-1&endpoint_url={endpoint}"
+    slow = {
+        "deep_append": "not run on the moto server by default (moto copies the whole table "
+        "per transaction item, so a 100k-event run takes hours); pass --url to run it"
+    }
+    return Target(
+        "dynamodb",
+        f"dynamodb://{base}{query}",
+        cleanups=[stop],
+        skip_scenarios=slow,
+        replay_events=MOTO_REPLAY_EVENTS,
+        store_per_scenario=lambda scenario: f"dynamodb://{base}_{scenario}{query}",
+    )

@@ -105,7 +105,8 @@ async def run(target: Target, settings: Settings, tick: Tick) -> Result:
     if NAME in target.skip_scenarios:
         result.skipped = target.skip_scenarios[NAME]
         return result
-    backend = StorageBackend.from_url(target.url)
+    url = target.store_per_scenario(NAME) if target.store_per_scenario else target.url
+    backend = StorageBackend.from_url(url)
     await backend.connect()
     try:
         calls = count_calls(backend)

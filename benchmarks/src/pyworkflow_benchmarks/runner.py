@@ -7,7 +7,8 @@ a shared machine, which is what makes the ratio meaningful even when absolute fi
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,42 +101,57 @@ async def _run_scenario(
     return result
 
 
+@asynccontextmanager
+async def _opened(url: str) -> AsyncIterator[tuple[StorageBackend, RawCeiling | None]]:
+    """A connected backend and its opened raw ceiling; both closed (raw tables dropped) after."""
+    backend = StorageBackend.from_url(url)
+    raw = raw_for(url)
+    await backend.connect()
+    try:
+        if raw is not None:
+            await raw.open()
+        try:
+            yield backend, raw
+        finally:
+            if raw is not None:
+                await raw.close()
+    finally:
+        await backend.close()
+
+
 async def run_target(
     target: Target, settings: Settings, tick: Tick
 ) -> tuple[BackendRun, list[Result]]:
-    """Connect, run every selected scenario, close; a backend that fails to open is
-    reported with the error as its skip reason."""
+    """Connect, run every selected scenario, close. With ``target.store_per_scenario`` each
+    scenario gets a fresh store (and raw ceiling) of its own."""
     run = BackendRun(target.name, StorageBackend.from_url(target.url).url.render())
     results: list[Result] = []
-    backend = StorageBackend.from_url(target.url)
-    raw = raw_for(target.url)
-    await backend.connect()
-    try:
+    replay = min(settings.replay_events, target.replay_events or settings.replay_events)
+    names = [n for n in settings.scenarios if n in SCENARIOS]  # engine ones: the caller's
+    async with _opened(target.url) as (backend, raw):
         run.facts["features"] = {
             k: getattr(backend.features, k)
             for k in ("durable", "multi_process", "multi_host", "max_batch", "max_event_bytes")
         }
         if raw is not None:
-            await raw.open()
             run.facts.update(await raw.facts())
-        replay = min(settings.replay_events, target.replay_events or settings.replay_events)
-        ctx = Context(backend, raw, settings.duration, replay, settings.deep_events)
-        for name in settings.scenarios:
-            if name not in SCENARIOS:
-                continue  # engine scenarios are run by the caller
+        for name in names:
             if name in target.skip_scenarios:
-                cls = SCENARIOS[name]
                 results.append(
-                    Result(target.name, name, cls.unit, skipped=target.skip_scenarios[name])
+                    Result(
+                        target.name, name, SCENARIOS[name].unit, skipped=target.skip_scenarios[name]
+                    )
                 )
                 continue
-            results.append(
-                await _run_scenario(SCENARIOS[name](ctx), raw, settings, tick, target.name)
-            )
-    finally:
-        try:
-            if raw is not None:
-                await raw.close()
-        finally:
-            await backend.close()
+            if target.store_per_scenario is None:
+                ctx = Context(backend, raw, settings.duration, replay, settings.deep_events)
+                results.append(
+                    await _run_scenario(SCENARIOS[name](ctx), raw, settings, tick, target.name)
+                )
+                continue
+            async with _opened(target.store_per_scenario(name)) as (own, own_raw):
+                ctx = Context(own, own_raw, settings.duration, replay, settings.deep_events)
+                results.append(
+                    await _run_scenario(SCENARIOS[name](ctx), own_raw, settings, tick, target.name)
+                )
     return run, results
