@@ -142,3 +142,19 @@ def test_conformance_and_bench_are_delegated() -> None:
     bench = cli("bench", "--help", check=None)
     assert bench.returncode in (0, 1)
     assert "Traceback" not in bench.stderr
+
+
+def test_a_script_on_sqlite_exits_without_closing_anything(tmp_path: Path) -> None:
+    # configure() opens the store from a URL; the engine closes it when asyncio.run ends,
+    # otherwise the driver's connection thread would keep the process alive.
+    env = {**os.environ, "PYWORKFLOW_STORAGE_URL": f"sqlite:///{tmp_path}/script.db"}
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "hello.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Hello, SCRIPT!")

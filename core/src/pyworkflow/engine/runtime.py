@@ -87,6 +87,7 @@ class Engine:
         self._url = storage if isinstance(storage, str) else None
         self._backend: StorageBackend | None = None if isinstance(storage, str) else storage
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._closer: asyncio.Task[None] | None = None
         self.inline = inline
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -106,6 +107,10 @@ class Engine:
             assert self._url is not None
             self._backend = StorageBackend.from_url(self._url)
             self._loop = loop
+            await self._backend.connect()
+            # Close what we opened when the loop shuts down (asyncio.run cancels leftover
+            # tasks): a driver's connection thread left open would keep the process alive.
+            self._closer = loop.create_task(_close_on_cancel(self._backend))
         await self._backend.connect()
         return self._backend
 
@@ -113,6 +118,9 @@ class Engine:
         """Close a backend this engine opened from a URL (one passed in is the caller's)."""
         if self._url is not None and self._backend is not None:
             await self._backend.close()
+            if self._closer is not None:
+                self._closer.cancel()
+                self._closer = None
 
     @asynccontextmanager
     async def _run_lock(self, run_id: str) -> AsyncIterator[None]:
@@ -328,6 +336,13 @@ class Engine:
         if run is None:
             raise NotFound(f"run {run_id!r} does not exist")
         return decoded_run(run)
+
+
+async def _close_on_cancel(backend: StorageBackend) -> None:
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await backend.close()
 
 
 def decoded_run(run: WorkflowRun) -> WorkflowRun:
