@@ -177,3 +177,40 @@ def _ensure_running(ctl: str, version: str) -> None:
         capture_output=True,
     )
     subprocess.run(["pg_isready", "-h", "127.0.0.1", "-t", "30"], check=False)
+
+
+class TestGroupCommit:
+    backend_name = "postgres"
+
+    async def test_concurrent_appends_are_coalesced_and_each_stays_atomic(
+        self, backend_url: str
+    ) -> None:
+        async with StorageBackend.from_url(backend_url, group_commit=True, retries=0) as b:
+            assert isinstance(b, PostgresBackend)
+            calls = 0
+            original = b._append_many
+
+            async def counting(group: list) -> list[int]:  # type: ignore[type-arg]
+                nonlocal calls
+                calls += 1
+                return await original(group)
+
+            b._append_many = counting  # type: ignore[method-assign]
+            await b.append("dup", [NewEvent(type="a", id="taken")], expected_version=0)
+            good = [
+                b.append(f"g{i}", [NewEvent(type="x")] * 1, expected_version=0) for i in range(12)
+            ]
+            # In the same groups: a batch that repeats an id (unique violation), one with a
+            # stale version (guard fails). Neither may leave a row; the others must land.
+            bad_id = b.append(
+                "dup", [NewEvent(type="b"), NewEvent(type="b", id="taken")], expected_version=1
+            )
+            stale = b.append("dup", [NewEvent(type="c")], expected_version=5)
+            results = await asyncio.gather(*good, bad_id, stale, return_exceptions=True)
+            assert results[:12] == [1] * 12
+            assert isinstance(results[12], ConflictError)
+            assert isinstance(results[13], ConflictError)
+            assert calls >= 1  # at least one call carried several appends
+            assert [e.id for e in await b.read("dup")] == ["taken"]
+            for i in range(12):
+                assert await b.version(f"g{i}") == 1

@@ -18,8 +18,9 @@ Rules:
 Version 1 creates the tables with the keys the contract relies on (event (run_id, seq) and
 (run_id, id), run idempotency key, hook token) and the two hot indexes (runs by (created_at, id),
 tasks by (due_at, id)). Version 2 adds the secondary indexes (per list filter, lease expiry,
-retention, per-run cleanup). Both ship in the first release, so upgrading from version 1 is a
-real, tested path rather than a hypothetical one.
+retention, per-run cleanup). Version 3 adds PostgreSQL's group-commit function (a no-op on the
+other dialects). All ship in the first release, so upgrading from versions 1 and 2 is a real,
+tested path rather than a hypothetical one.
 """
 
 from __future__ import annotations
@@ -33,7 +34,15 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from . import schema as s
 
-__all__ = ["LATEST", "MIGRATIONS", "Migration", "version_table_ddl"]
+__all__ = ["LATEST", "MIGRATIONS", "DialectDDL", "Migration", "version_table_ddl"]
+
+
+@dataclass(frozen=True)
+class DialectDDL:
+    """Hand-written, idempotent DDL for one dialect only (skipped on the others)."""
+
+    dialect: str
+    sql: str
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,7 @@ class Migration:
 
     version: int
     description: str
-    elements: tuple[Table | Index, ...]
+    elements: tuple[Table | Index | DialectDDL, ...]
 
     def statements(self, dialect: Dialect, *, mysql_collation: str | None = None) -> list[str]:
         """The DDL of this version for ``dialect``.
@@ -50,7 +59,11 @@ class Migration:
         ``mysql_collation`` (MySQL/MariaDB only) is the NO PAD binary utf8mb4 collation the
         server offers; it becomes every table's default collation.
         """
-        return [_compile(el, dialect, mysql_collation) for el in self.elements]
+        return [
+            el.sql if isinstance(el, DialectDDL) else _compile(el, dialect, mysql_collation)
+            for el in self.elements
+            if not isinstance(el, DialectDDL) or el.dialect == dialect.name
+        ]
 
 
 def _compile(element: Table | Index, dialect: Dialect, collation: str | None) -> str:
@@ -69,6 +82,41 @@ def version_table_ddl(dialect: Dialect, *, mysql_collation: str | None = None) -
     return _compile(s.schema_version, dialect, mysql_collation)
 
 
+# Group commit (PostgreSQL, opt-in): several appends, to any runs, in one call and one
+# transaction. Each append runs in its own subtransaction (BEGIN ... EXCEPTION), so it stays
+# all-or-nothing and its conflict is its own: the result per append is the number of rows
+# inserted (== its event count), 0 when its guard failed, -1 on a unique violation.
+APPEND_MANY_FUNCTION = """
+CREATE OR REPLACE FUNCTION pyworkflow_append_many(
+    p_runs varchar[], p_expected bigint[], p_counts int[],
+    p_ids varchar[], p_types varchar[], p_data text[], p_ts bigint[]
+) RETURNS int[] LANGUAGE plpgsql AS $fn$
+DECLARE
+    results int[] := '{}';
+    base int := 0;
+    inserted int;
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(p_runs, 1), 0) LOOP
+        BEGIN
+            INSERT INTO pyworkflow_events (run_id, seq, id, type, data, ts)
+            SELECT p_runs[i], p_expected[i] + k, p_ids[base + k], p_types[base + k],
+                   p_data[base + k], p_ts[base + k]
+            FROM generate_series(1, p_counts[i]) AS k
+            WHERE p_expected[i] = 0 OR EXISTS (
+                SELECT 1 FROM pyworkflow_events
+                WHERE run_id = p_runs[i] AND seq = p_expected[i]);
+            GET DIAGNOSTICS inserted = ROW_COUNT;
+            results := results || inserted;
+        EXCEPTION WHEN unique_violation THEN
+            results := results || -1;
+        END;
+        base := base + p_counts[i];
+    END LOOP;
+    RETURN results;
+END
+$fn$
+"""
+
 MIGRATIONS: Sequence[Migration] = (
     Migration(
         1,
@@ -84,6 +132,11 @@ MIGRATIONS: Sequence[Migration] = (
         ),
     ),
     Migration(2, "secondary indexes: list filters, lease expiry, retention", s.V2_INDEXES),
+    Migration(
+        3,
+        "PostgreSQL: pyworkflow_append_many() for group commit (no-op elsewhere)",
+        (DialectDDL("postgresql", APPEND_MANY_FUNCTION),),
+    ),
 )
 #: The schema version this code writes and understands.
 LATEST = MIGRATIONS[-1].version
