@@ -87,7 +87,7 @@ class TestMySQLServer:
             declared = {ix.name for t in metadata.tables.values() for ix in t.indexes}
             assert declared <= {r[0] for r in rows}
             # NO PAD, case- and accent-sensitive ids: these are six different runs.
-            ids = ["a", "a ", "A", "á", "a\u0301", "ａ"]
+            ids = ["a", "a ", "A", "á", "a\u0301", "\uff41"]  # last: fullwidth a
             for run_id in ids:
                 await b.create_run(WorkflowRun(id=run_id, workflow_name="wf"))
                 assert await b.append(run_id, [NewEvent(type="x")], expected_version=0) == 1
