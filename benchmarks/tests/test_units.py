@@ -6,8 +6,10 @@ from pyworkflow.codec import dumps
 from pyworkflow.memory import MemoryBackend
 from pyworkflow.models import NewEvent
 from pyworkflow_benchmarks.engine_bench import count_calls
+from pyworkflow_benchmarks.goals import evaluate
+from pyworkflow_benchmarks.measure import Summary
 from pyworkflow_benchmarks.payload import PAYLOAD, raw_row
-from pyworkflow_benchmarks.results import RESULT, validate
+from pyworkflow_benchmarks.results import RESULT, Result, validate
 from pyworkflow_benchmarks.scenarios import verify_log
 
 
@@ -66,3 +68,28 @@ async def test_count_calls_counts_each_public_call() -> None:
     await backend.read("r")
     assert calls == {"append": 1, "read": 2}
     await backend.close()
+
+
+def _summary(rate: float) -> Summary:
+    return Summary(rate=rate, cpu_us=1.0, conflicts=0, events=1, samples=[rate])
+
+
+def test_goals_compare_the_right_figures() -> None:
+    results = [
+        Result("postgres", "seq_append", "events", _summary(900), _summary(1000)),
+        Result("postgres", "concurrent_16", "events", _summary(1600), _summary(2000)),
+        Result("postgres", "batch_100", "events", _summary(18_000), _summary(40_000)),
+        Result("postgres", "replay_10k", "events", _summary(50_000), _summary(55_000)),
+    ]
+    got = {g["goal"]: (g["value"], g["met"]) for g in evaluate(results)}
+    assert got["seq_append >= 0.9x raw"] == (0.9, True)
+    assert got["concurrent_16 >= 0.9x raw"] == (0.8, False)
+    # group commit: ours with 16 writers against raw one-INSERT-per-event sequential
+    assert got["concurrent_16 >= 1.5x raw sequential INSERT"] == (1.6, True)
+    assert got["batch_100 >= 20x seq_append"] == (20.0, True)
+    assert got["replay_10k time <= 1.2x raw"] == (1.1, True)
+
+
+def test_goal_without_a_raw_figure_is_unknown() -> None:
+    (goal,) = evaluate([Result("cassandra", "seq_append", "events", _summary(10))])
+    assert goal["met"] is None
