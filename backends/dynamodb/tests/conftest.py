@@ -66,7 +66,7 @@ def _patch_transactions() -> None:
         def deepcopy(value: Any, memo: Any = None) -> Any:
             return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
-    models.copy = _CopyShim()  # type: ignore[assignment]
+    setattr(models, "copy", _CopyShim())  # noqa: B010 - patching moto's module global
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         saved = []
@@ -95,14 +95,17 @@ def _patch_transactions() -> None:
                     self.put_item(name, attrs)
             raise
 
-    backend_cls.transact_write_items = transact_write_items
-    backend_cls._pyworkflow_patched = True
+    setattr(backend_cls, "transact_write_items", transact_write_items)  # noqa: B010
+    setattr(backend_cls, "_pyworkflow_patched", True)  # noqa: B010
 
 
 def start_server() -> tuple[str, Callable[[], None]]:
     """Start the locked moto server on a free loopback port; return (endpoint, stop)."""
-    from moto.moto_server.threaded_moto_server import MotoRequestHandler
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
     from werkzeug.serving import make_server
 
     _patch_transactions()
@@ -128,22 +131,23 @@ def moto_endpoint() -> Iterator[str]:
     for key, value in _AWS.items():
         os.environ.setdefault(key, value)
     explicit = os.environ.get(_ENV)
+    endpoint: str
     stop: Callable[[], None] | None = None
     if explicit:
         from pyworkflow.urls import StorageURL
 
-        endpoint = StorageURL.parse(explicit).query.get("endpoint_url", "")
+        endpoint = str(StorageURL.parse(explicit).query.get("endpoint_url", ""))
     else:
         endpoint, stop = start_server()
         os.environ[_ENV] = f"dynamodb://pwt?region=us-east-1&endpoint_url={endpoint}"
     yield endpoint
     if stop is not None:
         stop()
-    for key, value in saved.items():
-        if value is None:
+    for key, old in saved.items():
+        if old is None:
             os.environ.pop(key, None)
         else:
-            os.environ[key] = value
+            os.environ[key] = old
 
 
 @pytest.fixture(scope="session", autouse=True)

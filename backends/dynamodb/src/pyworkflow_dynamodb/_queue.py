@@ -296,7 +296,7 @@ class QueueMixin(StorageBackend):
         async for item in self._c.query(
             IndexName=index,
             KeyConditionExpression=cond,
-            ExpressionAttributeNames={"#h": hk, "#s": sk},
+            ExpressionAttributeNames={"#h": hk, "#s": sk} if after_id else {"#h": hk},
             ExpressionAttributeValues=values,
             Limit=limit,
         ):

@@ -360,7 +360,9 @@ class DynamoDBBackend(QueueMixin):
         elif lo is not None:
             cond += " AND #s >= :lo"
             values[":lo"] = _s(lo)
-        names = {"#h": hk, "#s": sk}
+        names = {"#h": hk}
+        if hi is not None or lo is not None:
+            names["#s"] = sk
         params: dict[str, Any] = {"IndexName": index, "ScanIndexForward": False}
         filters = []
         if flt.statuses is not None:
