@@ -66,6 +66,10 @@ def test_run_prints_the_result_and_read_commands_agree(db: str) -> None:
     assert js("runs", "chain", run_id, storage=db)[0]["id"] == run_id
     table = cli("runs", "list", storage=db).stdout
     assert run_id in table
+    first = js("runs", "list", "--limit", "1", storage=db)
+    second = js("runs", "list", "--limit", "1", "--cursor", first["next_cursor"], storage=db)
+    assert [r["id"] for r in first["runs"] + second["runs"]] == [r["id"] for r in runs]
+    assert second["next_cursor"] is None
 
 
 def test_hook_round_trip_through_a_worker_process(db: str) -> None:

@@ -88,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--status", action="append", help="only this status; repeatable")
     p.add_argument("--workflow", help="only runs of this workflow name")
     p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--cursor", help="next_cursor of a previous page (see --json)")
     _storage(p)
     _json(p)
     p.set_defaults(func=c.cmd_runs_list)

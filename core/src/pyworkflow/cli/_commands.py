@@ -191,12 +191,15 @@ async def cmd_runs_list(args: argparse.Namespace) -> int:
             ) from None
     async with opened(args.storage) as storage:
         page = await storage.list_runs(
-            RunFilter(workflow_name=args.workflow, statuses=statuses), limit=args.limit
+            RunFilter(workflow_name=args.workflow, statuses=statuses),
+            limit=args.limit,
+            cursor=args.cursor,
         )
     if args.json:
         emit_json({"runs": list(page.items), "next_cursor": page.next_cursor})
         return 0
-    table = Table(title=f"{len(page.items)} run(s)")
+    more = f"; more with --cursor {page.next_cursor}" if page.next_cursor else ""
+    table = Table(title=f"{len(page.items)} run(s){more}")
     table.add_column("id", no_wrap=True)
     for col in ("workflow", "status", "created", "completed", "result/error"):
         table.add_column(col)
