@@ -128,9 +128,9 @@ async def cmd_run(args: argparse.Namespace) -> int:
         print(result if isinstance(result, str) else json.dumps(jsonable(raw.result)))
     else:
         err.print(f"run {run_id} ended {run.status.value}", style="red")
-    if run.status is RunStatus.FAILED:
+    if run.status in (RunStatus.FAILED, RunStatus.CANCELLED):
         message = (raw.error or {}).get("message") if isinstance(raw.error, dict) else raw.error
-        print(f"pyworkflow: error: run failed: {message}", file=sys.stderr)
+        print(f"pyworkflow: error: run {run.status.value}: {message}", file=sys.stderr)
         return 1
     return 0
 

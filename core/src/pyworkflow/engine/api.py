@@ -22,7 +22,7 @@ from pyworkflow.models import Event, Task, WorkflowRun, utcnow
 from pyworkflow.storage import StorageBackend
 
 from .context import RESUME, hook_task_id
-from .errors import WorkflowFailed
+from .errors import WaitTimeout, WorkflowFailed
 from .runtime import Engine, decoded_run, read_all
 from .schedules import create_schedule_row
 from .serializer import encode
@@ -109,9 +109,9 @@ async def wait(
     """Wait until the run is terminal; return it with ``result`` decoded.
 
     In the inline mode, due tasks of this store are processed while waiting (so sleeps,
-    retries and hook deliveries happen without a separate worker). ``TimeoutError`` after
-    ``timeout`` seconds; :class:`WorkflowFailed` if ``raise_on_failure`` and the run did not
-    complete. A ``continued`` run is terminal: follow ``run.continued_to`` (or
+    retries and hook deliveries happen without a separate worker). :class:`WaitTimeout` (a
+    ``TimeoutError``) after ``timeout`` seconds; :class:`WorkflowFailed` if
+    ``raise_on_failure`` and the run did not complete. A ``continued`` run is terminal: follow ``run.continued_to`` (or
     :func:`get_workflow_chain`) to its successor.
     """
     from .worker import Worker
@@ -130,7 +130,10 @@ async def wait(
                 raise WorkflowFailed(f"run {run_id} ended {run.status.value}: {run.error}")
             return decoded_run(run)
         if deadline is not None and time.monotonic() >= deadline:
-            raise TimeoutError(f"run {run_id} is still {run.status.value} after {timeout}s")
+            raise WaitTimeout(
+                f"run {run_id} is still {run.status.value} after {timeout}s; it goes on "
+                "(a worker resumes it when it is due)"
+            )
         worked = await worker.run_once() if worker is not None else 0
         if worked:
             delay = poll

@@ -12,6 +12,7 @@ __all__ = [
     "NonDeterminismError",
     "StepFailed",
     "UnsafeSetup",
+    "WaitTimeout",
     "WorkflowError",
     "WorkflowFailed",
     "WorkflowNotFound",
@@ -57,6 +58,10 @@ class ChildWorkflowFailed(WorkflowError):
 
 class WorkflowFailed(WorkflowError):
     """Raised by ``wait(..., raise_on_failure=True)`` for a run that did not complete."""
+
+
+class WaitTimeout(WorkflowError, TimeoutError):
+    """``wait(..., timeout=...)`` ran out before the run ended (the run itself goes on)."""
 
 
 class NonDeterminismError(WorkflowError):
