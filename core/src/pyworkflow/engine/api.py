@@ -111,8 +111,8 @@ async def wait(
     In the inline mode, due tasks of this store are processed while waiting (so sleeps,
     retries and hook deliveries happen without a separate worker). :class:`WaitTimeout` (a
     ``TimeoutError``) after ``timeout`` seconds; :class:`WorkflowFailed` if
-    ``raise_on_failure`` and the run did not complete. A ``continued`` run is terminal: follow ``run.continued_to`` (or
-    :func:`get_workflow_chain`) to its successor.
+    ``raise_on_failure`` and the run did not complete. A ``continued`` run is terminal:
+    follow ``run.continued_to`` (or :func:`get_workflow_chain`) to its successor.
     """
     from .worker import Worker
 
