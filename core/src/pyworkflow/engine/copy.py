@@ -3,10 +3,11 @@
 Events keep their ids, types, data and timestamps, and land at the same sequences (logs are
 dense from 1). The copy is resumable: a run already fully copied is skipped, a partial log
 continues from the destination's version, and each run is verified by reading both sides.
-Stop workers on the source first: a run that moves while it is copied is reported, not
-silently diverged. Tasks cannot be listed through the contract, so each unfinished run gets
-one ``resume`` task in the destination, which re-arms its timers on the next replay. Event
-logs that have no run row are not discoverable through the contract and are not copied.
+Stop workers on the source first (a run that moves while it is copied is reported, not
+silently diverged), and start workers on the destination only when the copy is done. Tasks
+cannot be listed through the contract, so each unfinished run gets one ``resume`` task in
+the destination, which re-arms its timers on the next replay. Event logs that have no run
+row are not discoverable through the contract and are not copied.
 """
 
 from __future__ import annotations
@@ -120,6 +121,17 @@ async def _copy_run(
     if existing is not None and done == source_version and _same_row(existing, run):
         report.skipped += 1
         return "skipped"
+    # Everything but the log first: the log is what marks a run as completely copied (a run
+    # whose row and log match is skipped next time), so it must be the last thing written.
+    for event in await src.read(run.id, types=["hook.created"]):
+        token = event.data.get("token")
+        if isinstance(token, str) and await dst.get_hook(token) is None:
+            hook = await src.get_hook(token)
+            if hook is not None:
+                await dst.create_hook(hook)
+                report.hooks += 1
+    if not run.status.terminal:
+        await dst.enqueue(Task(id=f"{run.id}:copied", run_id=run.id, kind=RESUME, due_at=utcnow()))
     after = done
     while after < source_version:
         page = await src.read(run.id, after=after, limit=batch)
@@ -139,15 +151,5 @@ async def _copy_run(
         or len(copied_log) != source_version
     ):
         raise ConflictError("verification failed: the copied log differs from the source")
-    for event in source_log:
-        if event.type == "hook.created":
-            token = event.data.get("token")
-            if isinstance(token, str) and await dst.get_hook(token) is None:
-                hook = await src.get_hook(token)
-                if hook is not None:
-                    await dst.create_hook(hook)
-                    report.hooks += 1
-    if not run.status.terminal:
-        await dst.enqueue(Task(id=f"{run.id}:copied", run_id=run.id, kind=RESUME, due_at=utcnow()))
     report.copied += 1
     return "copied"
