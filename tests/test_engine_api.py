@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -373,3 +374,34 @@ async def test_an_inline_start_leaves_a_safety_net_for_a_crash(
     await storage.release(lease, due_at=utcnow())
     assert await Worker(storage).run_until_idle() >= 1
     assert (await get_run(run.id)).result == "awake"
+
+
+@workflow(name="api_two_sleeps")
+async def two_sleeps() -> int:
+    a = await noop(1)
+    await sleep(0.01)
+    b = await noop(2)
+    await sleep(0.01)
+    return a + b + await noop(3)
+
+
+async def test_a_resumed_run_reads_only_the_events_it_has_not_seen(memory: Engine) -> None:
+    storage = await memory.storage()
+    afters: list[int] = []
+    original = storage.read
+
+    async def spy(run_id: str, **kwargs: Any) -> Any:
+        afters.append(kwargs.get("after", 0))
+        return await original(run_id, **kwargs)
+
+    storage.read = spy  # type: ignore[method-assign]
+    try:
+        run = await wait(await start(two_sleeps), timeout=30)
+    finally:
+        del storage.read
+    assert run.result == 6
+    # the inline start reads nothing (its log is new); the first resume reads the log, the
+    # second only what was appended after the events this process had already read
+    assert len(afters) == 2
+    assert afters[0] == 0
+    assert afters[1] > 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -49,6 +50,8 @@ TERMINAL_EVENTS: dict[str, RunStatus] = {
     "workflow.continued": RunStatus.CONTINUED,
 }
 PAGE = 500
+#: how many runs' logs an engine keeps in memory between executions (least recently used go)
+LOG_CACHE_RUNS = 256
 MAX_CONFLICTS = 8
 #: a run started in-process also gets a task due this much later, so that a crash of the
 #: starting process before the run suspends or ends still leaves a worker something to resume
@@ -90,6 +93,9 @@ class Engine:
         self._closer: asyncio.Task[None] | None = None
         self.inline = inline
         self._locks: dict[str, asyncio.Lock] = {}
+        # The logs this process has read lately: a log only grows, so a resumed run reads
+        # just the events after the cached ones instead of its whole history again.
+        self._logs: OrderedDict[str, list[Event]] = OrderedDict()
 
     def __repr__(self) -> str:
         where = self._url if self._backend is None else repr(self._backend)
@@ -121,6 +127,15 @@ class Engine:
             if self._closer is not None:
                 self._closer.cancel()
                 self._closer = None
+
+    async def _history(self, storage: StorageBackend, run_id: str) -> list[Event]:
+        cached = self._logs.pop(run_id, [])
+        after = cached[-1].sequence if cached else 0
+        history = cached + await read_all(storage, run_id, after)
+        self._logs[run_id] = history
+        while len(self._logs) > LOG_CACHE_RUNS:
+            self._logs.popitem(last=False)
+        return history
 
     @asynccontextmanager
     async def _run_lock(self, run_id: str) -> AsyncIterator[None]:
@@ -180,6 +195,7 @@ class Engine:
                 try:
                     return await self._execute_once(run_id, fresh if attempt == 0 else None)
                 except Conflict:
+                    self._logs.pop(run_id, None)  # drop what this process believed; re-read
                     log.debug("run %s: lost a race (attempt %d), replaying", run_id, attempt)
                     await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
             return Outcome("conflict")
@@ -188,8 +204,9 @@ class Engine:
         storage = await self.storage()
         run = fresh if fresh is not None else await storage.get_run(run_id)
         if run is None:
+            self._logs.pop(run_id, None)
             return Outcome("missing")
-        history = [] if fresh is not None else await read_all(storage, run_id)
+        history = [] if fresh is not None else await self._history(storage, run_id)
         ended = next((e for e in reversed(history) if e.type in TERMINAL_EVENTS), None)
         if ended is not None:
             await self.finalize(run, ended.type, ended.data)
