@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Op", "Sample", "Summary", "run_for", "summarise"]
+__all__ = ["Op", "Sample", "Summary", "combine", "run_for", "summarise"]
 
 #: One operation by worker ``i``: returns (events acknowledged, conflicts met).
 Op = Callable[[int], Awaitable[tuple[int, int]]]
@@ -82,6 +82,29 @@ async def run_for(duration: float, workers: int, op: Op) -> Sample:
     await asyncio.gather(*(loop(i) for i in range(workers)))
     t1, cpu1 = time.perf_counter(), time.process_time()
     return Sample(sum(counts), t1 - t0, cpu1 - cpu0, sum(conflicts))
+
+
+def combine(parts: list[Sample]) -> Sample:
+    """One sample from consecutive turns of the same work: events, time, CPU and conflicts
+    add up; extras are merged (lists concatenated, numbers and number dicts averaged)."""
+    extra: dict[str, Any] = {}
+    for key in dict.fromkeys(k for p in parts for k in p.extra):
+        values = [p.extra[key] for p in parts if key in p.extra]
+        if isinstance(values[0], list):
+            extra[key] = [item for v in values for item in v]
+        elif isinstance(values[0], dict):
+            extra[key] = {k: statistics.fmean(v[k] for v in values) for k in values[0]}
+        elif key == "verified_events":
+            extra[key] = sum(values)
+        else:
+            extra[key] = statistics.fmean(values)
+    return Sample(
+        sum(p.events for p in parts),
+        sum(p.seconds for p in parts),
+        sum(p.cpu for p in parts),
+        sum(p.conflicts for p in parts),
+        extra,
+    )
 
 
 def summarise(samples: list[Sample]) -> Summary:

@@ -15,12 +15,15 @@ from typing import Any
 from pyworkflow.storage import StorageBackend
 
 from .discover import Target
-from .measure import Sample, summarise
+from .measure import Sample, combine, summarise
 from .raw import RawCeiling, raw_for
 from .results import BackendRun, Result
 from .scenarios import SCENARIOS, Context, Scenario
 
 __all__ = ["Settings", "run_target"]
+
+#: Turns per repetition and side (see _run_scenario).
+SLICES = 3
 
 #: Progress callback: (what runs now, how many timed samples just completed).
 Tick = Callable[[str, int], None]
@@ -76,16 +79,28 @@ async def _run_scenario(
     try:
         tick(f"{backend} {sc.name}: setup", 0)
         await sc.setup()
+        full = sc.ctx.duration
+        sc.ctx.duration = full / SLICES
         for rep in range(settings.repetitions):
-            # Alternate who goes first, so that a stall left by the previous step (a
-            # checkpoint after a bulk prefill, autovacuum) does not always land on one side.
-            for side in ("ours", "raw") if rep % 2 == 0 else ("raw", "ours"):
-                tick(f"{backend} {sc.name} #{rep + 1} {side}", 0)
-                if side == "ours":
-                    ours.append(await sc.ours())
-                elif (r := await sc.raw()) is not None:
-                    raws.append(r)
-                tick(f"{backend} {sc.name} #{rep + 1} {side} done", 1)
+            # Each repetition is SLICES short turns, ours and raw alternating and swapping who
+            # goes first: disk latency here drifts 3x within seconds, and a stall left by the
+            # previous step (a checkpoint after a prefill, autovacuum) must not land on one
+            # side. Each side's turns add up to the full duration.
+            mine: list[Sample] = []
+            theirs: list[Sample] = []
+            for turn in range(SLICES):
+                first_ours = (rep * SLICES + turn) % 2 == 0
+                for side in ("ours", "raw") if first_ours else ("raw", "ours"):
+                    tick(f"{backend} {sc.name} #{rep + 1} {side}", 0)
+                    if side == "ours":
+                        mine.append(await sc.ours())
+                    elif (r := await sc.raw()) is not None:
+                        theirs.append(r)
+            ours.append(combine(mine))
+            if theirs:
+                raws.append(combine(theirs))
+            tick(f"{backend} {sc.name} #{rep + 1} done", 2)
+        sc.ctx.duration = full
     except Exception as exc:  # a scenario that breaks is reported, the others still run
         result.error = f"{type(exc).__name__}: {exc}"
     if ours:
