@@ -23,7 +23,7 @@ from .scenarios import SCENARIOS, Context, Scenario
 __all__ = ["Settings", "run_target"]
 
 #: Turns per repetition and side (see _run_scenario).
-SLICES = 3
+SLICES = 4
 
 #: Progress callback: (what runs now, how many timed samples just completed).
 Tick = Callable[[str, int], None]
