@@ -109,7 +109,12 @@ class MigrationsContract:
         start = time.time() + 1.0
         procs = [
             await asyncio.create_subprocess_exec(
-                sys.executable, "-c", _OPENER, backend_url, run_id, repr(start),
+                sys.executable,
+                "-c",
+                _OPENER,
+                backend_url,
+                run_id,
+                repr(start),
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 env=dict(os.environ),
