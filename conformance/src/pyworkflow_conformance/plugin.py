@@ -91,7 +91,7 @@ def pyworkflow_services(pytestconfig: pytest.Config) -> Iterator[Services]:
 @pytest.fixture
 def backend_url(
     request: pytest.FixtureRequest, tmp_path: Path, pyworkflow_services: Services
-) -> str:
+) -> Iterator[str]:
     """The URL of a fresh, empty store for this test."""
     cls = getattr(request.node, "cls", None)
     name = contract_backend_name(cls, request.config)
@@ -103,7 +103,9 @@ def backend_url(
             "class or override the backend_url fixture",
             pytrace=False,
         )
-    return pyworkflow_services.fresh_url(name, tmp_path)
+    yield pyworkflow_services.fresh_url(name, tmp_path)
+    # Runs after `backend` / `open_backend` closed (they depend on this fixture).
+    pyworkflow_services.after_test(name)
 
 
 @pytest_asyncio.fixture(loop_scope="function")

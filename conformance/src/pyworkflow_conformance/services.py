@@ -21,6 +21,7 @@ import itertools
 import os
 import secrets
 import socket
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +123,7 @@ class Services:
         self._cleanups: list[Callable[[], None]] = []
         self._pg_schemas: list[str] | None = None  # schema fallback without CREATE DATABASE
         self._mysql: Any = None  # one admin connection per session
+        self._moto_endpoint: str | None = None  # the moto server this session started
 
     # -- resolution -------------------------------------------------------------------------
 
@@ -317,7 +319,19 @@ class Services:
                     os.environ[key] = value
 
         self._cleanups.append(stop)
-        return f"dynamodb://pwt?region=us-east-1&endpoint_url=http://127.0.0.1:{port}"
+        self._moto_endpoint = f"http://127.0.0.1:{port}"
+        return f"dynamodb://pwt?region=us-east-1&endpoint_url={self._moto_endpoint}"
+
+    def after_test(self, name: str) -> None:
+        """Per-test cleanup once the test's backends are closed.
+
+        The session's moto server is reset: it keeps every table in memory and slows down
+        (then answers 500) as tests like the 100,000-event log pile up.
+        """
+        if name == "dynamodb" and self._moto_endpoint is not None:
+            request = urllib.request.Request(f"{self._moto_endpoint}/moto-api/reset", method="POST")
+            with urllib.request.urlopen(request, timeout=60):
+                pass
 
     # -- cassandra ------------------------------------------------------------------------------
 
