@@ -59,6 +59,8 @@ CLAIM = (
     "UPDATE pyworkflow_tasks AS t SET attempts = t.attempts + 1, worker = $1, token = $2, "
     f"expires_at = $3 FROM c WHERE t.id = c.id RETURNING {_T}"
 )
+#: Group-commit calls in flight at once: a second call fills while the first one commits.
+FLUSHERS = 2
 APPEND_MANY_CALL = "SELECT pyworkflow_append_many($1, $2, $3, $4, $5, $6, $7)"
 _UNAVAILABLE_STATES = ("08", "53", "57P", "58")
 
@@ -136,7 +138,7 @@ class PostgresBackend(SqlBackend):
         self.group_commit = options.take_bool("group_commit", False)
         self._pool: asyncpg.Pool | None = None
         self._pending: list[_Pending] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._flushers: set[asyncio.Task[None]] = set()
 
     async def _open_driver(self) -> None:
         hosts = [h for h, _ in self.url.hosts] or ["127.0.0.1"]
@@ -218,8 +220,10 @@ class PostgresBackend(SqlBackend):
         # single statement, so there is no added latency without concurrency.
         pending = _Pending(run_id, events, expected_version, asyncio.get_running_loop())
         self._pending.append(pending)
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
+        if len(self._flushers) < FLUSHERS:
+            task = asyncio.create_task(self._flush())
+            self._flushers.add(task)
+            task.add_done_callback(self._flushers.discard)
         inserted = await asyncio.shield(pending.future)
         if inserted == -1:
             raise ConflictError(
