@@ -69,13 +69,19 @@ def test_url_gives_table_and_options() -> None:
         "dynamodb://bad$name",
         "dynamodb://tbl/extra",
         "dynamodb://t1,t2",
-        "dynamodb://key:secretvalue@tbl",  # credentials never in the URL
     ],
 )
 def test_bad_urls_are_refused(url: str) -> None:
-    with pytest.raises(InvalidInput) as info:
+    with pytest.raises(InvalidInput):
         DynamoDBBackend(url)
+
+
+async def test_credentials_in_the_url_are_refused(moto_endpoint: str) -> None:
+    b = DynamoDBBackend(f"dynamodb://key:secretvalue@tbl?endpoint_url={moto_endpoint}")
+    with pytest.raises(InvalidInput) as info:
+        await b.connect()
     assert "secretvalue" not in str(info.value)
+    assert "secretvalue" not in repr(b)
 
 
 def test_repr_has_no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -83,11 +83,6 @@ class DynamoDBBackend(QueueMixin):
     features = Features(max_event_bytes=MAX_VALUE_BYTES, max_batch=MAX_BATCH)
 
     def _configure(self, options: Options) -> None:
-        if self.url.username is not None or self.url.password is not None:
-            raise InvalidInput(
-                "a dynamodb:// URL takes no credentials; they come from the AWS credential "
-                "chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance role)"
-            )
         table = self.url.host or self.url.database
         if not _TABLE_NAME.match(table or "") or len(self.url.hosts) > 1 or self.url.port:
             raise InvalidInput(
@@ -108,6 +103,13 @@ class DynamoDBBackend(QueueMixin):
     # -- lifecycle and errors ------------------------------------------------------------------
 
     async def _connect(self) -> None:
+        # Refused here rather than in the constructor so that a URL object can still be built
+        # and shown (redacted); it can never be used.
+        if self.url.username is not None or self.url.password is not None:
+            raise InvalidInput(
+                "a dynamodb:// URL takes no credentials; they come from the AWS credential "
+                "chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance role)"
+            )
         config = Config(
             retries={"max_attempts": 1, "mode": "standard"},  # our Caller retries, visibly
             connect_timeout=self._timeout,
@@ -334,6 +336,8 @@ class DynamoDBBackend(QueueMixin):
     async def _list_runs(
         self, flt: RunFilter, limit: int, after: tuple[datetime, str] | None
     ) -> list[WorkflowRun]:
+        if flt.statuses is not None and not flt.statuses:
+            return []  # no status can match (and DynamoDB refuses an empty IN)
         if flt.parent_id is not None:
             index, (hk, sk), partition = GSI_PARENT, ("g3pk", "g3sk"), "P#" + flt.parent_id
         elif flt.workflow_name is not None:
