@@ -26,6 +26,207 @@ from typing import Any
 import pytest
 from pyworkflow_cassandra import CassandraBackend
 from pyworkflow_cassandra.aio import Runner
+from pyworkflow_cassandra.cql import statements
+
+MAX = 2**63 - 1
+
+
+def _lt(key: tuple[Any, ...], bound: tuple[Any, ...]) -> bool:
+    return key < bound
+
+
+class FakeRecords:
+    """The non-event tables, one dict each, with each named statement's semantics.
+
+    Conditional statements answer like Cassandra: ``[applied]`` plus, when refused, the
+    current values of the row (or nothing but ``[applied] = false`` if it does not exist).
+    """
+
+    def __init__(self) -> None:
+        self.t: dict[str, dict[Any, dict[str, Any]]] = {}
+
+    def tab(self, name: str) -> dict[Any, dict[str, Any]]:
+        return self.t.setdefault(name, {})
+
+    def _new(self, table: str, key: Any, row: dict[str, Any]) -> list[dict[str, Any]]:
+        tab = self.tab(table)
+        if key in tab:
+            return [{"[applied]": False, **tab[key]}]
+        tab[key] = row
+        return [{"[applied]": True}]
+
+    def _cas(self, table: str, key: Any, col: str, old: Any, new: dict[str, Any] | None):
+        tab = self.tab(table)
+        row = tab.get(key)
+        if row is None or row.get(col) != old:
+            return [{"[applied]": False, **({} if row is None else {col: row.get(col)})}]
+        if new is None:
+            del tab[key]
+        else:
+            row.update(new)
+        return [{"[applied]": True}]
+
+    def _index(self, table: str, part: Any, bound: tuple[Any, ...], desc: bool = True):
+        keys = sorted((k for k in self.tab(table) if k[0] == part), reverse=desc)
+        return [dict(self.tab(table)[k]) for k in keys if _lt(k[1:], bound)]
+
+    def run(self, name: str, a: tuple[Any, ...]) -> list[dict[str, Any]]:
+        t = self.tab
+        match name:
+            case "run_get" | "task_get" | "hook_get" | "sched_get":
+                table = {
+                    "run_get": "runs",
+                    "task_get": "tasks",
+                    "hook_get": "hooks",
+                    "sched_get": "schedules",
+                }[name]
+                row = t(table).get(a[0])
+                return [] if row is None else [dict(row)]
+            case "run_new":
+                return self._new("runs", a[0], {"status": a[1], "rev": 0, "doc": a[2]})
+            case "run_cas":
+                return self._cas(
+                    "runs", a[3], "rev", a[4], {"doc": a[0], "status": a[1], "rev": a[2]}
+                )
+            case "run_drop":
+                t("runs").pop(a[0], None)
+            case "key_new":
+                return self._new("run_keys", a[0], {"run_id": a[1], "doc": a[2]})
+            case "key_undo":
+                return self._cas("run_keys", a[0], "run_id", a[1], None)
+            case "key_drop":
+                t("run_keys").pop(a[0], None)
+            case "day_add":
+                t("run_days")[(0, a[0])] = {"day": a[0]}
+            case "day_list":
+                return [
+                    r
+                    for k, r in sorted(t("run_days").items(), reverse=True)
+                    if a[1] <= k[1] <= a[0]
+                ]
+            case "by_day_add":
+                t("runs_by_day")[a] = {"created_at": a[1], "id": a[2]}
+            case "by_day_drop":
+                t("runs_by_day").pop(a, None)
+            case "by_day_list":
+                return self._index("runs_by_day", a[0], a[1:])
+            case "wf_day_add":
+                t("workflow_days")[a] = {"day": a[1]}
+            case "wf_day_list":
+                return [
+                    r
+                    for k, r in sorted(t("workflow_days").items(), reverse=True)
+                    if k[0] == a[0] and a[2] <= k[1] <= a[1]
+                ]
+            case "by_wf_add":
+                t("runs_by_workflow")[((a[0], a[1]), a[2], a[3])] = {"created_at": a[2], "id": a[3]}
+            case "by_wf_drop":
+                t("runs_by_workflow").pop(((a[0], a[1]), a[2], a[3]), None)
+            case "by_wf_list":
+                return self._index("runs_by_workflow", (a[0], a[1]), a[2:])
+            case "by_parent_add":
+                t("runs_by_parent")[a] = {"created_at": a[1], "id": a[2]}
+            case "by_parent_drop":
+                t("runs_by_parent").pop(a, None)
+            case "by_parent_list":
+                return self._index("runs_by_parent", a[0], a[1:])
+            case "done_add":
+                t("runs_by_completed")[a] = {"completed_at": a[1], "id": a[2]}
+            case "done_day_add":
+                t("completed_days")[(0, a[0])] = {"day": a[0]}
+            case "done_days":
+                return [r for k, r in sorted(t("completed_days").items()) if k[1] <= a[0]]
+            case "done_list":
+                return [
+                    r
+                    for k, r in sorted(t("runs_by_completed").items())
+                    if k[0] == a[0] and k[1] < a[1]
+                ]
+            case "done_drop":
+                t("runs_by_completed").pop(a, None)
+            case "task_new":
+                return self._new(
+                    "tasks",
+                    a[0],
+                    {
+                        "doc": a[1],
+                        "due_at": a[2],
+                        "attempts": a[3],
+                        "token": None,
+                        "worker": None,
+                        "lease_until": 0,
+                    },
+                )
+            case "task_claim":
+                row = t("tasks").get(a[4])
+                if row is None or not (
+                    row["attempts"] == a[5] and row["lease_until"] <= a[6] and row["due_at"] == a[7]
+                ):
+                    return [{"[applied]": False, **(row or {})}]
+                row.update(attempts=a[0], token=a[1], worker=a[2], lease_until=a[3])
+                return [{"[applied]": True}]
+            case "task_extend":
+                return self._cas("tasks", a[1], "token", a[2], {"lease_until": a[0]})
+            case "task_release":
+                return self._cas(
+                    "tasks",
+                    a[1],
+                    "token",
+                    a[2],
+                    {"due_at": a[0], "token": None, "worker": None, "lease_until": 0},
+                )
+            case "task_done":
+                return self._cas("tasks", a[0], "token", a[1], None)
+            case "task_drop":
+                t("tasks").pop(a[0], None)
+            case "due_add":
+                t("tasks_due")[a] = {"due_at": a[0], "id": a[1]}
+            case "due_drop":
+                t("tasks_due").pop(a, None)
+            case "due_list":
+                return [r for k, r in sorted(t("tasks_due").items()) if k[0] <= a[0]]
+            case "trun_add":
+                t("tasks_by_run")[a] = {"id": a[1]}
+            case "trun_list":
+                return [r for k, r in sorted(t("tasks_by_run").items()) if k[0] == a[0]]
+            case "trun_drop":
+                for k in [k for k in t("tasks_by_run") if k[0] == a[0]]:
+                    del t("tasks_by_run")[k]
+            case "trun_drop_one":
+                t("tasks_by_run").pop(a, None)
+            case "hook_new":
+                return self._new("hooks", a[0], {"status": a[1], "doc": a[2]})
+            case "hook_set":
+                return self._cas("hooks", a[2], "status", a[3], {"status": a[0], "doc": a[1]})
+            case "hook_drop":
+                t("hooks").pop(a[0], None)
+            case "hrun_add":
+                t("hooks_by_run")[a] = {"token": a[1]}
+            case "hrun_list":
+                return [r for k, r in sorted(t("hooks_by_run").items()) if k[0] == a[0]]
+            case "hrun_drop":
+                for k in [k for k in t("hooks_by_run") if k[0] == a[0]]:
+                    del t("hooks_by_run")[k]
+            case "sched_new":
+                return self._new("schedules", a[0], {"revision": a[1], "doc": a[2]})
+            case "sched_cas":
+                return self._cas(
+                    "schedules", a[2], "revision", a[3], {"revision": a[0], "doc": a[1]}
+                )
+            case "sched_del":
+                if a[0] in t("schedules"):
+                    del t("schedules")[a[0]]
+                    return [{"[applied]": True}]
+                return [{"[applied]": False}]
+            case "sid_add":
+                t("schedule_ids")[a[0]] = {"id": a[0]}
+            case "sid_drop":
+                t("schedule_ids").pop(a[0], None)
+            case "sid_list":
+                return [r for k, r in sorted(t("schedule_ids").items()) if k > a[0]]
+            case _:
+                raise AssertionError(f"unexpected statement {name}")
+        return []
 
 
 @dataclass
@@ -55,8 +256,11 @@ class Batch:
 class Future:
     """A ResponseFuture look-alike, resolved from another thread (like the driver's I/O)."""
 
-    def __init__(self, rows: list[dict[str, Any]] | None, state: bytes | None, exc: Any) -> None:
+    def __init__(
+        self, rows: list[dict[str, Any]] | None, state: bytes | None, exc: Any, threaded: bool
+    ) -> None:
         self._rows, self._state, self._exc = rows, state, exc
+        self._threaded = threaded
         self._done = threading.Event()
 
     def add_callbacks(self, callback: Callable[..., Any], errback: Callable[..., Any]) -> None:
@@ -67,7 +271,10 @@ class Future:
             else:
                 callback(self._rows)
 
-        threading.Thread(target=fire, daemon=True).start()
+        if self._threaded:
+            threading.Thread(target=fire, daemon=True).start()
+        else:  # the driver too calls back at once when the result is already there
+            fire()
 
     def result(self) -> Any:
         assert self._done.is_set(), "result() called before the callback: it would block"
@@ -91,8 +298,10 @@ class Partition:
 class FakeEvents:
     """The events table, plus hooks to inject faults into the next conditional batch."""
 
-    def __init__(self, page_size: int = 3) -> None:
+    def __init__(self, page_size: int = 3, *, threaded: bool = True) -> None:
+        self.threaded = threaded
         self.parts: dict[tuple[str, int], Partition] = {}
+        self.records = FakeRecords()
         self.page_size = page_size
         self.log: list[tuple[str, tuple[Any, ...], int | None]] = []
         #: Called before a conditional batch: return an exception to raise *instead of*
@@ -110,11 +319,16 @@ class FakeEvents:
                 self.log.append((name, args, statement.consistency_level))
                 rows, state = self._query(name, args, paging_state)
         except BaseException as exc:
-            return Future(None, None, exc)
-        return Future(rows, state, None)
+            return Future(None, None, exc, self.threaded)
+        return Future(rows, state, None, self.threaded)
 
     # -- conditional batch
     def _batch(self, batch: Batch) -> list[dict[str, Any]]:
+        if batch.items[0][0] not in ("ev_open", "ev_bump"):  # a LOGGED batch: apply all
+            for name, params in batch.items:
+                self.log.append((name, params, None))
+                self._query(name, params, None)
+            return []
         fault = self.on_batch() if self.on_batch else None
         run_id, bucket = (
             batch.items[0][1][0:2] if batch.items[0][0] != "ev_bump" else (batch.items[0][1][1:3])
@@ -159,6 +373,11 @@ class FakeEvents:
 
     # -- reads
     def _query(self, name: str, a: tuple[Any, ...], state: bytes | None):
+        if not name.startswith("ev_"):
+            return self._page(self.records.run(name, a), state)
+        if name == "ev_drop":
+            self.parts.pop((a[0], a[1]), None)
+            return [], None
         part = self.parts.get((a[0], a[1]))
         if name == "ev_version":
             if part is None:
@@ -180,28 +399,20 @@ class FakeEvents:
             ]
             if name == "ev_read_n":
                 rows = rows[: a[3]]
-            start = int(state or b"0")
-            page = rows[start : start + self.page_size]
-            nxt = start + self.page_size
-            return page, (str(nxt).encode() if nxt < len(rows) else None)
+            return self._page(rows, state)
         raise AssertionError(f"unexpected statement {name}")
+
+    def _page(self, rows: list[dict[str, Any]], state: bytes | None):
+        start = int(state or b"0")
+        page = rows[start : start + self.page_size]
+        nxt = start + self.page_size
+        return page, (str(nxt).encode() if nxt < len(rows) else None)
 
 
 def fake_backend(url: str, store: FakeEvents, **options: Any) -> CassandraBackend:
     """A backend wired to ``store`` as if connected (no Cluster, no server)."""
     backend = CassandraBackend(url, **options)
-    names = [
-        "ev_open",
-        "ev_bump",
-        "ev_row",
-        "ev_id",
-        "ev_id_new",
-        "ev_read",
-        "ev_read_n",
-        "ev_version",
-        "ev_ids",
-    ]
-    backend._st = {n: Stmt(n) for n in names}  # type: ignore[dict-item]
+    backend._st = {n: Stmt(n) for n in statements("ks")}  # type: ignore[dict-item]
     backend._db = Runner(store, page_size=store.page_size)  # type: ignore[arg-type]
     backend._batch = lambda kind=None: Batch()  # type: ignore[assignment,method-assign,misc]
     backend._open = True

@@ -19,7 +19,7 @@ from cassandra import ConsistencyLevel
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
-from cassandra.query import BatchStatement, BatchType, PreparedStatement, dict_factory
+from cassandra.query import BatchStatement, PreparedStatement, dict_factory
 from pyworkflow._validate import EncodedEvent
 from pyworkflow.codec import from_micros, loads, to_micros
 from pyworkflow.errors import (
@@ -218,9 +218,6 @@ class CassandraBackend(RecordsMixin):
         bound = self._st[name].bind(params)
         bound.consistency_level = self.serial_consistency
         return bound
-
-    def _batch(self, kind: Any = BatchType.UNLOGGED) -> BatchStatement:
-        return BatchStatement(batch_type=kind)
 
     # -- event log -----------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ Data model (see README.md for the reasoning):
 ``run_keys``    idempotency key -> run id and the creating doc (roll-forward after a crash).
 ``runs_by_day`` / ``run_days``, ``runs_by_workflow`` / ``workflow_days``, ``runs_by_parent``:
                 keys-only listing indexes, newest first.
+``runs_by_completed`` / ``completed_days``: runs by ``completed_at`` day, for retention.
 ``tasks``       task doc + due_at, attempts, lease (token, worker, lease_until; 0 = free);
                 ``tasks_due`` (one partition, due_at asc) to find due work; ``tasks_by_run``.
 ``hooks``       token -> doc, status; ``hooks_by_run``.
@@ -96,6 +97,10 @@ def table_ddl(keyspace: str) -> list[str]:
         f"PRIMARY KEY ((workflow_name), day)) {_desc('day')}",
         f"CREATE TABLE IF NOT EXISTS {k}.runs_by_parent (parent_id text, created_at bigint, "
         f"id text, PRIMARY KEY ((parent_id), created_at, id)) {_desc('created_at', 'id')}",
+        f"CREATE TABLE IF NOT EXISTS {k}.runs_by_completed (day bigint, completed_at bigint, "
+        "id text, PRIMARY KEY ((day), completed_at, id))",
+        f"CREATE TABLE IF NOT EXISTS {k}.completed_days (shard int, day bigint, "
+        "PRIMARY KEY ((shard), day))",
         f"CREATE TABLE IF NOT EXISTS {k}.tasks (id text PRIMARY KEY, doc text, due_at bigint, "
         "attempts bigint, token text, worker text, lease_until bigint)",
         f"CREATE TABLE IF NOT EXISTS {k}.tasks_due (shard int, due_at bigint, id text, "
@@ -181,6 +186,13 @@ def statements(keyspace: str) -> dict[str, str]:
         "AND created_at = ? AND id = ?",
         "by_parent_list": f"SELECT created_at, id FROM {k}.runs_by_parent WHERE parent_id = ? "
         "AND (created_at, id) < (?, ?)",
+        "done_add": f"INSERT INTO {k}.runs_by_completed (day, completed_at, id) VALUES (?, ?, ?)",
+        "done_day_add": f"INSERT INTO {k}.completed_days (shard, day) VALUES (0, ?)",
+        "done_days": f"SELECT day FROM {k}.completed_days WHERE shard = 0 AND day <= ?",
+        "done_list": f"SELECT completed_at, id FROM {k}.runs_by_completed WHERE day = ? "
+        "AND completed_at < ?",
+        "done_drop": f"DELETE FROM {k}.runs_by_completed WHERE day = ? AND completed_at = ? "
+        "AND id = ?",
         # -- tasks
         "task_new": f"INSERT INTO {k}.tasks (id, doc, due_at, attempts, lease_until) "
         "VALUES (?, ?, ?, ?, 0) IF NOT EXISTS",

@@ -105,13 +105,17 @@ class RecordsMixin(StorageBackend):
 
     # -- helpers -------------------------------------------------------------------------
 
+    def _batch(self, kind: Any = BatchType.UNLOGGED) -> BatchStatement:
+        """A new batch (UNLOGGED: single-partition conditional; LOGGED: multi-partition)."""
+        return BatchStatement(batch_type=kind)
+
     async def _one(self, name: str, params: Sequence[Any]) -> dict[str, Any] | None:
         page = await self._db.execute(self._st[name], params)
         return page.rows[0] if page.rows else None
 
     async def _logged(self, items: Sequence[tuple[str, Sequence[Any]]]) -> None:
         """A LOGGED batch: Cassandra applies all of it or (after batchlog replay) none."""
-        batch = BatchStatement(batch_type=BatchType.LOGGED)
+        batch = self._batch(BatchType.LOGGED)
         for name, params in items:
             batch.add(self._st[name], params)
         await self._db.execute(batch)
@@ -168,6 +172,8 @@ class RecordsMixin(StorageBackend):
         ]
         if run.parent_id is not None:
             items.append(("by_parent_add", (run.parent_id, created, run.id)))
+        if run.completed_at is not None:
+            items.extend(_completed_items(run.id, to_micros(run.completed_at)))
         await self._logged(items)
         ok, _ = await self._db.lwt(self._st["run_new"], (run.id, run.status.value, doc))
         return ok
@@ -188,6 +194,11 @@ class RecordsMixin(StorageBackend):
             data = loads(row["doc"])
             data.update(record_changes(WorkflowRun, changes))
             rev = row["rev"]
+            completed = data.get("completed_at")
+            if "completed_at" in changes and completed is not None:
+                # Retention's index entry goes first: an entry whose CAS then loses is
+                # skipped by the sweep (it checks the run's completed_at), never missed.
+                await self._logged(_completed_items(run_id, completed))
             ok, _ = await self._db.lwt(
                 self._st["run_cas"], (dumps(data), data["status"], rev + 1, run_id, rev)
             )
@@ -428,20 +439,22 @@ class RecordsMixin(StorageBackend):
     # -- retention -----------------------------------------------------------------------
 
     async def _delete_runs(self, older_than: datetime, statuses: frozenset[RunStatus]) -> int:
+        """Walk the completed-at index up to the cutoff; delete each qualifying run."""
         cut = to_micros(older_than)
-        doomed: list[WorkflowRun] = []
-        async for day in self._db.rows(self._st["day_list"], (buckets.day_of(cut), MIN_DAY)):
-            keys = await self._db.all(self._st["by_day_list"], (day["day"], cut, ""))
+        doomed: dict[str, WorkflowRun] = {}
+        async for day in self._db.rows(self._st["done_days"], (buckets.day_of(cut),)):
+            keys = await self._db.all(self._st["done_list"], (day["day"], cut))
             runs = await _gather(self._get_run, [k["id"] for k in keys])
-            doomed.extend(
-                run
-                for run in runs
-                if run is not None
-                and run.status in statuses
-                and run.completed_at is not None
-                and run.completed_at < older_than
-            )
-        for run in doomed:
+            for key, run in zip(keys, runs, strict=True):
+                if (
+                    run is not None
+                    and run.status in statuses
+                    and run.completed_at is not None
+                    and to_micros(run.completed_at) == key["completed_at"]
+                    and run.completed_at < older_than
+                ):
+                    doomed[run.id] = run
+        for run in doomed.values():
             await self._purge(run)
         return len(doomed)
 
@@ -467,10 +480,18 @@ class RecordsMixin(StorageBackend):
         items.append(("by_wf_drop", (run.workflow_name, day, created, run.id)))
         if run.parent_id is not None:
             items.append(("by_parent_drop", (run.parent_id, created, run.id)))
+        if run.completed_at is not None:
+            done = to_micros(run.completed_at)
+            items.append(("done_drop", (buckets.day_of(done), done, run.id)))
         if run.idempotency_key is not None:
             items.append(("key_drop", (run.idempotency_key,)))
         items.append(("run_drop", (run.id,)))
         await self._logged(items)
+
+
+def _completed_items(run_id: str, completed: int) -> list[tuple[str, Sequence[Any]]]:
+    day = buckets.day_of(completed)
+    return [("done_add", (day, completed, run_id)), ("done_day_add", (day,))]
 
 
 async def _single(name: str, params: tuple[Any, ...]) -> AsyncIterator[tuple[str, tuple[Any, ...]]]:
