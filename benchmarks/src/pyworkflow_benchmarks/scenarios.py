@@ -160,7 +160,7 @@ class Batch100(Scenario):
 
     async def ours(self) -> Sample:
         run, version, size = new_id(), [0], min(BATCH, self.b.features.max_batch)
-        if size < BATCH:
+        if size < BATCH and not self.notes:
             self.notes.append(f"backend max_batch={size}")
 
         async def op(i: int) -> tuple[int, int]:
