@@ -27,7 +27,7 @@ class _Future(Protocol):  # the part of cassandra.cluster.ResponseFuture used he
 
 class _Session(Protocol):  # the part of cassandra.cluster.Session used here
     def execute_async(
-        self, query: Any, parameters: Any = None, *, paging_state: bytes | None = None
+        self, query: Any, parameters: Any = None, *, paging_state: bytes | None = None, **kw: Any
     ) -> _Future: ...
 
 
@@ -92,9 +92,17 @@ class Runner:
         params: Sequence[Any] | None = None,
         *,
         paging_state: bytes | None = None,
+        request_timeout: float | None = None,
     ) -> Result:
-        """Run one statement (prepared + params, a bound statement or a batch); one page."""
-        return await wait(self.session.execute_async(statement, params, paging_state=paging_state))
+        """Run one statement (prepared + params, a bound statement or a batch); one page.
+
+        ``request_timeout`` overrides the profile's client-side request timeout (schema changes
+        take longer than queries).
+        """
+        extra = {} if request_timeout is None else {"timeout": request_timeout}
+        return await wait(
+            self.session.execute_async(statement, params, paging_state=paging_state, **extra)
+        )
 
     async def rows(
         self, statement: Any, params: Sequence[Any] | None = None

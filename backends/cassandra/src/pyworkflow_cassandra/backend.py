@@ -45,6 +45,8 @@ SERIAL = ("SERIAL", "LOCAL_SERIAL")
 #: Largest ``max_batch * max_event_bytes`` accepted: half of Cassandra's default 16 MiB
 #: mutation limit (``max_mutation_size``), which a single-partition batch must fit in.
 MAX_BATCH_BYTES = 8 << 20
+#: Client-side timeout of each schema statement at connect (seconds).
+DDL_TIMEOUT = 60.0
 
 
 class CassandraBackend(RecordsMixin):
@@ -170,7 +172,10 @@ class CassandraBackend(RecordsMixin):
         holder does not block forever), creates the rest and records the version, and
         waits for schema agreement.
         """
-        run = self._db.execute
+
+        async def run(statement: str, params: Sequence[Any] | None = None) -> Any:
+            return await self._db.execute(statement, params, request_timeout=DDL_TIMEOUT)
+
         await run(cql.keyspace_ddl(self.keyspace, self.replication_factor, self.local_dc))
         ddl = cql.table_ddl(self.keyspace)
         await run(ddl[0])
