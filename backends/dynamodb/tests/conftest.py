@@ -112,6 +112,7 @@ def start_server() -> tuple[str, Callable[[], None]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+
     class KeepAlive(MotoRequestHandler):
         # HTTP/1.1 keeps the client's pooled connections open, as DynamoDB does; moto's
         # default (HTTP/1.0) makes every request open a new TCP connection.

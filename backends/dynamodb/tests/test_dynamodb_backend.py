@@ -354,6 +354,18 @@ async def test_unprocessed_items_are_retried() -> None:
             ),
             PayloadTooLarge,
         ),
+        (
+            ClientError(
+                {
+                    "Error": {
+                        "Code": "ValidationException",
+                        "Message": "Transaction request cannot exceed 4 MB.",
+                    }
+                },
+                "TransactWriteItems",
+            ),
+            PayloadTooLarge,
+        ),
         (_error("ResourceNotFoundException"), SchemaError),
         (_error("ThrottlingException"), StorageUnavailable),
         (EndpointConnectionError(endpoint_url="http://x"), StorageUnavailable),

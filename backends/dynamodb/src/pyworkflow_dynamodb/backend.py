@@ -140,8 +140,11 @@ class DynamoDBBackend(QueueMixin):
             return ConflictError(text)
         if is_throttle(exc):
             return StorageUnavailable(f"throttled after {self._throttle_retries} retries: {text}")
+        lowered = (
+            text.lower()
+        )  # "Item size has exceeded...", "Transaction request cannot exceed 4 MB"
         if code in ("ValidationException", "TransactionCanceledException") and (
-            "size" in text.lower()
+            "size" in lowered or "cannot exceed" in lowered
         ):
             return PayloadTooLarge(f"{text} (DynamoDB items are limited to 400 KB)")
         if code == "ResourceNotFoundException":
