@@ -32,7 +32,7 @@ def test_options_are_parsed_and_unknown_ones_refused() -> None:
     )
     assert "secret" not in repr(b)
     d = PostgresBackend("postgresql://u@db/app")
-    assert (d.schema, d.pool_size, d.command_timeout, d.sslmode) == ("public", 10, None, "prefer")
+    assert (d.schema, d.pool_size, d.command_timeout, d.sslmode) == ("public", 16, None, "prefer")
     with pytest.raises(InvalidInput, match="unknown option"):
         PostgresBackend("postgresql://u@db/app?poolsize=3")
     with pytest.raises(InvalidInput, match="pool_size"):

@@ -82,7 +82,7 @@ def _errno(exc: BaseException) -> int | None:
 
 
 class MySQLBackend(SqlBackend):
-    """Options: ``pool_size`` (max connections, default 10), ``connect_timeout`` (seconds,
+    """Options: ``pool_size`` (max connections, default 16), ``connect_timeout`` (seconds,
     default 10), ``ssl`` (true/false, default false: use the server's TLS with the system CA
     store)."""
 
@@ -95,7 +95,7 @@ class MySQLBackend(SqlBackend):
     def _configure(self, options: Options) -> None:
         if not self.url.database:
             raise InvalidInput(f"a mysql URL needs a database name (got {self.url})")
-        self.pool_size = options.take_int("pool_size", 10, minimum=1)
+        self.pool_size = options.take_int("pool_size", 16, minimum=1)
         self.connect_timeout = options.take_float("connect_timeout", 10.0, minimum=0.1)
         self.ssl = options.take_bool("ssl", False)
         self._pool: aiomysql.Pool | None = None

@@ -109,7 +109,7 @@ def quote_ident(name: str) -> str:
 
 class PostgresBackend(SqlBackend):
     """Options: ``schema`` (default ``public``; created at connect if absent, every table lives
-    in it), ``pool_size`` (max connections, default 10), ``connect_timeout`` (seconds, default
+    in it), ``pool_size`` (max connections, default 16), ``connect_timeout`` (seconds, default
     10), ``command_timeout`` (seconds per statement, default none), ``sslmode`` (disable, prefer,
     require, verify-ca, verify-full; default prefer), ``group_commit`` (default false: coalesce
     concurrent appends into one call and one transaction, each still atomic on its own)."""
@@ -126,7 +126,7 @@ class PostgresBackend(SqlBackend):
         if not schema or len(schema.encode()) > 63 or "\x00" in schema:
             raise InvalidInput(f"schema must be 1..63 bytes (got {schema!r})")
         self.schema: str = schema
-        self.pool_size = options.take_int("pool_size", 10, minimum=1)
+        self.pool_size = options.take_int("pool_size", 16, minimum=1)
         self.connect_timeout = options.take_float("connect_timeout", 10.0, minimum=0.1)
         timeout = options.take_float("command_timeout", 0.0, minimum=0.0)
         self.command_timeout = timeout or None

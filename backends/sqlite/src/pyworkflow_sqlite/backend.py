@@ -1,7 +1,8 @@
 """SQLite storage (``sqlite:///relative.db``, ``sqlite:////absolute.db``) on aiosqlite.
 
-One **writer** connection serves every write, behind an in-process lock, so a transaction of
-one coroutine never interleaves with a statement of another; other processes are kept out by
+One **writer** connection serves every write; a multi-statement transaction holds an in-process
+lock that single statements wait for, so a transaction never interleaves with a statement of
+another coroutine; other processes are kept out by
 SQLite's own file lock (every write statement takes the write lock when it starts, honouring
 ``busy_timeout``; multi-statement work uses ``BEGIN IMMEDIATE``). Reads use a small pool of
 read-only connections, which WAL lets run beside the writer. Each aiosqlite connection owns a
@@ -36,6 +37,8 @@ from sqlalchemy.dialects import sqlite as sa_sqlite
 __all__ = ["SqliteBackend"]
 
 _SYNC = ("full", "normal", "extra")
+#: busy_timeout (ms) of the writer while it opens the file and migrates the schema.
+CONNECT_BUSY_MS = 60_000
 
 
 class _Conn:
@@ -83,8 +86,11 @@ class SqliteBackend(SqlBackend):
 
     async def _connection(self, *, read_only: bool) -> aiosqlite.Connection:
         db = await aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
+        # Opening waits longer than a write would: switching a new file to WAL and running the
+        # migrations queue behind every other process opening the same empty file.
+        wait = self.busy_timeout if read_only else max(self.busy_timeout, CONNECT_BUSY_MS)
         try:
-            await db.execute(f"PRAGMA busy_timeout = {self.busy_timeout}")
+            await db.execute(f"PRAGMA busy_timeout = {wait}")
             if read_only:
                 await db.execute("PRAGMA query_only = 1")
             else:
@@ -106,6 +112,10 @@ class SqliteBackend(SqlBackend):
                 self._readers.append(db)
                 self._idle.put_nowait(db)
 
+    async def _connect(self) -> None:
+        await super()._connect()
+        await self._w().execute(f"PRAGMA busy_timeout = {self.busy_timeout}")
+
     async def _close_driver(self) -> None:
         conns = [*self._readers, *([self._writer] if self._writer else [])]
         self._readers, self._writer = [], None
@@ -118,14 +128,25 @@ class SqliteBackend(SqlBackend):
             raise StorageUnavailable("the sqlite backend is closed")
         return self._writer
 
+    # A single statement needs no lock of its own: the writer's thread runs its queue in order
+    # and each statement is atomic. It must only never land inside another coroutine's
+    # BEGIN ... COMMIT, so it waits while a transaction holds ``_lock``. Checking the lock and
+    # queueing the statement happen without a suspension point in between, so a transaction
+    # that starts later queues its BEGIN behind this statement.
+
     async def _execute(self, sql: str, args: Sequence[Any]) -> int:
-        async with self._lock:
-            cur = await self._w().execute(sql, args)
-            return cur.rowcount
+        if self._lock.locked():
+            async with self._lock:
+                cur = await self._w().execute(sql, args)
+                return cur.rowcount
+        cur = await self._w().execute(sql, args)
+        return cur.rowcount
 
     async def _write_query(self, sql: str, args: Sequence[Any]) -> list[Row]:
-        async with self._lock:
-            return list(await self._w().execute_fetchall(sql, args))
+        if self._lock.locked():
+            async with self._lock:
+                return list(await self._w().execute_fetchall(sql, args))
+        return list(await self._w().execute_fetchall(sql, args))
 
     async def _query(self, sql: str, args: Sequence[Any]) -> list[Row]:
         if self.memory or self._idle is None:
