@@ -308,18 +308,23 @@ class ErrorsContract:
         def record(exc: BaseException) -> None:
             texts.extend([str(exc), repr(exc), *map(str, exc.args)])
 
-        store = StorageBackend.from_url(with_pw)
-        texts += [repr(store), str(store.url), repr(store.url)]
+        try:
+            store = StorageBackend.from_url(with_pw)
+        except InvalidInput as exc:  # a backend may refuse credentials in its URL
+            record(exc)
+            candidates: list[StorageURL] = []
+        else:
+            texts.extend([repr(store), str(store.url), repr(store.url)])
+            candidates = [with_pw]
         try:
             StorageBackend.from_url(with_pw, definitely_not_an_option=1)
         except PyWorkflowError as exc:
             record(exc)
-        candidates = [with_pw]
         port = _closed_port()
-        if parsed.port is not None:
+        if candidates and parsed.port is not None:
             hosts = ((parsed.host or "127.0.0.1", port),)
             candidates.append(dataclasses.replace(with_pw, hosts=hosts))
-        if "endpoint_url" in parsed.query:
+        if candidates and "endpoint_url" in parsed.query:
             query = {**parsed.query, "endpoint_url": f"http://127.0.0.1:{port}"}
             candidates.append(dataclasses.replace(with_pw, query=query))
         for url in candidates:

@@ -17,6 +17,10 @@ from pyworkflow_conformance.helpers import aio, events, require, uid
 
 __all__ = ["EventsContract"]
 
+#: Past this many appends (max_batch < 501) the 100,001-event test takes minutes on a loaded
+#: machine; such a backend is skipped with the reason and must test its key order itself.
+MAX_CALLS_FOR_100K = 200
+
 
 async def _ids(backend: StorageBackend, run_id: str) -> list[tuple[int, str]]:
     return [(e.sequence, e.id) for e in await backend.read(run_id)]
@@ -190,8 +194,11 @@ class EventsContract:
         target = 100_050
         batch = backend.features.max_batch
         calls = math.ceil(target / batch)
-        if calls > 1100:
-            pytest.skip(f"max_batch={batch} needs {calls} appends to pass 100,000 events")
+        if calls > MAX_CALLS_FOR_100K:
+            pytest.skip(
+                f"max_batch={batch} needs {calls} appends to pass 100,000 events (too slow "
+                f"for the shared suite; the backend tests its key order past 99,999 itself)"
+            )
         run_id = uid("run")
         version = 0
         while version < target:
