@@ -39,6 +39,16 @@ class BackendContract(
 
 
 AREAS = [
-    "events", "concurrency", "runs", "tasks", "hooks", "schedules", "retention", "roundtrip",
-    "errors", "migrations", "crash", "engine",
+    "events",
+    "concurrency",
+    "runs",
+    "tasks",
+    "hooks",
+    "schedules",
+    "retention",
+    "roundtrip",
+    "errors",
+    "migrations",
+    "crash",
+    "engine",
 ]
