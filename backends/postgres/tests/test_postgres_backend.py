@@ -188,14 +188,14 @@ class TestGroupCommit:
         async with StorageBackend.from_url(backend_url, group_commit=True, retries=0) as b:
             assert isinstance(b, PostgresBackend)
             calls = 0
-            original = b._append_many
+            original = b._append_group
 
             async def counting(group: list) -> list[int]:  # type: ignore[type-arg]
                 nonlocal calls
                 calls += 1
                 return await original(group)
 
-            b._append_many = counting  # type: ignore[method-assign]
+            b._append_group = counting  # type: ignore[method-assign]
             await b.append("dup", [NewEvent(type="a", id="taken")], expected_version=0)
             good = [
                 b.append(f"g{i}", [NewEvent(type="x")] * 1, expected_version=0) for i in range(12)

@@ -105,3 +105,32 @@ async def test_unique_violation_is_a_conflict_with_its_cause(tmp_path: Path) -> 
         assert isinstance(info.value.__cause__, sqlite3.IntegrityError)
         err = b._translate_error(sqlite3.OperationalError("no such table: pyworkflow_events"))
         assert type(err).__name__ == "SchemaError"
+
+
+async def test_group_commit_keeps_each_append_atomic(tmp_path: Path) -> None:
+    assert not SqliteBackend(url(tmp_path, "group_commit=false")).group_commit
+    async with SqliteBackend(url(tmp_path), retries=0) as b:
+        assert b.group_commit
+        calls = 0
+        original = b._append_group
+
+        async def counting(group: list) -> list[int]:  # type: ignore[type-arg]
+            nonlocal calls
+            calls += 1
+            return await original(group)
+
+        b._append_group = counting  # type: ignore[method-assign]
+        await b.append("dup", [NewEvent(type="a", id="taken")], expected_version=0)
+        good = [b.append(f"g{i}", [NewEvent(type="x")], expected_version=0) for i in range(12)]
+        bad_id = b.append(
+            "dup", [NewEvent(type="b"), NewEvent(type="b", id="taken")], expected_version=1
+        )
+        stale = b.append("dup", [NewEvent(type="c")], expected_version=5)
+        results = await asyncio.gather(*good, bad_id, stale, return_exceptions=True)
+        assert results[:12] == [1] * 12
+        assert isinstance(results[12], ConflictError)
+        assert isinstance(results[13], ConflictError)
+        assert calls == 1  # all fourteen went in one transaction
+        assert [e.id for e in await b.read("dup")] == ["taken"]
+        for i in range(12):
+            assert await b.version(f"g{i}") == 1

@@ -28,7 +28,8 @@ from pyworkflow.errors import (
 )
 from pyworkflow.features import Features
 from pyworkflow.urls import Options
-from pyworkflow_sql import Conn, Row, SqlBackend
+from pyworkflow_sql import Conn, Row
+from pyworkflow_sql.group import GroupCommit, Pending
 from pyworkflow_sql.rows import TASKS
 from pyworkflow_sql.statements import EVENT_COLS
 from sqlalchemy.dialects import postgresql as sa_pg
@@ -59,28 +60,8 @@ CLAIM = (
     "UPDATE pyworkflow_tasks AS t SET attempts = t.attempts + 1, worker = $1, token = $2, "
     f"expires_at = $3 FROM c WHERE t.id = c.id RETURNING {_T}"
 )
-#: Group-commit calls in flight at once: a second call fills while the first one commits.
-FLUSHERS = 2
 APPEND_MANY_CALL = "SELECT pyworkflow_append_many($1, $2, $3, $4, $5, $6, $7)"
 _UNAVAILABLE_STATES = ("08", "53", "57P", "58")
-
-
-class _Pending:
-    """One queued append of a group commit."""
-
-    __slots__ = ("events", "expected", "future", "run_id")
-
-    def __init__(
-        self,
-        run_id: str,
-        events: list[EncodedEvent],
-        expected: int,
-        loop: asyncio.AbstractEventLoop,
-    ) -> None:
-        self.run_id = run_id
-        self.events = events
-        self.expected = expected
-        self.future: asyncio.Future[int] = loop.create_future()
 
 
 async def _no_reset(conn: asyncpg.Connection) -> None:
@@ -107,7 +88,7 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class PostgresBackend(SqlBackend):
+class PostgresBackend(GroupCommit):
     """Options: ``schema`` (default ``public``; created at connect if absent, every table lives
     in it), ``pool_size`` (max connections, default 16), ``connect_timeout`` (seconds, default
     10), ``command_timeout`` (seconds per statement, default none), ``sslmode`` (disable, prefer,
@@ -115,6 +96,7 @@ class PostgresBackend(SqlBackend):
     concurrent appends into one call and one transaction, each still atomic on its own)."""
 
     schemes = ("postgresql", "postgres")
+    flushers = 2  # group commit: a second call fills while the first one commits
     features = Features(migrations=True)
     ddl_dialect: ClassVar[Any] = sa_pg.dialect()  # type: ignore[no-untyped-call]
     paramstyle = "numeric_dollar"
@@ -135,10 +117,8 @@ class PostgresBackend(SqlBackend):
             ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
             "prefer",
         )
-        self.group_commit = options.take_bool("group_commit", False)
+        self._init_group_commit(options.take_bool("group_commit", False))
         self._pool: asyncpg.Pool | None = None
-        self._pending: list[_Pending] = []
-        self._flushers: set[asyncio.Task[None]] = set()
 
     async def _open_driver(self) -> None:
         hosts = [h for h, _ in self.url.hosts] or ["127.0.0.1"]
@@ -212,53 +192,7 @@ class PostgresBackend(SqlBackend):
             [to_micros(e.timestamp) for e in events],
         )
 
-    async def _append(self, run_id: str, events: list[EncodedEvent], expected_version: int) -> int:
-        if not self.group_commit:
-            return await super()._append(run_id, events, expected_version)
-        # Group commit: queue the append; one flusher sends everything queued meanwhile as
-        # one call, one transaction, one WAL flush. Alone, an append goes out as the usual
-        # single statement, so there is no added latency without concurrency.
-        pending = _Pending(run_id, events, expected_version, asyncio.get_running_loop())
-        self._pending.append(pending)
-        if len(self._flushers) < FLUSHERS:
-            task = asyncio.create_task(self._flush())
-            self._flushers.add(task)
-            task.add_done_callback(self._flushers.discard)
-        inserted = await asyncio.shield(pending.future)
-        if inserted == -1:
-            raise ConflictError(
-                f"append to run {run_id!r} at version {expected_version} lost a race or "
-                "repeats an event id"
-            )
-        if inserted != len(events):
-            raise ConflictError(f"run {run_id!r} is not at version {expected_version}")
-        return expected_version + len(events)
-
-    async def _flush(self) -> None:
-        while self._pending:
-            group, self._pending = self._pending, []
-            try:
-                if len(group) == 1:
-                    one = group[0]
-                    try:
-                        sql, args = self._append_statement(one.run_id, one.events, one.expected)
-                        results = [await self._execute(sql, args)]
-                    except asyncpg.UniqueViolationError:
-                        results = [-1]
-                else:
-                    results = await self._append_many(group)
-            except BaseException as exc:  # every waiter gets the failure (e.g. unavailable)
-                for p in group:
-                    if not p.future.done():
-                        p.future.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise
-                continue
-            for p, n in zip(group, results, strict=True):
-                if not p.future.done():
-                    p.future.set_result(n)
-
-    async def _append_many(self, group: list[_Pending]) -> list[int]:
+    async def _append_group(self, group: list[Pending]) -> list[int]:
         # Sorted by run so concurrent groups (other processes) take row locks in one order.
         order = sorted(range(len(group)), key=lambda i: group[i].run_id)
         runs, expected, counts = [], [], []

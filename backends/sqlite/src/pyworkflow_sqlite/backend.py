@@ -31,7 +31,8 @@ from pyworkflow.errors import (
 )
 from pyworkflow.features import Features
 from pyworkflow.urls import Options
-from pyworkflow_sql import Conn, Row, SqlBackend
+from pyworkflow_sql import Conn, Row
+from pyworkflow_sql.group import GroupCommit, Pending
 from sqlalchemy.dialects import sqlite as sa_sqlite
 
 __all__ = ["SqliteBackend"]
@@ -53,11 +54,12 @@ class _Conn:
         return list(await self._db.execute_fetchall(sql, args))
 
 
-class SqliteBackend(SqlBackend):
+class SqliteBackend(GroupCommit):
     """Options: ``synchronous`` (full | normal | extra, default full: an acknowledged write
     survives power loss; normal survives a process crash only), ``busy_timeout`` (ms the writer
     waits for another process's lock, default 5000), ``pool_size`` (read connections, default
-    4)."""
+    4), ``group_commit`` (default true: appends that arrive while the writer is busy are
+    written in one transaction, one fsync; each stays atomic with its own conflict)."""
 
     schemes = ("sqlite",)
     features = Features(migrations=True, multi_host=False)
@@ -76,6 +78,7 @@ class SqliteBackend(SqlBackend):
         self.synchronous = options.take_choice("synchronous", _SYNC, "full")
         self.busy_timeout = options.take_int("busy_timeout", 5000, minimum=0)
         self.pool_size = options.take_int("pool_size", 4, minimum=1)
+        self._init_group_commit(options.take_bool("group_commit", True))
         self.memory = self.path == ":memory:"
         if self.memory:  # one private database: nothing to share, nothing survives
             self.features = replace(self.features, durable=False, multi_process=False)
@@ -168,6 +171,21 @@ class SqliteBackend(SqlBackend):
                 await db.execute("ROLLBACK")
                 raise
             await db.execute("COMMIT")
+
+    async def _append_group(self, group: list[Pending]) -> list[int]:
+        # One BEGIN IMMEDIATE ... COMMIT (one fsync) for the whole group. A failing statement
+        # (unique violation) is undone on its own by SQLite (ABORT), the transaction goes on.
+        results: list[int] = []
+        async with self._transaction() as conn:
+            for p in group:
+                sql, args = self._append_statement(p.run_id, p.events, p.expected)
+                try:
+                    results.append(await conn.execute(sql, args))
+                except sqlite3.IntegrityError as exc:
+                    if not self._is_unique_violation(exc):
+                        raise
+                    results.append(-1)
+        return results
 
     def _schema_session(self) -> Any:
         # BEGIN IMMEDIATE is the database lock: other processes wait (busy_timeout) until the
