@@ -164,15 +164,23 @@ class _AreaTable:
         self.outcome: dict[str, str] = {}
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        found: list[tuple[str, type, str]] = []
         for item in items:
             cls = getattr(item, "cls", None)
             if cls is None:
                 continue
             area = _area_of(cls, getattr(item, "originalname", item.name))
-            if area is None:
-                continue
+            if area is not None:
+                found.append((item.nodeid, cls, area))
+        classes: dict[str, set[type]] = {}
+        for _, cls, _ in found:
             name = contract_backend_name(cls, self.config) or cls.__name__
-            self.where[item.nodeid] = (name, area)
+            classes.setdefault(name, set()).add(cls)
+        for nodeid, cls, area in found:
+            name = contract_backend_name(cls, self.config) or cls.__name__
+            # Two classes on one backend (say two configurations) get a row each.
+            label = name if len(classes[name]) == 1 else f"{name}:{cls.__name__}"
+            self.where[nodeid] = (label, area)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.nodeid not in self.where:
@@ -197,11 +205,13 @@ class _AreaTable:
         order = {area: i for i, area in enumerate(AREAS)}
         rows = sorted(counts, key=lambda k: (k[0], order.get(k[1], len(order)), k[1]))
         header = ("backend", "area", *_COLUMNS)
-        table = [header] + [
-            (name, area, *(str(counts[(name, area)][c]) for c in _COLUMNS)) for name, area in rows
-        ]
+        table: list[tuple[str, ...]] = [header]
         for name in sorted({name for name, _ in rows}):
-            total: Counter[str] = sum((counts[k] for k in rows if k[0] == name), Counter())
+            mine = [k for k in rows if k[0] == name]
+            table.extend(
+                (name, area, *(str(counts[(name, area)][c]) for c in _COLUMNS)) for _, area in mine
+            )
+            total: Counter[str] = sum((counts[k] for k in mine), Counter())
             table.append((name, "TOTAL", *(str(total[c]) for c in _COLUMNS)))
         widths = [max(len(row[i]) for row in table) for i in range(len(header))]
         terminalreporter.write_sep("=", "pyworkflow conformance by area")
