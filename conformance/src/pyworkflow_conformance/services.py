@@ -147,7 +147,9 @@ class Services:
         if explicit:
             return self._prepare(name, explicit)
         if name in SERVERLESS:
-            return f"{name}://"
+            # The backend name is not always its scheme ("files" is served by file://).
+            scheme = next(s for s, n in SCHEME_TO_NAME.items() if n == name)
+            return f"{scheme}://"
         service = SERVICES.get(name)
         if service is None:
             pytest.fail(

@@ -349,16 +349,18 @@ class StorageBackend(abc.ABC):
         if not await self._call(self._complete(lease.task.id, lease.token)):
             raise LeaseLost(f"task {lease.task.id!r} is no longer leased by this lease")
 
-    async def extend(self, lease: Lease, by: timedelta | float) -> Lease:
-        """Move the lease's expiry to now + ``by``; return the updated lease.
-
-        :class:`LeaseLost` if this lease no longer holds the task.
+    async def extend(
+        self, lease: Lease, by: timedelta | float, *, now: datetime | None = None
+    ) -> Lease:
+        """Move the lease's expiry to ``now`` (default: the current time) + ``by``; return
+        the updated lease. :class:`LeaseLost` if this lease no longer holds the task.
         """
         self._require_open()
         seconds = as_seconds(by)
         if seconds <= 0:
             raise InvalidInput("by must be positive")
-        expires = utcnow() + timedelta(seconds=seconds)
+        at = utcnow() if now is None else ensure_utc(now, "now")
+        expires = at + timedelta(seconds=seconds)
         if not await self._call(self._extend(lease.task.id, lease.token, expires)):
             raise LeaseLost(f"task {lease.task.id!r} is no longer leased by this lease")
         return replace(lease, expires_at=expires)
@@ -470,8 +472,8 @@ class StorageBackend(abc.ABC):
         Each run goes with its events, tasks and hooks, atomically per run: never half
         deleted. Only terminal statuses may be named (:class:`InvalidInput` otherwise); a
         run without ``completed_at`` is kept. Children are not deleted with their parent
-        (they keep ``parent_id``); each is deleted when it qualifies itself. Returns the
-        number of runs deleted.
+        (they keep ``parent_id``); each is deleted when it qualifies itself. A deleted run's
+        idempotency key may be used again. Returns the number of runs deleted.
         """
         self._require_open()
         cutoff = ensure_utc(older_than, "older_than")
