@@ -145,7 +145,9 @@ def moto_endpoint() -> Iterator[str]:
         endpoint = str(StorageURL.parse(explicit).query.get("endpoint_url", ""))
     else:
         endpoint, stop = start_server()
-        os.environ[_ENV] = f"dynamodb://pwt?region=us-east-1&endpoint_url={endpoint}"
+        # moto answers a Query over a 100,000-event partition in seconds (it sorts the whole
+        # partition in Python per page), so the read timeout is raised for this test server.
+        os.environ[_ENV] = f"dynamodb://pwt?region=us-east-1&timeout=120&endpoint_url={endpoint}"
     yield endpoint
     if stop is not None:
         stop()
