@@ -109,6 +109,23 @@ class TestPostgresServer:
                 await b.append("r", clash, expected_version=100)
             assert await b.version("r") == 100
 
+    async def test_appends_never_run_on_a_generic_plan(self, backend_url: str) -> None:
+        # A generic plan cached while the table was empty made the guard scan every event
+        # once the table had grown (found by the benchmark at 100k events). Whatever the
+        # table's size, the append must be planned with its parameters: no generic plan.
+        async with StorageBackend.from_url(backend_url, pool_size=1) as b:
+            assert isinstance(b, PostgresBackend)
+            for version in range(12):  # > 5: when PostgreSQL would switch to a generic plan
+                await b.append("r", [NewEvent(type="x")], expected_version=version)
+            rows = await b._query(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE 'INSERT INTO pyworkflow_events%'",
+                (),
+            )
+            assert rows, "the append statement is not prepared on the connection"
+            assert sum(r[0] for r in rows) == 0
+            assert sum(r[1] for r in rows) >= 12
+
     @pytest.mark.skipif(
         os.environ.get("PYWORKFLOW_TEST_PG_RESTART") != "1",
         reason="restarts the shared PostgreSQL server: set PYWORKFLOW_TEST_PG_RESTART=1 (as "

@@ -140,6 +140,12 @@ class PostgresBackend(GroupCommit):
             server_settings={
                 "search_path": quote_ident(self.schema),
                 "application_name": "pyworkflow",
+                # A statement prepared while the tables were small would otherwise switch to
+                # a generic plan after five runs, costed on that empty table and kept until
+                # the next ANALYZE: the append guard then scanned the whole event table
+                # (80-130 ms per append at 100k events, found by the benchmark). Planning
+                # these statements afresh costs ~0.1 ms against a multi-ms commit.
+                "plan_cache_mode": "force_custom_plan",
             },
         )
 
