@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pyworkflow._validate import RUN_CHANGES
 from pyworkflow.errors import ConflictError, StorageError
 from pyworkflow.models import NewEvent, Task, WorkflowRun, utcnow
 from pyworkflow.storage import StorageBackend
@@ -102,16 +103,7 @@ async def _copy_run(
     elif not _same_row(existing, run):
         changes = {
             f: getattr(run, f)
-            for f in (
-                "status",
-                "result",
-                "error",
-                "context",
-                "metadata",
-                "started_at",
-                "completed_at",
-                "continued_to",
-            )
+            for f in sorted(RUN_CHANGES)  # every field update_run may change
             if getattr(existing, f) != getattr(run, f)
         }
         await dst.update_run(run.id, changes)
