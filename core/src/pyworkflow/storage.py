@@ -13,7 +13,6 @@ Atomicity is the database's job, never a lock in this process: two processes (or
 
 from __future__ import annotations
 
-import abc
 import asyncio
 import random
 from collections.abc import Awaitable, Collection, Iterable, Mapping, Sequence
@@ -24,6 +23,7 @@ from typing import Any, ClassVar, Self, TypeVar
 
 from . import _validate as v
 from ._ids import check_id
+from ._primitives import BackendPrimitives
 from ._validate import EncodedEvent
 from .codec import ensure_utc
 from .errors import (
@@ -53,7 +53,7 @@ from .models import (
     as_seconds,
     utcnow,
 )
-from .urls import Options, StorageURL
+from .urls import StorageURL
 
 __all__ = ["EncodedEvent", "StorageBackend"]
 
@@ -61,7 +61,7 @@ T = TypeVar("T")
 MAX_PAGE = 1000
 
 
-class StorageBackend(abc.ABC):
+class StorageBackend(BackendPrimitives):
     """An async store for pyworkflow's event logs, runs, tasks, hooks and schedules.
 
     Create one with :meth:`from_url` (or the backend class with a URL), then use it as
@@ -510,94 +510,3 @@ class StorageBackend(abc.ABC):
         """``text`` with the URL's password replaced by ``***``."""
         password = self.url.password
         return text.replace(password, "***") if password else text
-
-    # -- primitives: what a backend implements ---------------------------------------------
-    # Inputs are validated and normalized (UTC datetimes, checked ids, encoded event data).
-    # Each must behave as the public method of the same name documents.
-
-    def _configure(self, options: Options) -> None:  # noqa: B027 - optional hook
-        """Take this backend's options (``options.take_*``); unknown ones are then refused."""
-
-    @abc.abstractmethod
-    async def _connect(self) -> None: ...
-
-    @abc.abstractmethod
-    async def _close(self) -> None: ...
-
-    @abc.abstractmethod
-    async def _append(self, run_id: str, events: list[EncodedEvent], expected_version: int) -> int:
-        """Insert atomically iff the log's version == expected_version, else ConflictError."""
-
-    @abc.abstractmethod
-    async def _read(
-        self, run_id: str, after: int, limit: int | None, types: frozenset[str] | None
-    ) -> list[Event]: ...
-
-    @abc.abstractmethod
-    async def _version(self, run_id: str) -> int: ...
-
-    @abc.abstractmethod
-    async def _create_run(self, run: WorkflowRun) -> tuple[WorkflowRun, bool]: ...
-
-    @abc.abstractmethod
-    async def _get_run(self, run_id: str) -> WorkflowRun | None: ...
-
-    @abc.abstractmethod
-    async def _update_run(
-        self, run_id: str, changes: dict[str, Any], expected_status: RunStatus | None
-    ) -> bool: ...
-
-    @abc.abstractmethod
-    async def _list_runs(
-        self, flt: RunFilter, limit: int, after: tuple[datetime, str] | None
-    ) -> list[WorkflowRun]:
-        """Up to ``limit`` runs, (created_at, id) descending, strictly after ``after``."""
-
-    @abc.abstractmethod
-    async def _enqueue(self, task: Task) -> bool: ...
-
-    @abc.abstractmethod
-    async def _claim(
-        self, worker: str, now: datetime, expires_at: datetime, limit: int
-    ) -> list[Lease]: ...
-
-    @abc.abstractmethod
-    async def _complete(self, task_id: str, token: str) -> bool: ...
-
-    @abc.abstractmethod
-    async def _extend(self, task_id: str, token: str, expires_at: datetime) -> bool: ...
-
-    @abc.abstractmethod
-    async def _release(self, task_id: str, token: str, due_at: datetime) -> bool: ...
-
-    @abc.abstractmethod
-    async def _create_hook(self, hook: Hook) -> None: ...
-
-    @abc.abstractmethod
-    async def _get_hook(self, token: str) -> Hook | None: ...
-
-    @abc.abstractmethod
-    async def _resolve_hook(self, token: str, payload: JSON, now: datetime) -> bool | None:
-        """True if resolved now, False if not pending/expired, None if no such token."""
-
-    @abc.abstractmethod
-    async def _create_schedule(self, schedule: Schedule) -> None: ...
-
-    @abc.abstractmethod
-    async def _get_schedule(self, schedule_id: str) -> Schedule | None: ...
-
-    @abc.abstractmethod
-    async def _update_schedule(
-        self, schedule_id: str, changes: dict[str, Any], expected_revision: int | None
-    ) -> bool: ...
-
-    @abc.abstractmethod
-    async def _delete_schedule(self, schedule_id: str) -> bool: ...
-
-    @abc.abstractmethod
-    async def _list_schedules(
-        self, status: ScheduleStatus | None, limit: int, after_id: str | None
-    ) -> list[Schedule]: ...
-
-    @abc.abstractmethod
-    async def _delete_runs(self, older_than: datetime, statuses: frozenset[RunStatus]) -> int: ...
