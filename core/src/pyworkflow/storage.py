@@ -83,6 +83,9 @@ class StorageBackend(BackendPrimitives):
         backend's; one it does not know raises :class:`InvalidInput`.
         """
         self.url = StorageURL.parse(url)
+        #: Every secret to keep out of messages; a backend adds any it reads from elsewhere
+        #: (the environment, a file) in ``_configure``.
+        self._secrets: set[str] = {self.url.password} if self.url.password else set()
         opts = self.url.options(options)
         self.retries = opts.take_int("retries", 3, minimum=0)
         self._configure(opts)
@@ -507,6 +510,8 @@ class StorageBackend(BackendPrimitives):
         return StorageError(text)
 
     def _redact(self, text: str) -> str:
-        """``text`` with the URL's password replaced by ``***``."""
-        password = self.url.password
-        return text.replace(password, "***") if password else text
+        """``text`` with every secret in ``self._secrets`` (the URL's password at least)
+        replaced by ``***``."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text

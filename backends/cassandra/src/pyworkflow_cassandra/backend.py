@@ -107,14 +107,10 @@ class CassandraBackend(RecordsMixin):
         )
         self._username = url.username or os.environ.get("PYWORKFLOW_CASSANDRA_USERNAME")
         self._password = url.password or os.environ.get("PYWORKFLOW_CASSANDRA_PASSWORD")
+        if self._password:
+            self._secrets.add(self._password)
         self._cluster: Any = None
         self._st: dict[str, PreparedStatement] = {}
-
-    def _redact(self, text: str) -> str:
-        for secret in {self.url.password, getattr(self, "_password", None)}:
-            if secret:
-                text = text.replace(secret, "***")
-        return text
 
     def _translate_error(self, exc: Exception) -> PyWorkflowError:
         return translate(exc, self._redact)
