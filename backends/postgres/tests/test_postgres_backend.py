@@ -59,6 +59,9 @@ def test_error_translation() -> None:
         asyncpg.exceptions.ConnectionDoesNotExistError("gone"): StorageUnavailable,
         asyncpg.exceptions.ProgramLimitExceededError("row too big"): Exception,
         ConnectionRefusedError("refused"): StorageUnavailable,
+        asyncpg.exceptions.InternalClientError("another operation is in progress"): (
+            StorageUnavailable
+        ),
     }
     for exc, kind in cases.items():
         err = b._translate_error(exc)

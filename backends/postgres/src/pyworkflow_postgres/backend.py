@@ -242,8 +242,14 @@ class PostgresBackend(GroupCommit):
             return SchemaError(text)
         if isinstance(
             exc,
-            asyncpg.InterfaceError | asyncpg.PostgresConnectionError | OSError | TimeoutError,
+            asyncpg.InterfaceError
+            | asyncpg.PostgresConnectionError
+            | asyncpg.exceptions.InternalClientError
+            | OSError
+            | TimeoutError,
         ):
-            # Lost or refused connection, pool closing, server gone: transient.
+            # Lost or refused connection, pool closing, server gone: transient. A server that
+            # shuts down mid-operation can also leave a connection's protocol state broken
+            # ("another operation is in progress"), raised before anything is sent.
             return StorageUnavailable(text)
         return StorageError(text)
