@@ -166,9 +166,9 @@ class Services:
             return self._prepare(name, self._start_container(service))
         where = f"on 127.0.0.1:{service.port}" if service.port else "locally"
         pytest.skip(
-            f"no {name} server: set PYWORKFLOW_TEST_{name.upper()}_URL=<url> (or pass "
-            f"--pyworkflow-url), run the service {where}, or start a Docker daemon so "
-            "testcontainers can run one"
+            f"no {name} server: run `compose/servers start` (in pyworkflow's repository) to "
+            f"start it {where}, set PYWORKFLOW_TEST_{name.upper()}_URL=<url> (or pass "
+            "--pyworkflow-url), or start a Docker daemon so testcontainers can run one"
         )
 
     def _prepare(self, name: str, url: str) -> str:
