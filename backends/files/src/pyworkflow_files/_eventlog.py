@@ -9,6 +9,8 @@ the index and one of the log: nothing is scanned.
 
 Every operation holds an ``flock`` on ``log`` (exclusive to append or repair, shared to read)
 plus an in-process mutex, because ``flock`` does not exclude threads sharing one descriptor.
+Both waits are bounded by the store's ``lock_timeout`` (then ``StorageUnavailable``), so a
+process frozen while holding a run's lock cannot block the run's other users forever.
 The log is the truth and the index is derived: an append writes the log, then the index, then
 ``fdatasync``s the log only. Whenever the files' sizes differ from what this process last saw,
 the index's tail is checked against the log (O(1)); on the first access in a process the last
@@ -26,6 +28,7 @@ import shutil
 import struct
 import sys
 import threading
+import time
 import uuid
 from array import array
 from collections import OrderedDict
@@ -43,6 +46,7 @@ from ._disk import (
     HEADER,
     Durability,
     FrameScan,
+    acquire_mutex,
     check_frame,
     encode_frame,
     fsync_dir,
@@ -122,16 +126,18 @@ class RunLog:
                 os.close(fd)
         self.log_fd = self.idx_fd = -1
 
-    def lock(self, exclusive: bool, create: bool) -> bool:
+    def lock(self, exclusive: bool, create: bool, deadline: float) -> bool:
         """Take the mutex and the file lock; ``False`` (holding nothing) if the run has no log
-        and ``create`` is false. The caller must :meth:`unlock` after a ``True``."""
-        self.mutex.acquire()
+        and ``create`` is false. The caller must :meth:`unlock` after a ``True``.
+        ``StorageUnavailable`` (holding nothing) if either is not free by ``deadline``
+        (:func:`time.monotonic`)."""
+        acquire_mutex(self.mutex, deadline, self.log_path)
         try:
             while True:
                 if self.log_fd < 0 and not self._open(create):
                     self.mutex.release()
                     return False
-                lock_fd(self.log_fd, exclusive)
+                lock_fd(self.log_fd, exclusive, deadline, self.log_path)
                 try:
                     same = os.stat(self.log_path).st_ino == self._ino
                 except FileNotFoundError:
@@ -368,8 +374,11 @@ class RunLog:
 class RunLogs:
     """This process's open run logs: at most ``max_open`` idle ones stay open (LRU)."""
 
-    def __init__(self, events_dir: str, durability: Durability, max_open: int) -> None:
+    def __init__(
+        self, events_dir: str, durability: Durability, max_open: int, lock_timeout: float
+    ) -> None:
         self.events_dir = events_dir
+        self.lock_timeout = lock_timeout
         self.durability = durability
         self.max_open = max_open
         self._open: OrderedDict[str, RunLog] = OrderedDict()
@@ -415,15 +424,17 @@ class RunLogs:
     ) -> T:
         """``fn(log)`` under the run's lock (exclusive or shared) with an up-to-date view;
         ``empty`` if the run has no log and ``create`` is false."""
+        deadline = time.monotonic() + self.lock_timeout
         log = self._get(run_id)
         try:
-            if not log.lock(exclusive, create):
+            if not log.lock(exclusive, create, deadline):
                 return empty
             held = True
             try:
                 if not log.sync(exclusive):  # needs a repair: take the exclusive lock
                     log.unlock()
-                    held = log.lock(True, create)
+                    held = False
+                    held = log.lock(True, create, deadline)
                     if not held:
                         return empty
                     log.sync(True)
@@ -439,7 +450,7 @@ class RunLogs:
         can still be deleted."""
         log = self._get(run_id)
         try:
-            if log.lock(True, False):
+            if log.lock(True, False, time.monotonic() + self.lock_timeout):
                 try:
                     log.destroy(trash)
                 finally:

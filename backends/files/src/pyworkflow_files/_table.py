@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,6 +29,7 @@ from ._disk import (
     HEADER,
     Durability,
     FrameScan,
+    acquire_mutex,
     check_frame,
     encode_frame,
     fsync_dir,
@@ -59,12 +61,15 @@ class Index:
 class Table:
     """One journaled table. Use :meth:`locked` and the methods of the yielded object."""
 
-    def __init__(self, root: str, name: str, durability: Durability, index: Index) -> None:
+    def __init__(
+        self, root: str, name: str, durability: Durability, index: Index, lock_timeout: float
+    ) -> None:
         self.path = os.path.join(root, f"{name}.log")
         self.lock_path = os.path.join(root, f"{name}.lock")
         self.root = root
         self.durability = durability
         self.index = index
+        self.lock_timeout = lock_timeout
         self.mutex = threading.Lock()
         self.rows: dict[str, tuple[int, int]] = {}  # key -> (frame offset, frame length)
         self._lock_fd = -1
@@ -86,14 +91,20 @@ class Table:
 
     @contextmanager
     def locked(self, exclusive: bool) -> Iterator[Table]:
-        """Hold this table (in-process mutex + ``flock``) with an up-to-date index."""
-        with self.mutex:
-            lock_fd(self._lock_fd, exclusive)
+        """Hold this table (in-process mutex + ``flock``) with an up-to-date index.
+
+        ``StorageUnavailable`` if either lock is not free within ``lock_timeout`` seconds."""
+        deadline = time.monotonic() + self.lock_timeout
+        acquire_mutex(self.mutex, deadline, self.lock_path)
+        try:
+            lock_fd(self._lock_fd, exclusive, deadline, self.lock_path)
             try:
                 self._sync(exclusive)
                 yield self
             finally:
                 unlock_fd(self._lock_fd)
+        finally:
+            self.mutex.release()
 
     # -- catching up with other processes -----------------------------------------------------
 

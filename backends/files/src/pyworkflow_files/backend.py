@@ -80,7 +80,8 @@ class FilesBackend(StorageBackend):
 
     Options: ``durability`` = ``fsync`` (default: fdatasync before acknowledging), ``flush``
     (survives a crash of the process, not of the machine) or ``none``; ``max_open_runs``
-    (default 256) bounds the event logs kept open.
+    (default 256) bounds the event logs kept open; ``lock_timeout`` (seconds, default 5)
+    bounds the wait for a lock another process holds, then ``StorageUnavailable``.
     """
 
     schemes = ("file",)
@@ -96,6 +97,7 @@ class FilesBackend(StorageBackend):
         self.root = self.url.path
         self.durability = options.take_choice("durability", list(Durability), Durability.FSYNC)
         self.max_open_runs = options.take_int("max_open_runs", 256, minimum=1)
+        self.lock_timeout = options.take_float("lock_timeout", 5.0, minimum=0.01)
         self.features = Features(
             durable=self.durability is Durability.FSYNC, multi_process=True, multi_host=False
         )
@@ -115,11 +117,12 @@ class FilesBackend(StorageBackend):
 
     async def _connect(self) -> None:
         self._pool = Pool(8, "pyworkflow-files")
-        self._logs = RunLogs(os.path.join(self.root, "events"), self.durability, self.max_open_runs)
-        self.runs = Table(self.root, "runs", self.durability, RunIndex())
-        self.tasks = Table(self.root, "tasks", self.durability, TaskIndex())
-        self.hooks = Table(self.root, "hooks", self.durability, HookIndex())
-        self.schedules = Table(self.root, "schedules", self.durability, ScheduleIndex())
+        events, wait = os.path.join(self.root, "events"), self.lock_timeout
+        self._logs = RunLogs(events, self.durability, self.max_open_runs, wait)
+        self.runs = Table(self.root, "runs", self.durability, RunIndex(), wait)
+        self.tasks = Table(self.root, "tasks", self.durability, TaskIndex(), wait)
+        self.hooks = Table(self.root, "hooks", self.durability, HookIndex(), wait)
+        self.schedules = Table(self.root, "schedules", self.durability, ScheduleIndex(), wait)
         try:
             await self._io(self._open_store)
         except BaseException:
