@@ -12,6 +12,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+from pyworkflow.engine.worker import DEFAULT_LEASE
 from pyworkflow.errors import PyWorkflowError
 
 from . import _commands as c
@@ -57,7 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("worker", help="claim and run tasks (timers, retries, hooks, starts)")
     p.add_argument("--concurrency", type=int, default=4)
-    p.add_argument("--lease", type=float, default=30.0, help="lease seconds (default 30)")
+    p.add_argument(
+        "--lease",
+        type=float,
+        default=DEFAULT_LEASE,
+        help=f"lease seconds, renewed at half (default {DEFAULT_LEASE:g})",
+    )
     p.add_argument("--poll", type=float, default=0.5, help="idle poll seconds (default 0.5)")
     p.add_argument(
         "--import",

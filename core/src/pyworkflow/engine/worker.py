@@ -3,7 +3,15 @@
 Any number of workers, in any number of processes (or hosts, where the store is
 ``multi_host``), can share one store: a task is leased to one worker at a time, the lease is
 extended while the worker is busy, and a worker that dies simply stops extending it, so the
-task becomes claimable again when the lease expires. Every task is a ``resume`` of a run
+task becomes claimable again when the lease expires.
+
+Leases are short (:data:`DEFAULT_LEASE`) so that failover is fast; a busy worker renews its
+lease (``extend``) when half of it is spent, so a step shorter than that costs no storage call
+for the lease. A worker that cannot renew in time (the store refused: another worker holds the
+task now; or it could not reach the store before the lease ran out) stops working on the run at
+once (fencing): it cancels the execution and writes nothing more for it. Its late writes that
+were already on their way are refused by the store: ``complete``/``release``/``extend`` by the
+lease token, event appends by ``expected_version``. Every task is a ``resume`` of a run
 (start, timer, retry backoff, hook delivery, child completion) or a ``schedule`` firing; the
 run's log, guarded by
 ``expected_version``, decides what actually happens, so a task run twice is harmless.
@@ -16,6 +24,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -29,19 +38,31 @@ from .errors import UnsafeSetup, WorkflowNotFound
 from .runtime import Engine
 from .schedules import SCHEDULE, fire
 
-__all__ = ["Worker"]
+__all__ = ["DEFAULT_LEASE", "Worker"]
 
 log = logging.getLogger("pyworkflow.worker")
+
+#: Seconds a claim holds without renewal. A killed worker's tasks are claimable again at most
+#: this long after its last renewal, so a run resumes within about ``lease + poll``; busy
+#: workers renew at half the lease, so a longer lease only delays failover.
+DEFAULT_LEASE = 3.0
 
 
 class Worker:
     """Claims and runs tasks from ``storage`` (a URL, a backend, or the configured engine's).
 
-    ``concurrency`` tasks run at once; ``lease`` seconds is how long a claim holds without
-    being extended (it is extended every ``lease / 3`` while a task runs, so a killed worker's
-    tasks are taken over ``lease`` seconds later at most); ``poll`` is the idle wait between
-    claims. Use ``await worker.run()`` (until :meth:`stop`), ``async with worker:`` (runs in
-    the background), or ``await worker.run_once()`` (one claim round, for tests and ``wait``).
+    ``concurrency`` tasks run at once; ``lease`` seconds (default :data:`DEFAULT_LEASE`) is
+    how long a claim holds without being renewed. While a task runs, its lease is renewed once
+    half of it is spent (retried quickly on a transient error); if it cannot be renewed before
+    it runs out, by this process's monotonic clock from when the last claim or renewal was
+    sent, the execution is cancelled (fencing), so by the time another worker can claim the
+    task this one has stopped. A killed worker's tasks are taken over ``lease`` seconds after
+    its last renewal at most. ``poll`` is the idle wait between claims. The heartbeat runs on
+    the event loop: a step that blocks the loop for longer than half the lease loses it (make
+    blocking steps ``async`` or run them in a thread).
+
+    Use ``await worker.run()`` (until :meth:`stop`), ``async with worker:`` (runs in the
+    background), or ``await worker.run_once()`` (one claim round, for tests and ``wait``).
     """
 
     def __init__(
@@ -49,7 +70,7 @@ class Worker:
         storage: str | StorageBackend | Engine | None = None,
         *,
         concurrency: int = 4,
-        lease: float = 30.0,
+        lease: float = DEFAULT_LEASE,
         poll: float = 0.5,
         name: str | None = None,
     ) -> None:
@@ -153,20 +174,47 @@ class Worker:
     async def _heartbeat(
         self, storage: StorageBackend, holder: list[Lease], work: asyncio.Task[Any]
     ) -> None:
+        """Renew ``holder[0]`` each time half of it is spent; cancel ``work`` (fencing) when
+        the store says another worker holds the task, or when the lease runs out before a
+        renewal got through (a partition, a store that stopped answering)."""
+        deadline = self._deadline(holder[0])
+        renew_at = deadline - self.lease / 2
         while True:
-            await asyncio.sleep(self.lease / 3)
+            await asyncio.sleep(max(renew_at - time.monotonic(), 0.0))
+            left = deadline - time.monotonic()
             try:
-                holder[0] = await storage.extend(holder[0], self.lease)
+                if left <= 0:
+                    raise TimeoutError
+                async with asyncio.timeout(left):  # an unanswered call must not outlive it
+                    renewed = await storage.extend(holder[0], self.lease)
             except LeaseLost:
-                log.warning(
-                    "worker %s lost the lease of task %s; abandoning it",
-                    self.name,
-                    holder[0].task.id,
-                )
-                work.cancel()
-                return
-            except PyWorkflowError as exc:
-                log.warning("worker %s: extending a lease failed: %s", self.name, exc)
+                reason = "another worker holds it now"
+                break
+            except TimeoutError:
+                reason = f"it ran out before a renewal got through ({self.lease:g}s lease)"
+                break
+            except PyWorkflowError as exc:  # transient: try again soon, while time is left
+                log.warning("worker %s: renewing a lease failed: %s", self.name, exc)
+                renew_at = time.monotonic() + min(self.lease / 10, max(left, 0.0) / 2)
+                continue
+            holder[0] = renewed
+            deadline = self._deadline(renewed)
+            renew_at = deadline - self.lease / 2
+        log.warning(
+            "worker %s lost the lease of task %s (%s); abandoning it",
+            self.name,
+            holder[0].task.id,
+            reason,
+        )
+        work.cancel()
+
+    def _deadline(self, lease: Lease) -> float:
+        """When ``lease`` runs out, on the monotonic clock. Its expiry was computed from this
+        host's wall clock when the claim or renewal was sent, so this is never later than
+        the moment the store lets another worker claim the task (on a host whose clock
+        agrees with ours)."""
+        left = (lease.expires_at - utcnow()).total_seconds()
+        return time.monotonic() + min(left, self.lease)
 
     async def _process(self, storage: StorageBackend, lease: Lease) -> None:
         async with self._slots:
