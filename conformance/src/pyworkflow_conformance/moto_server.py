@@ -15,11 +15,13 @@ This module runs the same moto server application (its WSGI app and request hand
 changes that only bring it closer to DynamoDB: every request is served under one lock (each
 request is atomic), and a cancelled transaction undoes only the items it touched (the same
 outcome as the whole-table restore when nothing runs meanwhile, which the lock guarantees).
-It also answers HTTP/1.1, so a client's pooled connections stay open, as with DynamoDB.
+(werkzeug's server closes the connection after every response, HTTP/1.1 or not, so each
+request opens a new loopback connection.)
 
 It is the one implementation used by the conformance suite's fallback server, by the
 DynamoDB backend's tests and by the benchmarks (which run it in a child process with
-``python -m pyworkflow_conformance.moto_server``). It needs ``moto[server]`` installed.
+``python -m pyworkflow_conformance.moto_server``). It needs ``moto[server]`` installed
+(``pip install "pyworkflow-conformance[moto]"``).
 
 moto does not enforce every DynamoDB limit (for example the 400 KB item-plus-LSI-entries rule,
 or the 4 MB total of a transaction): tests must check those limits against AWS's documented
@@ -131,18 +133,14 @@ def start(host: str = "127.0.0.1", port: int = 0) -> tuple[str, Callable[[], Non
 
     _patch_transactions()
 
-    class KeepAlive(MotoRequestHandler):
-        # HTTP/1.1 keeps the client's pooled connections open, as DynamoDB does; moto's
-        # default (HTTP/1.0) makes every request open a new TCP connection.
-        protocol_version = "HTTP/1.1"
-
+    class Quiet(MotoRequestHandler):
         def log_request(self, *args: Any, **kwargs: Any) -> None:
             pass  # one line per request is noise (and time) for a test server; errors still log
 
     app = _Serialized(DomainDispatcherApplication(create_backend_app))
-    # threaded=True: a request still waits for the lock, but a slow or idle keep-alive
-    # connection never blocks the others from being accepted.
-    server = make_server(host, port, app, True, request_handler=KeepAlive)
+    # threaded=True: a request still waits for the lock, but a slow client never blocks the
+    # others from being accepted.
+    server = make_server(host, port, app, True, request_handler=Quiet)
     bound = server.socket.getsockname()[1]
     thread = threading.Thread(target=server.serve_forever, name="moto", daemon=True)
     thread.start()
