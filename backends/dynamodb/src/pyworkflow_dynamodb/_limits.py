@@ -70,11 +70,14 @@ def item_size(item: dict[str, dict[str, Any]]) -> int:
     return total
 
 
-def event_footprint(item: dict[str, dict[str, Any]]) -> int:
-    """What counts against 400 KB for an event item: the item plus its ``lsi_seq`` entry."""
+def event_footprint(item: dict[str, dict[str, Any]], size: int | None = None) -> int:
+    """What counts against 400 KB for an event item: the item plus its ``lsi_seq`` entry.
+
+    ``size`` is ``item_size(item)`` when the caller has it already.
+    """
+    own = item_size(item) if size is None else size
     keys = {name: item[name] for name in _LSI_KEYS}
-    entry = item_size(item) + item_size(keys) + INDEX_ENTRY_OVERHEAD
-    return item_size(item) + entry
+    return own + (own + item_size(keys) + INDEX_ENTRY_OVERHEAD)
 
 
 def _worst_event(data_bytes: int) -> dict[str, dict[str, Any]]:
@@ -100,7 +103,7 @@ def _largest_data() -> int:
     return (ITEM_LIMIT - fixed) // 2
 
 
-#: Largest event data, in UTF-8 bytes of its JSON text, whose item fits on every event item:
+#: Largest event data, in UTF-8 bytes of its JSON text, that fits the worst-case event item:
 #: 203,671 (the worst-case item is 809 bytes + data, its LSI entry 1,448 bytes + data, so
 #: 2,257 + 2 x 203,671 = 409,599 <= 409,600; see the README for the arithmetic).
 MAX_EVENT_BYTES = _largest_data()

@@ -195,13 +195,14 @@ class DynamoDBBackend(QueueMixin):
             # Checked here, before sending: moto enforces neither rule, and DynamoDB would
             # refuse the request anyway. Within max_event_bytes and max_batch neither fires;
             # they keep the item layout and the declared features honest.
-            footprint = event_footprint(item)
+            size = item_size(item)
+            footprint = event_footprint(item, size)
             if footprint > ITEM_LIMIT:
                 raise PayloadTooLarge(
                     f"event {e.id!r}: its item and its index entry take {footprint} bytes; "
                     f"DynamoDB allows {ITEM_LIMIT} (400 KB) together"
                 )
-            total += item_size(item)
+            total += size
             actions.append(
                 {
                     "Put": {
