@@ -1,6 +1,6 @@
 """DynamoDB-only behaviour: URL options, key order past 10**5 events, paging, table creation,
 retention resumption, against the moto server of conftest.py; stubs only for the faults moto
-cannot produce (throttling, UnprocessedItems)."""
+cannot produce (throttling, UnprocessedItems). Size limits: test_dynamodb_limits.py."""
 
 from __future__ import annotations
 
@@ -228,24 +228,6 @@ async def test_foreign_table_is_refused(db: DynamoDBBackend, moto_endpoint: str)
         await DynamoDBBackend(
             f"dynamodb://{name}?region=us-east-1&endpoint_url={moto_endpoint}"
         ).connect()
-
-
-# -- sizes -------------------------------------------------------------------------------------
-
-
-async def test_item_over_400kb_is_payload_too_large(db: DynamoDBBackend) -> None:
-    limit = db.features.max_event_bytes
-    big = {"x": "y" * (limit - 8)}  # encoded: {"x":"..."} = limit bytes
-    assert (
-        await db.append("big", [NewEvent(type="t", data=big, id="i" * 255)], expected_version=0)
-        == 1
-    )
-    assert (await db.read("big"))[0].data == big
-    half = "z" * (limit // 2 + 1000)
-    run = WorkflowRun(id="r", workflow_name="wf", input=half, context=half, result=half)
-    with pytest.raises(PayloadTooLarge):  # each value fits, the item does not
-        await db.create_run(run)
-    assert await db.get_run("r") is None
 
 
 # -- retention resumes an interrupted purge --------------------------------------------------

@@ -12,7 +12,6 @@ import secrets
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable
 
 __all__ = ["Cleanup", "answers", "scratch_mysql", "scratch_postgres", "start_moto"]
@@ -76,66 +75,43 @@ async def scratch_mysql(
     return f"mysql://{user}@{host}:{port}/{name}", lambda: run(f"DROP DATABASE IF EXISTS `{name}`")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-# ThreadedMotoServer's own setup (same WSGI app, handler and threaded werkzeug server), with
-# one change: requests are handled one at a time. moto applies a TransactWriteItems without
-# any lock, so two concurrent requests can both pass their conditions: 16 contenders issuing
-# the backend's exact guarded request through the bare client stored duplicate sequences
-# (measured: 120 acknowledged, 102 distinct). Real DynamoDB is atomic per request; so is a
-# serialized moto. Threads still keep HTTP/1.1 keep-alive, so one long-lived client stays one
-# connection.
-_MOTO = """
-import sys, threading
-from werkzeug.serving import make_server
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication, MotoRequestHandler, create_backend_app)
-inner = DomainDispatcherApplication(create_backend_app)
-lock = threading.Lock()
-def app(environ, start_response):
-    with lock:
-        return list(inner(environ, start_response))
-server = make_server("127.0.0.1", {port}, app, True, request_handler=MotoRequestHandler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-sys.stdin.read()  # serve until the parent closes our stdin (or dies)
-server.shutdown()
-"""
-
-
 async def start_moto() -> tuple[str, Cleanup]:
     """Start a moto DynamoDB server in a child process; return its endpoint URL.
 
+    The server is the conformance package's (:mod:`pyworkflow_conformance.moto_server`): every
+    request is serialized, so each one is atomic, as on DynamoDB. Stock moto applies a
+    TransactWriteItems without any lock, so two concurrent guarded requests can both pass
+    their conditions: 16 contenders issuing the backend's exact guarded request through the
+    bare client stored duplicate sequences (measured: 120 acknowledged, 102 distinct).
+
     A child process, not a thread of ours: an in-process server would share our GIL and our
-    ``process_time``, so it would slow the client down and be counted as client CPU. Its
-    requests are serialized (see ``_MOTO``) so each one is atomic, as on DynamoDB. Dummy AWS
-    credentials are put in the environment (moto accepts any).
+    ``process_time``, so it would slow the client down and be counted as client CPU. Dummy
+    AWS credentials are put in the environment (moto accepts any).
     """
-    for key, value in (
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
+    from pyworkflow_conformance.moto_server import AWS_TEST_ENV
+
+    for key, value in AWS_TEST_ENV.items():
         os.environ.setdefault(key, value)
-    port = _free_port()
-    code = _MOTO.format(port=port)
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
-        "-c",
-        code,
+        "-m",
+        "pyworkflow_conformance.moto_server",
         stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
-    while not answers("127.0.0.1", port, 0.2):
-        if proc.returncode is not None or time.monotonic() > deadline:
+    assert proc.stdout is not None
+    try:
+        # The child prints its endpoint once it listens, then serves until stdin closes.
+        line = await asyncio.wait_for(proc.stdout.readline(), 30)
+    except TimeoutError:
+        line = b""
+    endpoint = line.decode().strip()
+    if not endpoint.startswith("http://"):
+        if proc.returncode is None:
             proc.kill()
-            raise RuntimeError("moto server did not start")
-        await asyncio.sleep(0.1)
+        await proc.wait()
+        raise RuntimeError("moto server did not start")
 
     async def stop() -> None:
         assert proc.stdin is not None
@@ -146,4 +122,4 @@ async def start_moto() -> tuple[str, Cleanup]:
             proc.kill()
             await proc.wait()
 
-    return f"http://127.0.0.1:{port}", stop
+    return endpoint, stop

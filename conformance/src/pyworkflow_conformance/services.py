@@ -86,12 +86,6 @@ def _answers(host: str, port: int, timeout: float = 0.5) -> bool:
     return True
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _docker_answers() -> bool:
     try:
         import docker
@@ -303,17 +297,21 @@ class Services:
         return True
 
     def _start_moto(self) -> str:
-        from moto.server import ThreadedMotoServer
+        """Start the session's moto server: serialized, so each request is atomic.
+
+        Stock moto is not (see :mod:`pyworkflow_conformance.moto_server`): two concurrent
+        guarded transactions could both win, and the contention tests would fail for moto's
+        reasons rather than the backend's.
+        """
+        from .moto_server import AWS_TEST_ENV, start
 
         # moto accepts any credentials; set dummies so no real AWS key is ever sent anywhere.
-        saved = {k: os.environ.get(k) for k in _AWS_ENV}
-        os.environ.update(_AWS_ENV)
-        port = _free_port()
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        server.start()
+        saved = {k: os.environ.get(k) for k in AWS_TEST_ENV}
+        os.environ.update(AWS_TEST_ENV)
+        endpoint, stop_server = start()
 
         def stop() -> None:
-            server.stop()
+            stop_server()
             for key, value in saved.items():
                 if value is None:
                     os.environ.pop(key, None)
@@ -321,8 +319,10 @@ class Services:
                     os.environ[key] = value
 
         self._cleanups.append(stop)
-        self._moto_endpoint = f"http://127.0.0.1:{port}"
-        return f"dynamodb://pwt?region=us-east-1&endpoint_url={self._moto_endpoint}"
+        self._moto_endpoint = endpoint
+        # moto answers a Query over a 100,000-event partition in seconds (it sorts the whole
+        # partition in Python for every page), so the client's read timeout is raised.
+        return f"dynamodb://pwt?region=us-east-1&timeout=120&endpoint_url={endpoint}"
 
     def after_test(self, name: str) -> None:
         """Per-test cleanup once the test's backends are closed.
@@ -415,10 +415,3 @@ class Services:
                 errors.append(exc)
         if errors:
             raise errors[0]
-
-
-_AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}

@@ -56,6 +56,14 @@ from ._items import (
     to_item,
     update_parts,
 )
+from ._limits import (
+    ITEM_LIMIT,
+    MAX_BATCH,
+    MAX_EVENT_BYTES,
+    TRANSACTION_LIMIT,
+    event_footprint,
+    item_size,
+)
 from ._queue import QueueMixin
 from ._table import ensure_table
 
@@ -63,11 +71,6 @@ __all__ = ["DynamoDBBackend"]
 
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _CCF = "ConditionalCheckFailed"
-#: DynamoDB's item limit is 400 KB including attribute names and the other attributes of the
-#: item (keys, ids up to 255 bytes each, timestamps); 16 KiB are kept for those.
-MAX_VALUE_BYTES = 400 * 1024 - 16 * 1024
-#: TransactWriteItems takes at most 100 actions: the version item plus 99 events.
-MAX_BATCH = 99
 
 
 class DynamoDBBackend(QueueMixin):
@@ -80,7 +83,9 @@ class DynamoDBBackend(QueueMixin):
     """
 
     schemes = ("dynamodb",)
-    features = Features(max_event_bytes=MAX_VALUE_BYTES, max_batch=MAX_BATCH)
+    #: Both limits are derived from DynamoDB's documented sizes in :mod:`._limits`: an event
+    #: item and its LSI entry share 400 KB, and a whole append is one transaction of <= 4 MB.
+    features = Features(max_event_bytes=MAX_EVENT_BYTES, max_batch=MAX_BATCH)
 
     def _configure(self, options: Options) -> None:
         table = self.url.host or self.url.database
@@ -176,6 +181,8 @@ class DynamoDBBackend(QueueMixin):
             guard["ConditionExpression"] = "v = :e"
             guard["ExpressionAttributeValues"] = {":n": _n(new), ":e": _n(expected_version)}
         actions: list[dict[str, Any]] = [{"Update": guard}]
+        # The transaction's items: the version item as it will be, then the events.
+        total = item_size({"pk": pk, "sk": _s("V"), "v": _n(new)})
         for seq, e in enumerate(events, expected_version + 1):
             item = {
                 "pk": pk,
@@ -185,6 +192,17 @@ class DynamoDBBackend(QueueMixin):
                 "d": _s(e.data),
                 "ts": _n(to_micros(e.timestamp)),
             }
+            # Checked here, before sending: moto enforces neither rule, and DynamoDB would
+            # refuse the request anyway. Within max_event_bytes and max_batch neither fires;
+            # they keep the item layout and the declared features honest.
+            size = item_size(item)
+            footprint = event_footprint(item, size)
+            if footprint > ITEM_LIMIT:
+                raise PayloadTooLarge(
+                    f"event {e.id!r}: its item and its index entry take {footprint} bytes; "
+                    f"DynamoDB allows {ITEM_LIMIT} (400 KB) together"
+                )
+            total += size
             actions.append(
                 {
                     "Put": {
@@ -193,6 +211,11 @@ class DynamoDBBackend(QueueMixin):
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 }
+            )
+        if total > TRANSACTION_LIMIT:
+            raise PayloadTooLarge(
+                f"{len(events)} events take {total} bytes; one DynamoDB transaction allows "
+                f"{TRANSACTION_LIMIT} (4 MB)"
             )
         try:
             await self._c.call("transact_write_items", TransactItems=actions)
