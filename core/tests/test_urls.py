@@ -229,3 +229,10 @@ def test_ambiguous_url_asks_for_percent_encoding() -> None:
     with pytest.raises(InvalidInput, match=r"ambiguous.*%40"):
         StorageURL.parse("postgresql://h:5432/db@x")
     assert StorageURL.parse("postgresql://h:5432/db%40x").database == "db@x"
+
+
+def test_a_percent_escape_that_is_not_utf8_is_refused_in_credentials() -> None:
+    with pytest.raises(InvalidInput, match="%25") as info:
+        StorageURL.parse("postgresql://alice:s3cret%FFPW@h/db")
+    assert "s3cret" not in str(info.value)
+    assert StorageURL.parse("postgresql://alice:s3cret%25FFPW@h/db").password == "s3cret%FFPW"

@@ -163,10 +163,22 @@ def _reading(authority: str, tail: str) -> _Parts | None:
     username = password = None
     if at:
         user, colon, pw = userinfo.partition(":")
-        username = unquote(user) or None
-        password = unquote(pw) if colon else None
+        username = _decode_credential(user) or None
+        password = _decode_credential(pw) if colon else None
     path, _, query = tail.partition("?")
     return _Parts(username, password, hosts, path, query)
+
+
+def _decode_credential(text: str) -> str:
+    # Strict: an escape that is not UTF-8 (a raw "%FF" meant literally) would otherwise become
+    # U+FFFD, a different password, silently.
+    try:
+        return unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            "the user name or password in a storage URL holds a %-escape that is not UTF-8: "
+            f"write a literal '%' as %25{_NOT_SHOWN}"
+        ) from None
 
 
 def _valid(parts: _Parts | None, scheme: str) -> _Parts:
