@@ -72,3 +72,16 @@ def test_cli_error_line_hides_the_password(url: str) -> None:
     assert output.startswith("pyworkflow: error: "), output
     assert output.count("\n") == 1, output
     assert SECRET not in output
+
+
+def test_mysql_password_the_driver_cannot_send_is_refused_before_the_driver() -> None:
+    """aiomysql encodes the password as latin-1: a 'Ā' failed inside the driver with a
+    UnicodeEncodeError whose args (shown by the cause's repr) held the whole password."""
+    pytest.importorskip("pyworkflow_mysql")
+    from pyworkflow import StorageBackend
+
+    with pytest.raises(InvalidInput, match="latin-1") as info:
+        StorageBackend.from_url(f"mysql://root:%C4%80{SECRET}@127.0.0.1:3306/mysql")
+    assert SECRET not in str(info.value)
+    assert info.value.__cause__ is None
+    assert info.value.__context__ is None

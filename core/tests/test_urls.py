@@ -236,3 +236,10 @@ def test_a_percent_escape_that_is_not_utf8_is_refused_in_credentials() -> None:
         StorageURL.parse("postgresql://alice:s3cret%FFPW@h/db")
     assert "s3cret" not in str(info.value)
     assert StorageURL.parse("postgresql://alice:s3cret%25FFPW@h/db").password == "s3cret%FFPW"
+
+
+def test_the_refusal_of_a_bad_escape_keeps_no_context_with_the_password() -> None:
+    with pytest.raises(InvalidInput) as info:
+        StorageURL.parse("postgresql://alice:%FFs3cretPW@h/db")
+    assert info.value.__context__ is None  # a UnicodeDecodeError's args hold the bytes
+    assert info.value.__cause__ is None

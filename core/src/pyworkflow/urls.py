@@ -171,14 +171,16 @@ def _reading(authority: str, tail: str) -> _Parts | None:
 
 def _decode_credential(text: str) -> str:
     # Strict: an escape that is not UTF-8 (a raw "%FF" meant literally) would otherwise become
-    # U+FFFD, a different password, silently.
+    # U+FFFD, a different password, silently. Raised outside the except block, so that the
+    # UnicodeDecodeError (whose args hold the bytes) is not kept as __context__.
     try:
         return unquote(text, errors="strict")
     except UnicodeDecodeError:
-        raise InvalidInput(
-            "the user name or password in a storage URL holds a %-escape that is not UTF-8: "
-            f"write a literal '%' as %25{_NOT_SHOWN}"
-        ) from None
+        pass
+    raise InvalidInput(
+        "the user name or password in a storage URL holds a %-escape that is not UTF-8: "
+        f"write a literal '%' as %25{_NOT_SHOWN}"
+    )
 
 
 def _valid(parts: _Parts | None, scheme: str) -> _Parts:

@@ -70,12 +70,11 @@ class MySQLBackend(SqlBackend):
     def _configure(self, options: Options) -> None:
         if not self.url.database:
             raise InvalidInput(f"a mysql URL needs a database name (got {self.url})")
-        try:  # the driver sends it as latin-1; failing there would show it in the error's args
-            (self.url.password or "").encode("latin-1")
-        except UnicodeEncodeError:
+        # The driver sends it as latin-1; failing there would put it in the error's args.
+        if not all(ord(c) < 256 for c in self.url.password or ""):
             raise InvalidInput(
                 "a MySQL password must be latin-1 text: the driver cannot send other characters"
-            ) from None
+            )
         self.pool_size = options.take_int("pool_size", 16, minimum=1)
         self.connect_timeout = options.take_float("connect_timeout", 10.0, minimum=0.1)
         self.ssl = options.take_bool("ssl", False)
