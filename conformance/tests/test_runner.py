@@ -6,9 +6,13 @@ asyncio's default "strict"): this also proves the contract tests carry their own
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 AREAS_RUN = [
     "events",
@@ -66,3 +70,33 @@ def test_bad_url_is_a_usage_error(tmp_path: Path) -> None:
     proc = _run(["-m", "pytest", "--pyworkflow-url", "not a url"], tmp_path)
     assert proc.returncode == 4  # pytest's usage-error exit code
     assert "--pyworkflow-url" in proc.stderr
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("how", ["pyworkflow conformance", "pytest --pyworkflow-url"])
+def test_unreachable_server_is_one_line_quickly(tmp_path: Path, how: str) -> None:
+    """Issue 14: 105 setup errors with driver tracebacks over 72 s; now one line, exit 4."""
+    pytest.importorskip("pyworkflow_postgres")
+    url = f"postgresql://root:s3cretPW@127.0.0.1:{_closed_port()}/postgres"
+    if how == "pytest --pyworkflow-url":
+        args = ["-m", "pytest", "--pyworkflow-url", url]
+    else:
+        args = ["-m", "pyworkflow.cli", "conformance", url]
+    started = time.monotonic()
+    proc = _run(args, tmp_path)
+    elapsed = time.monotonic() - started
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 4, output[-3000:]
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1, output[-3000:]
+    assert lines[0].startswith("ERROR: cannot connect to the postgres server at postgresql://")
+    assert "ConnectionRefusedError" in lines[0]
+    assert "s3cretPW" not in output
+    assert "Traceback" not in output
+    assert elapsed < 30, elapsed

@@ -161,3 +161,85 @@ def test_keyword_options_override_the_query() -> None:
     assert MemoryBackend("memory://?retries=2", retries=5).retries == 5
     with pytest.raises(InvalidInput):
         MemoryBackend("memory://?retries=-1")
+
+
+# -- issue 14: passwords with delimiters, malformed hosts ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "password", ["s3c/retPW", "s3c?retPW", "s3c#retPW", "s3c@retPW", "s3c[ret]PW", "s3c%retPW"]
+)
+def test_raw_password_with_a_delimiter_is_the_password(password: str) -> None:
+    """Issue 14: an unencoded `/` or `?` in the password used to end the host part."""
+    url = StorageURL.parse(f"postgresql://alice:{password}@db.example:6543/app?schema=x")
+    assert url.password == password
+    assert (url.username, url.hosts, url.database) == ("alice", (("db.example", 6543),), "app")
+    assert dict(url.query) == {"schema": "x"}
+    for text in (str(url), repr(url)):
+        assert "s3c" not in text
+        assert "retPW" not in text
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "postgresql://u:s3cretPW/x@h:port/db",  # the "port" would be a piece of the password
+        "postgresql://u:s3cretPW@h:99999/db",
+        "postgresql://u:s3cretPW@h:s3cretPW/db",
+        "postgresql://u:s3cretPW",  # no "@": host "u", port "s3cretPW"
+        "postgresql://u:12/s3cretPW@h/db",  # reads two ways: refused, not guessed
+        "postgresql://u:ab@s3cretPW/x@h/db",
+    ],
+)
+def test_errors_never_echo_what_could_be_a_password(bad: str) -> None:
+    """Issue 14: `bad port 's3cretPW'` showed the password in the error (and the CLI)."""
+    with pytest.raises(InvalidInput) as info:
+        StorageURL.parse(bad)
+    assert "s3cretPW" not in str(info.value)
+    assert "s3cret" not in repr(info.value)
+    assert "postgresql://" in str(info.value)  # the scheme is named, nothing else
+
+
+@pytest.mark.parametrize(
+    "bad", ["postgresql://[::1/x", "postgresql://[::1:5432/db", "postgresql://h]/db", "pg://[x]/d"]
+)
+def test_unclosed_or_bad_ipv6_brackets_are_refused(bad: str) -> None:
+    """Issue 14: `postgresql://[::1/x` was accepted and connected to ::1."""
+    with pytest.raises(InvalidInput, match="malformed"):
+        StorageURL.parse(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "query"),
+    [
+        ("sqlite:///data@2024.db", "/data@2024.db", {}),
+        ("file:///srv/a@b/store", "/srv/a@b/store", {}),
+        ("dynamodb://tbl?endpoint_url=http://u@h:1", "", {"endpoint_url": "http://u@h:1"}),
+        ("memory://?tag=a@b", "", {"tag": "a@b"}),
+    ],
+)
+def test_an_at_sign_in_a_path_or_query_without_credentials(
+    text: str, path: str, query: dict[str, str]
+) -> None:
+    url = StorageURL.parse(text)
+    assert (url.username, url.password, url.path, dict(url.query)) == (None, None, path, query)
+
+
+def test_ambiguous_url_asks_for_percent_encoding() -> None:
+    with pytest.raises(InvalidInput, match=r"ambiguous.*%40"):
+        StorageURL.parse("postgresql://h:5432/db@x")
+    assert StorageURL.parse("postgresql://h:5432/db%40x").database == "db@x"
+
+
+def test_a_percent_escape_that_is_not_utf8_is_refused_in_credentials() -> None:
+    with pytest.raises(InvalidInput, match="%25") as info:
+        StorageURL.parse("postgresql://alice:s3cret%FFPW@h/db")
+    assert "s3cret" not in str(info.value)
+    assert StorageURL.parse("postgresql://alice:s3cret%25FFPW@h/db").password == "s3cret%FFPW"
+
+
+def test_the_refusal_of_a_bad_escape_keeps_no_context_with_the_password() -> None:
+    with pytest.raises(InvalidInput) as info:
+        StorageURL.parse("postgresql://alice:%FFs3cretPW@h/db")
+    assert info.value.__context__ is None  # a UnicodeDecodeError's args hold the bytes
+    assert info.value.__cause__ is None

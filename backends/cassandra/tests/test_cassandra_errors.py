@@ -20,7 +20,7 @@ from cassandra import (
 from cassandra.cluster import NoHostAvailable
 from cassandra.connection import ConnectionShutdown
 from cassandra.protocol import OverloadedErrorMessage, ServerError, SyntaxException
-from pyworkflow.errors import SchemaError, StorageError, StorageUnavailable
+from pyworkflow.errors import ConfigurationError, SchemaError, StorageError, StorageUnavailable
 from pyworkflow_cassandra import CassandraBackend
 from pyworkflow_cassandra.errors import is_cas_timeout, translate, unknown_outcome
 
@@ -70,8 +70,16 @@ CASES = [
     (InvalidRequest("Batch too large"), StorageError),
     (SyntaxException(0x2000, "line 1:7 no viable alternative", None), SchemaError),
     (AlreadyExists(keyspace="ks", table="events"), SchemaError),
-    (Unauthorized("no SELECT permission"), StorageError),
-    (AuthenticationFailed(f"bad credentials for user u / {PASSWORD}"), StorageError),
+    (Unauthorized("no SELECT permission"), ConfigurationError),
+    (AuthenticationFailed(f"bad credentials for user u / {PASSWORD}"), ConfigurationError),
+    # Issue 14: refused credentials at connect were reported as transient StorageUnavailable.
+    (
+        NoHostAvailable(
+            "Unable to connect to any servers",
+            {"10.0.0.1:9042": AuthenticationFailed(f"bad credentials (pw {PASSWORD})")},
+        ),
+        ConfigurationError,
+    ),
 ]
 
 

@@ -12,9 +12,15 @@ from itertools import count
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import (
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+)
 from pyworkflow import NewEvent, RunFilter, RunStatus, StorageBackend, Task, WorkflowRun
 from pyworkflow.errors import (
+    ConfigurationError,
     ConflictError,
     InvalidInput,
     PayloadTooLarge,
@@ -351,6 +357,11 @@ async def test_unprocessed_items_are_retried() -> None:
         (_error("ResourceNotFoundException"), SchemaError),
         (_error("ThrottlingException"), StorageUnavailable),
         (EndpointConnectionError(endpoint_url="http://x"), StorageUnavailable),
+        # Issue 14: setup mistakes are permanent, not the transient StorageUnavailable.
+        (_error("UnrecognizedClientException"), ConfigurationError),
+        (_error("AccessDeniedException"), ConfigurationError),
+        (NoCredentialsError(), ConfigurationError),
+        (NoRegionError(), ConfigurationError),
     ],
 )
 def test_error_translation(exc: Exception, expected: type) -> None:

@@ -10,12 +10,18 @@ Fixtures for every ``*Contract`` test:
 
 The option ``--pyworkflow-url URL`` (alias ``--backend-url``) is the explicit URL for the
 backend name its scheme maps to, and, when no test paths are given, runs the URL suite
-(:mod:`pyworkflow_conformance.url_suite`) against it. At the end a pass/fail/skip/xfail table
-per backend and contract area is printed.
+(:mod:`pyworkflow_conformance.url_suite`) against it. Before any test runs, one fresh store is
+opened on that server: if that fails, pytest stops with one line (``ERROR: cannot connect
+...``, exit code 4) instead of one setup error per test. At the end a pass/fail/skip/xfail
+table per backend and contract area is printed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sys
+import tempfile
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -23,9 +29,9 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from pyworkflow import PyWorkflowError, StorageBackend
+from pyworkflow import PyWorkflowError, StorageBackend, StorageURL
 
-from .services import Services, name_for_url
+from .services import SERVERLESS, Services, name_for_url
 from .suite import AREAS
 
 __all__ = [
@@ -37,6 +43,8 @@ __all__ = [
 ]
 
 OpenBackend = Callable[..., Awaitable[StorageBackend]]
+#: The session's Services when ``--pyworkflow-url`` made (and probed) them at configure time.
+_SERVICES = pytest.StashKey[Services]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,13 +64,60 @@ def pytest_configure(config: pytest.Config) -> None:
     url = config.getoption("pyworkflow_url", None)
     if url:
         try:
-            name_for_url(url)
+            name = name_for_url(url)
         except PyWorkflowError as exc:
             raise pytest.UsageError(f"--pyworkflow-url: {exc}") from None
+        services = Services({name: url})
+        config.stash[_SERVICES] = services
+        if not (config.option.help or config.option.collectonly or name in SERVERLESS):
+            problem = _cannot_connect(services, name, url)
+            if problem is not None:
+                # Dropping what the probe made fails the same way: that is no news.
+                with contextlib.suppress(Exception):
+                    services.close()
+                raise pytest.UsageError(problem)
         if config.args_source != pytest.Config.ArgsSource.ARGS:
             # `pytest --pyworkflow-url URL` with no paths: run the URL suite only.
             config.args[:] = [str(Path(__file__).with_name("url_suite.py"))]
     config.pluginmanager.register(_AreaTable(config), "pyworkflow-conformance-area-table")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # Normally closed by the fixture's teardown already, where a failure is a test error.
+    services = config.stash.get(_SERVICES, None)
+    if services is not None:
+        _close_quietly(services)
+
+
+def _close_quietly(services: Services) -> None:
+    try:
+        services.close()
+    except Exception as exc:
+        print(f"pyworkflow conformance: cleanup failed: {type(exc).__name__}", file=sys.stderr)
+
+
+def _cannot_connect(services: Services, name: str, url: str) -> str | None:
+    """Open and close one fresh store on ``url``'s server; the reason on one line if that
+    fails (the password redacted), else ``None``."""
+    parsed = StorageURL.parse(url)
+
+    async def open_one(fresh: str) -> None:
+        store = StorageBackend.from_url(fresh)
+        try:
+            await store.connect()
+        finally:
+            await store.close()
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="pyworkflow-probe-") as tmp:
+            asyncio.run(open_one(services.fresh_url(name, Path(tmp))))
+    except Exception as exc:  # the server's driver raises its own types before ours wrap them
+        text = f"{type(exc).__name__}: {exc}"
+        if parsed.password:
+            text = text.replace(parsed.password, "***")
+        text = " ".join(text.split())
+        return f"cannot connect to the {name} server at {parsed} ({text}); no test was run"
+    return None
 
 
 def contract_backend_name(cls: type | None, config: pytest.Config) -> str | None:
@@ -82,8 +137,7 @@ def contract_backend_name(cls: type | None, config: pytest.Config) -> str | None
 @pytest.fixture(scope="session")
 def pyworkflow_services(pytestconfig: pytest.Config) -> Iterator[Services]:
     """Session state: resolved servers, and everything to drop at the end."""
-    url = pytestconfig.getoption("pyworkflow_url", None)
-    services = Services({name_for_url(url): url} if url else {})
+    services = pytestconfig.stash.get(_SERVICES, None) or Services()
     yield services
     services.close()
 

@@ -15,6 +15,9 @@ def pytest_args(url: str, extra_args: list[str] | None = None) -> list[str]:
     return [
         "-p",
         "pyworkflow_conformance",
+        # pytest-asyncio warns when a project sets no default; the suite's fixtures set theirs.
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
         "--pyworkflow-url",
         url,
         "--pyargs",
@@ -26,7 +29,9 @@ def pytest_args(url: str, extra_args: list[str] | None = None) -> list[str]:
 def main(url: str, extra_args: list[str] | None = None) -> int:
     """Run every contract area against ``url`` and return pytest's exit code.
 
-    Prints pytest's report followed by the per-area pass/fail/skip/xfail table. ``extra_args``
+    Prints pytest's report followed by the per-area pass/fail/skip/xfail table; if the
+    server cannot be reached, one line saying so instead (exit code 4, pytest's usage error),
+    before any test runs. ``extra_args``
     are passed on to pytest (``["-x"]``, ``["-k", "events"]``...). pytest runs in a child
     process so the suite's modules are imported (and their asserts rewritten) by pytest
     itself, and so the caller's process state never leaks into the run.

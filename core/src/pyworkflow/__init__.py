@@ -45,6 +45,7 @@ from .engine import (
     workflow,
 )
 from .errors import (
+    ConfigurationError,
     ConflictError,
     InvalidInput,
     LeaseLost,
@@ -80,6 +81,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ChildHandle",
     "ChildWorkflowFailed",
+    "ConfigurationError",
     "ConflictError",
     "Engine",
     "Event",

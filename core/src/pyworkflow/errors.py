@@ -3,6 +3,12 @@
 Every error a backend can produce is one of these; driver exceptions are translated in one
 place per backend (``StorageBackend._translate_error``) and kept as ``__cause__``.
 
+Each error is of one of two kinds, told by its class attribute ``transient``: **transient**
+(only :class:`StorageUnavailable`: the store could not be reached or timed out, and the same
+call may succeed if retried) or **permanent** (every other error: retrying the same call
+cannot help; fix the configuration, the schema or the input). docs/errors.md maps each
+backend's driver errors to these classes.
+
     PyWorkflowError
     ├── StorageError
     │   ├── ConflictError        (optimistic-concurrency loss, duplicate id)
@@ -11,13 +17,17 @@ place per backend (``StorageBackend._translate_error``) and kept as ``__cause__`
     │   ├── StorageUnavailable   (transient: the caller may retry)
     │   ├── PayloadTooLarge
     │   ├── InvalidInput         (also a ValueError; nothing was written)
-    │   └── SchemaError          (schema missing, newer than this code, or migration failed)
+    │   ├── SchemaError          (schema missing, newer than this code, or migration failed)
+    │   └── ConfigurationError   (the store cannot be used as configured: fix the URL/server)
     └── MissingDependency        (also an ImportError; names the pip line to run)
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 __all__ = [
+    "ConfigurationError",
     "ConflictError",
     "InvalidInput",
     "LeaseLost",
@@ -33,6 +43,9 @@ __all__ = [
 
 class PyWorkflowError(Exception):
     """Base class of every error raised by pyworkflow."""
+
+    #: Whether retrying the same call may succeed (True only for :class:`StorageUnavailable`).
+    transient: ClassVar[bool] = False
 
 
 class StorageError(PyWorkflowError):
@@ -61,6 +74,8 @@ class StorageUnavailable(StorageError):
     ``append`` by reading back the event ids.
     """
 
+    transient = True
+
 
 class PayloadTooLarge(StorageError):
     """A value is larger than the backend declares in ``features.max_event_bytes``."""
@@ -72,6 +87,17 @@ class InvalidInput(StorageError, ValueError):
 
 class SchemaError(StorageError):
     """The schema is missing, newer than this code understands, or a migration failed."""
+
+
+class ConfigurationError(StorageError):
+    """The store cannot be used as configured. Permanent: retrying will not help.
+
+    Raised (mostly by ``connect``) for a setup mistake the server or the disk reports: the
+    credentials are refused, the database or the directory of a SQLite file does not exist,
+    the URL requires TLS (``sslmode=require`` and stronger, ``ssl=true``) and the server does
+    not offer it or its certificate does not verify. The message says what to fix; it never
+    holds the password.
+    """
 
 
 class MissingDependency(PyWorkflowError, ImportError):

@@ -2,11 +2,14 @@
 
 One URL configures a backend: ``scheme://[user[:password]@]host[:port][,host[:port]...][/path]
 [?option=value&...]``. The password is kept out of every ``repr``, ``str`` and error message;
-only :meth:`StorageURL.password` returns it.
+only :meth:`StorageURL.password` returns it. The credentials end at the last ``@``, so a raw
+password may hold ``/``, ``?``, ``#``, ``@``, ``:``, ``[`` and ``]``; a URL that reads two ways is
+refused. A parse error names the scheme and what is wrong, never any other part of the text.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -33,32 +36,29 @@ class StorageURL:
 
     @classmethod
     def parse(cls, url: str | StorageURL) -> StorageURL:
-        """Parse ``url``; raise :class:`InvalidInput` (with the password redacted) if malformed."""
+        """Parse ``url``; raise :class:`InvalidInput` if it is malformed.
+
+        Credentials go before the **last** ``@``, so a password may hold ``/``, ``?``, ``#``,
+        ``@``, ``:``, ``[`` or ``]`` unencoded (``%XX`` escapes are decoded, so a literal
+        ``%`` followed by two hex digits must be written ``%25``). A URL that reads two ways
+        (an ``@`` after the host, as in a password ``12/x@y`` or a database ``db@x``) is
+        refused rather than guessed: percent-encode ``@`` outside the credentials. The error
+        never shows the URL's text, only its scheme, since any part of it may be a password.
+        """
         if isinstance(url, StorageURL):
             return url
-        if not isinstance(url, str) or "://" not in url:
-            raise InvalidInput(f"not a storage URL: {_redact_raw(url)!r} (expected scheme://...)")
-        scheme, rest = url.split("://", 1)
+        if not isinstance(url, str):
+            raise InvalidInput(f"a storage URL is a str, not {type(url).__name__}")
+        scheme, sep, rest = url.partition("://")
         scheme = scheme.lower()
-        if not scheme or not scheme.replace("+", "").replace("-", "").isalnum():
-            raise InvalidInput(f"not a storage URL: {_redact_raw(url)!r} (bad scheme)")
-        rest, _, query_text = rest.partition("?")
-        netloc, slash, path = rest.partition("/")
-        userinfo, at, hostlist = netloc.rpartition("@")
-        username = password = None
-        if at:
-            user, colon, pw = userinfo.partition(":")
-            username = unquote(user) or None
-            password = unquote(pw) if colon else None
-        hosts: list[tuple[str, int | None]] = []
-        for part in filter(None, hostlist.split(",")):
-            host, port = _split_port(part, url)
-            hosts.append((unquote(host), port))
-        try:
-            query = dict(parse_qsl(query_text, keep_blank_values=True, strict_parsing=False))
-        except ValueError as exc:  # pragma: no cover - parse_qsl is lenient
-            raise InvalidInput(f"bad query string in {_redact_raw(url)!r}") from exc
-        return cls(scheme, username, password, tuple(hosts), unquote(slash + path), query)
+        if not sep or not _SCHEME.fullmatch(scheme):
+            raise InvalidInput(
+                "not a storage URL: expected scheme://..., such as sqlite:///pyworkflow.db"
+                f"{_NOT_SHOWN}"
+            )
+        parts = _split(rest, scheme)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        return cls(scheme, parts.username, parts.password, parts.hosts, unquote(parts.path), query)
 
     @property
     def password(self) -> str | None:
@@ -112,29 +112,109 @@ class StorageURL:
         return Options(merged, source=self.render())
 
 
-def _split_port(part: str, url: str) -> tuple[str, int | None]:
-    if part.startswith("["):  # IPv6 literal
-        host, _, tail = part[1:].partition("]")
-        port_text = tail[1:] if tail.startswith(":") else ""
-    else:
-        host, _, port_text = part.partition(":")
-    if not port_text:
-        return host, None
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise InvalidInput(f"bad port {port_text!r} in {_redact_raw(url)!r}")
-    return host, int(port_text)
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    username: str | None
+    password: str | None
+    hosts: tuple[tuple[str, int | None], ...]
+    path: str
+    query: str
 
 
-def _redact_raw(url: object) -> str:
-    """Best-effort redaction of text that failed to parse: whatever stands between the first
-    ``:`` of the user-info and the last ``@`` is hidden, with or without a scheme."""
-    text = str(url)
-    scheme, sep, rest = text.rpartition("://")
-    userinfo, at, tail = rest.rpartition("@")
-    if not at or ":" not in userinfo:
-        return text
-    user = userinfo.split(":", 1)[0]
-    return f"{scheme}{sep}{user}:{_REDACTED}@{tail}"
+def _split(rest: str, scheme: str) -> _Parts:
+    """Split what follows ``scheme://`` into credentials, hosts, path and query.
+
+    Two readings: the standard one (the authority ends at the first ``/`` or ``?``) and the
+    one users mean when a raw password holds ``/`` or ``?`` (the credentials end at the last
+    ``@``). They differ only when an ``@`` follows the standard authority; then the one that
+    yields a valid host list wins, and a URL valid both ways is refused as ambiguous.
+    """
+    end = _first_of(rest, "/?")
+    standard = _reading(rest[:end], rest[end:])
+    if "@" not in rest[end:]:
+        return _valid(standard, scheme)
+    at = rest.rindex("@")
+    tail = rest[at + 1 :]
+    cut = _first_of(tail, "/?")
+    last_at = _reading(rest[: at + 1] + tail[:cut], tail[cut:])
+    user = rest[:at].partition(":")[0]
+    if "/" in user or "?" in user:  # the "@" is in the path or query, not after a password
+        last_at = None
+    if standard is None or last_at is None:
+        return _valid(standard or last_at, scheme)
+    raise InvalidInput(
+        f"ambiguous {scheme}:// URL: it has an '@' after the host, so it reads two ways. "
+        "Percent-encode '@', '/' and '?' in the password (urllib.parse.quote(password, "
+        f"safe='')) and '@' in a path or option as %40{_NOT_SHOWN}"
+    )
+
+
+def _first_of(text: str, chars: str) -> int:
+    return min((i for i in map(text.find, chars) if i >= 0), default=len(text))
+
+
+def _reading(authority: str, tail: str) -> _Parts | None:
+    """One reading of ``authority`` (``[userinfo@]hostlist``) and ``tail`` (``[/path][?q]``),
+    or ``None`` when its host list is not valid."""
+    userinfo, at, hostlist = authority.rpartition("@")
+    hosts = _hosts(hostlist)
+    if hosts is None:
+        return None
+    username = password = None
+    if at:
+        user, colon, pw = userinfo.partition(":")
+        username = _decode_credential(user) or None
+        password = _decode_credential(pw) if colon else None
+    path, _, query = tail.partition("?")
+    return _Parts(username, password, hosts, path, query)
+
+
+def _decode_credential(text: str) -> str:
+    # Strict: an escape that is not UTF-8 (a raw "%FF" meant literally) would otherwise become
+    # U+FFFD, a different password, silently. Raised outside the except block, so that the
+    # UnicodeDecodeError (whose args hold the bytes) is not kept as __context__.
+    try:
+        return unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        pass
+    raise InvalidInput(
+        "the user name or password in a storage URL holds a %-escape that is not UTF-8: "
+        f"write a literal '%' as %25{_NOT_SHOWN}"
+    )
+
+
+def _valid(parts: _Parts | None, scheme: str) -> _Parts:
+    if parts is None:
+        raise InvalidInput(
+            f"malformed {scheme}:// URL: each host must be a name, an IPv4 address or an IPv6 "
+            "address in brackets, with an optional :port from 1 to 65535, separated by "
+            f"commas; a password holding '@', '/' or '?' is best percent-encoded{_NOT_SHOWN}"
+        )
+    return parts
+
+
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+_HOST = re.compile(
+    r"(?:\[([0-9A-Fa-f:.]+(?:%25[^\]/?@\s]+)?)\]"  # [IPv6] with an optional %25zone
+    r"|([^\s\[\]@/?:,]*))"  # or a name / IPv4 address
+    r"(?::(\d{1,5}))?"  # and an optional :port
+)
+_NOT_SHOWN = " (the URL is not shown: it may hold a password)"
+
+
+def _hosts(hostlist: str) -> tuple[tuple[str, int | None], ...] | None:
+    """``h1[:p1],h2[:p2],[v6]:p3`` as ``((host, port), ...)``; ``None`` if malformed."""
+    hosts: list[tuple[str, int | None]] = []
+    for part in hostlist.split(",") if hostlist else ():
+        match = _HOST.fullmatch(part)
+        if match is None or not part:
+            return None
+        v6, name, port_text = match.groups()
+        port = int(port_text) if port_text else None
+        if port is not None and not 0 < port < 65536:
+            return None
+        hosts.append((unquote(v6 if v6 is not None else name), port))
+    return tuple(hosts)
 
 
 class Options:

@@ -4,8 +4,10 @@ Transient conditions (the caller may retry) -> :class:`StorageUnavailable`: a re
 that cannot meet the consistency level (``Unavailable``), server-side timeouts
 (``ReadTimeout``, ``WriteTimeout``), the client-side timeout (``OperationTimedOut``), no
 reachable coordinator (``NoHostAvailable``), a dropped connection, an overloaded or
-bootstrapping node. Statements the server refuses (``InvalidRequest``,
-``SyntaxException``, ``ConfigurationException``, ``Unauthorized``) are bugs or setup
+bootstrapping node. Refused credentials or permissions (``AuthenticationFailed``,
+``Unauthorized``, and ``NoHostAvailable`` when every host refused the credentials) are
+setup mistakes -> :class:`ConfigurationError`. Statements the server refuses
+(``InvalidRequest``, ``SyntaxException``, ``ConfigurationException``) are bugs or schema
 problems, not races -> :class:`SchemaError` when they concern the schema, else
 :class:`StorageError`. Messages go through the backend's redaction so a password never
 leaks; the caller keeps the driver exception as ``__cause__``.
@@ -40,7 +42,13 @@ from cassandra.protocol import (
     ServerError,
     SyntaxException,
 )
-from pyworkflow.errors import PyWorkflowError, SchemaError, StorageError, StorageUnavailable
+from pyworkflow.errors import (
+    ConfigurationError,
+    PyWorkflowError,
+    SchemaError,
+    StorageError,
+    StorageUnavailable,
+)
 
 __all__ = ["translate", "unknown_outcome"]
 
@@ -75,6 +83,14 @@ def is_cas_timeout(exc: BaseException) -> bool:
     return isinstance(exc, WriteTimeout) and exc.write_type == WriteType.CAS
 
 
+def _credentials_refused(exc: BaseException) -> bool:
+    """A ``NoHostAvailable`` where every host refused the credentials (not a network error)."""
+    errors = getattr(exc, "errors", None) if isinstance(exc, NoHostAvailable) else None
+    if not isinstance(errors, dict) or not errors:
+        return False
+    return all(isinstance(e, AuthenticationFailed) for e in errors.values())
+
+
 def translate(exc: BaseException, redact: Callable[[str], str]) -> PyWorkflowError:
     """The pyworkflow error for driver exception ``exc`` (message redacted by ``redact``)."""
     if isinstance(exc, PyWorkflowError):
@@ -82,10 +98,10 @@ def translate(exc: BaseException, redact: Callable[[str], str]) -> PyWorkflowErr
     text = redact(f"{type(exc).__name__}: {exc}")
     if isinstance(exc, WriteTimeout) and is_cas_timeout(exc):
         return StorageUnavailable(f"outcome unknown: lightweight transaction timed out ({text})")
+    if isinstance(exc, AuthenticationFailed | Unauthorized) or _credentials_refused(exc):
+        return ConfigurationError(f"not allowed: {text}")
     if isinstance(exc, _TRANSIENT):
         return StorageUnavailable(text)
-    if isinstance(exc, AuthenticationFailed | Unauthorized):
-        return StorageError(f"not allowed: {text}")
     if isinstance(exc, SyntaxException | ConfigurationException):
         return SchemaError(text)
     if isinstance(exc, InvalidRequest):

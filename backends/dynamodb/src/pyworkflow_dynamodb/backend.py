@@ -13,33 +13,15 @@ from typing import Any
 
 import aioboto3
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    HTTPClientError,
-    NoCredentialsError,
-    NoRegionError,
-)
-from botocore.exceptions import (
-    ConnectionError as BotoConnectionError,
-)
+from botocore.exceptions import ClientError
 from pyworkflow._validate import EncodedEvent
 from pyworkflow.codec import from_micros, loads, record_changes, to_micros
-from pyworkflow.errors import (
-    ConflictError,
-    InvalidInput,
-    NotFound,
-    PayloadTooLarge,
-    PyWorkflowError,
-    SchemaError,
-    StorageError,
-    StorageUnavailable,
-)
+from pyworkflow.errors import ConflictError, InvalidInput, NotFound, PyWorkflowError
 from pyworkflow.features import Features
 from pyworkflow.models import Event, RunFilter, RunStatus, WorkflowRun
 from pyworkflow.urls import Options
 
-from ._client import Caller, cancellation_codes, error_code, is_throttle
+from ._client import Caller, cancellation_codes, error_code
 from ._items import (
     GSI_CREATED,
     GSI_DONE,
@@ -66,11 +48,12 @@ from ._limits import (
 )
 from ._queue import QueueMixin
 from ._table import ensure_table
+from .errors import CONDITION_FAILED as _CCF
+from .errors import translate
 
 __all__ = ["DynamoDBBackend"]
 
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
-_CCF = "ConditionalCheckFailed"
 
 
 class DynamoDBBackend(QueueMixin):
@@ -136,31 +119,7 @@ class DynamoDBBackend(QueueMixin):
         await self._cm.__aexit__(None, None, None)
 
     def _translate_error(self, exc: Exception) -> PyWorkflowError:
-        """The one place where botocore/DynamoDB errors become pyworkflow errors."""
-        text = self._redact(f"{type(exc).__name__}: {exc}")
-        code = error_code(exc)
-        if code == "TransactionCanceledException" and _CCF in cancellation_codes(exc):
-            return ConflictError(text)
-        if code == "ConditionalCheckFailedException":
-            return ConflictError(text)
-        if is_throttle(exc):
-            return StorageUnavailable(f"throttled after {self._throttle_retries} retries: {text}")
-        lowered = (
-            text.lower()
-        )  # "Item size has exceeded...", "Transaction request cannot exceed 4 MB"
-        if code in ("ValidationException", "TransactionCanceledException") and (
-            "size" in lowered or "cannot exceed" in lowered
-        ):
-            return PayloadTooLarge(f"{text} (DynamoDB items are limited to 400 KB)")
-        if code == "ResourceNotFoundException":
-            return SchemaError(f"DynamoDB table {self.table!r} is missing: {text}")
-        if isinstance(exc, NoCredentialsError | NoRegionError):
-            return StorageError(f"{text}: configure the AWS credential chain / region option")
-        if isinstance(exc, BotoConnectionError | HTTPClientError | OSError | TimeoutError):
-            return StorageUnavailable(text)
-        if isinstance(exc, ClientError | BotoCoreError):
-            return StorageError(text)
-        return super()._translate_error(exc)
+        return translate(exc, self._redact, self.table, self._throttle_retries)
 
     # -- event log ---------------------------------------------------------------------------
     # Partition "E#<run>": the version item (sk "V", attribute v = last sequence) and one item

@@ -28,6 +28,7 @@ from pyworkflow._ids import new_id
 from pyworkflow._validate import EncodedEvent
 from pyworkflow.codec import from_record, record, record_changes, to_micros
 from pyworkflow.errors import (
+    ConfigurationError,
     ConflictError,
     InvalidInput,
     NotFound,
@@ -63,6 +64,8 @@ __all__ = ["FORMAT", "FilesBackend"]
 
 FORMAT = "pyworkflow-files 1\n"
 T = TypeVar("T")
+#: No retry fixes these: permissions, a read-only file system, a file where a folder goes.
+_CONFIGURATION = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR}
 _TRANSIENT = {
     errno.ENOSPC,
     errno.EDQUOT,
@@ -88,6 +91,8 @@ class FilesBackend(StorageBackend):
     features = Features(durable=True, multi_process=True, multi_host=False)
 
     def _configure(self, options: Options) -> None:
+        if self.url.username is not None or self.url.password is not None:
+            raise InvalidInput("a file URL takes no credentials: file:///abs/path")
         if self.url.hosts and self.url.hosts != (("localhost", None),):
             raise InvalidInput(
                 f"{self.url.render()}: a file URL names a local directory: file:///abs/path"
@@ -111,6 +116,8 @@ class FilesBackend(StorageBackend):
         text = self._redact(f"{type(exc).__name__}: {exc}")
         if isinstance(exc, OSError) and exc.errno in _TRANSIENT:
             return StorageUnavailable(text)
+        if isinstance(exc, OSError) and exc.errno in _CONFIGURATION:
+            return ConfigurationError(f"cannot use the directory {self.root}: {text}")
         if isinstance(exc, ValueError | KeyError | TypeError | IndexError):
             return SchemaError(f"unreadable data in {self.root}: {text}")
         return StorageError(text)
@@ -131,7 +138,7 @@ class FilesBackend(StorageBackend):
 
     def _open_store(self) -> None:
         if os.path.exists(self.root) and not os.path.isdir(self.root):
-            raise StorageError(f"{self.root} exists and is not a directory")
+            raise ConfigurationError(f"{self.root} exists and is not a directory")
         for sub in ("events", "trash"):
             os.makedirs(os.path.join(self.root, sub), exist_ok=True)
         if self.durability is Durability.FSYNC:

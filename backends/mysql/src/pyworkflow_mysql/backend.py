@@ -19,20 +19,11 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import aiomysql
-import pymysql
 from pymysql.constants import CLIENT
 from pyworkflow._ids import new_id
 from pyworkflow._validate import EncodedEvent
 from pyworkflow.codec import to_micros
-from pyworkflow.errors import (
-    ConflictError,
-    InvalidInput,
-    PayloadTooLarge,
-    PyWorkflowError,
-    SchemaError,
-    StorageError,
-    StorageUnavailable,
-)
+from pyworkflow.errors import InvalidInput, PayloadTooLarge, PyWorkflowError, StorageUnavailable
 from pyworkflow.features import Features
 from pyworkflow.models import Lease
 from pyworkflow.urls import Options
@@ -41,23 +32,11 @@ from pyworkflow_sql.rows import TASKS
 from pyworkflow_sql.statements import EVENT_COLS, Sql
 from sqlalchemy.dialects import mysql as sa_mysql
 
+from ._tls import no_tls_error, require_tls, server_offers_tls
+from .errors import errno_of, translate
+
 __all__ = ["MySQLBackend"]
 
-_UNAVAILABLE = {
-    1040,  # too many connections
-    1053,  # server shutdown in progress
-    1927,  # connection was killed (MariaDB)
-    2002,
-    2003,
-    2006,
-    2013,
-    2014,
-    2055,  # cannot connect, gone away, lost, out of sync
-    4031,  # disconnected by the server (MySQL 8)
-}
-_CONFLICT = {1062, 1213, 1205}  # duplicate key, deadlock, lock wait timeout: a lost race
-_TOO_LARGE = {1153, 1301, 1406}  # packet too large, result too large, data too long
-_SCHEMA = {1146, 1049}  # no such table, unknown database
 _DUP_KEY_NAME = 1061
 
 
@@ -75,16 +54,12 @@ class _Conn:
             return list(await cur.fetchall())
 
 
-def _errno(exc: BaseException) -> int | None:
-    if isinstance(exc, pymysql.err.MySQLError) and exc.args and isinstance(exc.args[0], int):
-        return exc.args[0]
-    return None
-
-
 class MySQLBackend(SqlBackend):
     """Options: ``pool_size`` (max connections, default 16), ``connect_timeout`` (seconds,
-    default 10), ``ssl`` (true/false, default false: use the server's TLS with the system CA
-    store)."""
+    default 10), ``ssl`` (true/false, default false). ``ssl=true`` requires TLS, verified
+    against the system CA store with the host name checked: a server that does not offer TLS
+    or whose certificate does not verify is a :class:`ConfigurationError`, never a silent
+    plaintext connection."""
 
     schemes = ("mysql", "mariadb")
     features = Features(migrations=True)
@@ -95,6 +70,11 @@ class MySQLBackend(SqlBackend):
     def _configure(self, options: Options) -> None:
         if not self.url.database:
             raise InvalidInput(f"a mysql URL needs a database name (got {self.url})")
+        # The driver sends it as latin-1; failing there would put it in the error's args.
+        if not all(ord(c) < 256 for c in self.url.password or ""):
+            raise InvalidInput(
+                "a MySQL password must be latin-1 text: the driver cannot send other characters"
+            )
         self.pool_size = options.take_int("pool_size", 16, minimum=1)
         self.connect_timeout = options.take_float("connect_timeout", 10.0, minimum=0.1)
         self.ssl = options.take_bool("ssl", False)
@@ -104,13 +84,17 @@ class MySQLBackend(SqlBackend):
 
     async def _open_driver(self) -> None:
         ssl_ctx: Any = None
+        host, port = self.url.host or "127.0.0.1", self.url.port or 3306
         if self.ssl:
             import ssl
 
             ssl_ctx = ssl.create_default_context()
+            # Checked before the pool connects, so no credentials go out in plaintext.
+            if await server_offers_tls(host, port, self.connect_timeout) is False:
+                raise no_tls_error(self._where)
         self._pool = await aiomysql.create_pool(
-            host=self.url.host or "127.0.0.1",
-            port=self.url.port or 3306,
+            host=host,
+            port=port,
             user=self.url.username or "root",
             password=self.url.password or "",  # to the driver only
             db=self.url.database,
@@ -151,18 +135,29 @@ class MySQLBackend(SqlBackend):
             raise StorageUnavailable("the mysql backend is closed")
         return self._pool
 
+    @property
+    def _where(self) -> str:
+        return f"{self.url.host or '127.0.0.1'}:{self.url.port or 3306}"
+
+    @asynccontextmanager
+    async def _acquire(self) -> AsyncIterator[aiomysql.Connection]:
+        async with self._p().acquire() as conn:
+            if self.ssl:
+                require_tls(conn, self._where)
+            yield conn
+
     async def _execute(self, sql: str, args: Sequence[Any]) -> int:
-        async with self._p().acquire() as conn, conn.cursor() as cur:
+        async with self._acquire() as conn, conn.cursor() as cur:
             return int(await cur.execute(sql, tuple(args) or None))
 
     async def _query(self, sql: str, args: Sequence[Any]) -> list[Row]:
-        async with self._p().acquire() as conn, conn.cursor() as cur:
+        async with self._acquire() as conn, conn.cursor() as cur:
             await cur.execute(sql, tuple(args) or None)
             return list(await cur.fetchall())
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Conn]:
-        async with self._p().acquire() as conn:
+        async with self._acquire() as conn:
             await conn.begin()
             try:
                 yield _Conn(conn)
@@ -176,7 +171,7 @@ class MySQLBackend(SqlBackend):
         # GET_LOCK is server-wide and per connection: name it after the database (hashed to fit
         # the 64-character limit). DDL autocommits here, so each step is idempotent instead.
         name = "pyworkflow:" + hashlib.sha256(self.url.database.encode()).hexdigest()[:40]
-        async with self._p().acquire() as conn:
+        async with self._acquire() as conn:
             c = _Conn(conn)
             got = await c.query("SELECT GET_LOCK(%s, %s)", (name, 60))
             if not got or got[0][0] != 1:
@@ -227,25 +222,13 @@ class MySQLBackend(SqlBackend):
         return self._leases(rows, worker, token, expires_at, claimed=False)
 
     def _is_unique_violation(self, exc: BaseException) -> bool:
-        return _errno(exc) == 1062
+        return errno_of(exc) == 1062
 
     def _is_duplicate_index(self, exc: BaseException) -> bool:
-        return _errno(exc) == _DUP_KEY_NAME
+        return errno_of(exc) == _DUP_KEY_NAME
 
     def _translate_error(self, exc: Exception) -> PyWorkflowError:
-        text = self._redact(f"{type(exc).__name__}: {exc}")
-        code = _errno(exc)
-        if code in _CONFLICT:
-            return ConflictError(text)
-        if code in _TOO_LARGE:
-            return PayloadTooLarge(text)
-        if code in _UNAVAILABLE or isinstance(
-            exc, pymysql.err.InterfaceError | OSError | TimeoutError
-        ):
-            return StorageUnavailable(text)
-        if code in _SCHEMA:
-            return SchemaError(text)
-        return StorageError(text)
+        return translate(exc, self._redact)
 
 
 _CLAIM_SELECT = (

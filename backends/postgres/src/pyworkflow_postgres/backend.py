@@ -17,15 +17,7 @@ from typing import Any, ClassVar
 import asyncpg
 from pyworkflow._validate import EncodedEvent
 from pyworkflow.codec import to_micros
-from pyworkflow.errors import (
-    ConflictError,
-    InvalidInput,
-    PayloadTooLarge,
-    PyWorkflowError,
-    SchemaError,
-    StorageError,
-    StorageUnavailable,
-)
+from pyworkflow.errors import InvalidInput, PyWorkflowError, StorageUnavailable
 from pyworkflow.features import Features
 from pyworkflow.urls import Options
 from pyworkflow_sql import Conn, Row
@@ -33,6 +25,8 @@ from pyworkflow_sql.group import GroupCommit, Pending
 from pyworkflow_sql.rows import TASKS
 from pyworkflow_sql.statements import EVENT_COLS
 from sqlalchemy.dialects import postgresql as sa_pg
+
+from .errors import translate
 
 __all__ = ["PostgresBackend"]
 
@@ -61,7 +55,6 @@ CLAIM = (
     f"expires_at = $3 FROM c WHERE t.id = c.id RETURNING {_T}"
 )
 APPEND_MANY_CALL = "SELECT pyworkflow_append_many($1, $2, $3, $4, $5, $6, $7)"
-_UNAVAILABLE_STATES = ("08", "53", "57P", "58")
 
 
 async def _no_reset(conn: asyncpg.Connection) -> None:
@@ -91,9 +84,11 @@ def quote_ident(name: str) -> str:
 class PostgresBackend(GroupCommit):
     """Options: ``schema`` (default ``public``; created at connect if absent, every table lives
     in it), ``pool_size`` (max connections, default 16), ``connect_timeout`` (seconds, default
-    10), ``command_timeout`` (seconds per statement, default none), ``sslmode`` (disable, prefer,
-    require, verify-ca, verify-full; default prefer), ``group_commit`` (default false: coalesce
-    concurrent appends into one call and one transaction, each still atomic on its own)."""
+    10), ``command_timeout`` (seconds per statement, default none), ``sslmode`` (disable, allow,
+    prefer, require, verify-ca, verify-full; default prefer; require and stronger never fall
+    back to plaintext: a server without TLS is a :class:`ConfigurationError`),
+    ``group_commit`` (default false: coalesce concurrent appends into one call and one
+    transaction, each still atomic on its own)."""
 
     schemes = ("postgresql", "postgres")
     flushers = 2  # group commit: a second call fills while the first one commits
@@ -230,26 +225,4 @@ class PostgresBackend(GroupCommit):
         return isinstance(exc, asyncpg.UniqueViolationError)
 
     def _translate_error(self, exc: Exception) -> PyWorkflowError:
-        text = self._redact(f"{type(exc).__name__}: {exc}")
-        state = getattr(exc, "sqlstate", None) or ""
-        if isinstance(exc, asyncpg.UniqueViolationError) or state in ("40001", "40P01"):
-            return ConflictError(text)
-        if state.startswith(_UNAVAILABLE_STATES):
-            return StorageUnavailable(text)
-        if state == "54000":  # program_limit_exceeded: row/index entry too large
-            return PayloadTooLarge(text)
-        if state in ("42P01", "3F000"):  # undefined table / schema
-            return SchemaError(text)
-        if isinstance(
-            exc,
-            asyncpg.InterfaceError
-            | asyncpg.PostgresConnectionError
-            | asyncpg.exceptions.InternalClientError
-            | OSError
-            | TimeoutError,
-        ):
-            # Lost or refused connection, pool closing, server gone: transient. A server that
-            # shuts down mid-operation can also leave a connection's protocol state broken
-            # ("another operation is in progress"), raised before anything is sent.
-            return StorageUnavailable(text)
-        return StorageError(text)
+        return translate(exc, self._redact, self.sslmode)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from typing import Any, ClassVar
 
 import aiosqlite
 from pyworkflow.errors import (
+    ConfigurationError,
     ConflictError,
     InvalidInput,
     PayloadTooLarge,
@@ -38,6 +40,10 @@ from sqlalchemy.dialects import sqlite as sa_sqlite
 __all__ = ["SqliteBackend"]
 
 _SYNC = ("full", "normal", "extra")
+#: Errors that no retry fixes: permissions, a read-only file or folder, not a SQLite file.
+_CONFIGURATION = frozenset(
+    {"SQLITE_PERM", "SQLITE_READONLY", "SQLITE_READONLY_DIRECTORY", "SQLITE_NOTADB", "SQLITE_AUTH"}
+)
 #: busy_timeout (ms) of the writer while it opens the file and migrates the schema.
 CONNECT_BUSY_MS = 60_000
 
@@ -67,6 +73,11 @@ class SqliteBackend(GroupCommit):
     paramstyle = "qmark"
 
     def _configure(self, options: Options) -> None:
+        if self.url.username is not None or self.url.password is not None:
+            raise InvalidInput(
+                "a sqlite URL takes no credentials (a SQLite file has no users): use "
+                "sqlite:///relative.db or sqlite:////abs.db"
+            )
         if self.url.hosts:
             raise InvalidInput(
                 f"a sqlite URL has no host: use sqlite:///relative.db or sqlite:////abs.db "
@@ -105,7 +116,18 @@ class SqliteBackend(GroupCommit):
             raise
         return db
 
+    def _check_folder(self) -> None:
+        folder = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(folder):
+            # SQLite says only "unable to open database file", which reads as transient.
+            raise ConfigurationError(
+                f"the directory of the SQLite file {self.path} does not exist "
+                f"({folder}): create it, or fix the URL"
+            )
+
     async def _open_driver(self) -> None:
+        if not self.memory:
+            await asyncio.to_thread(self._check_folder)
         self._lock = asyncio.Lock()
         self._writer = await self._connection(read_only=False)
         self._idle = asyncio.Queue()
@@ -205,7 +227,13 @@ class SqliteBackend(GroupCommit):
         name = getattr(exc, "sqlite_errorname", "")
         if name == "SQLITE_TOOBIG":
             return PayloadTooLarge(text)
-        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_CANTOPEN")):
+        if name in _CONFIGURATION or (name.startswith("SQLITE_CANTOPEN") and not self._open):
+            # Opening the file failed while connecting: a path or permission mistake. Later
+            # (a journal file, file descriptors running out) it may pass: transient then.
+            return ConfigurationError(f"cannot use the SQLite file {self.path}: {text}")
+        if name.startswith(
+            ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_FULL")
+        ):
             return StorageUnavailable(text)
         if isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc):
             return SchemaError(text)

@@ -24,6 +24,7 @@ from pyworkflow._ids import new_id
 from pyworkflow.errors import ConflictError, NotFound
 from pyworkflow.models import Event, NewEvent, RunStatus, Task, WorkflowRun, utcnow
 from pyworkflow.storage import StorageBackend
+from pyworkflow.urls import StorageURL
 
 from .context import (
     RESUME,
@@ -86,9 +87,15 @@ class Engine:
     script needs no separate worker.
     """
 
-    def __init__(self, storage: str | StorageBackend, *, inline: bool = True) -> None:
-        self._url = storage if isinstance(storage, str) else None
-        self._backend: StorageBackend | None = None if isinstance(storage, str) else storage
+    def __init__(self, storage: str | StorageURL | StorageBackend, *, inline: bool = True) -> None:
+        # Parsed now: a malformed URL fails here, and only the parsed form (whose str and
+        # repr hide the password) is kept, never the raw text.
+        self._url: StorageURL | None = None
+        self._backend: StorageBackend | None = None
+        if isinstance(storage, StorageBackend):
+            self._backend = storage
+        else:
+            self._url = StorageURL.parse(storage)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closer: asyncio.Task[None] | None = None
         self.inline = inline
@@ -98,7 +105,7 @@ class Engine:
         self._logs: OrderedDict[str, list[Event]] = OrderedDict()
 
     def __repr__(self) -> str:
-        where = self._url if self._backend is None else repr(self._backend)
+        where = str(self._url) if self._backend is None else repr(self._backend)
         return f"<Engine {where} inline={self.inline}>"
 
     async def storage(self) -> StorageBackend:

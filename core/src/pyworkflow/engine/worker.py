@@ -89,9 +89,10 @@ class Worker:
                 from pyworkflow.registry import resolve
                 from pyworkflow.urls import StorageURL
 
-                if not resolve(StorageURL.parse(storage).scheme).features.multi_process:
+                url = StorageURL.parse(storage)  # shown redacted, never the raw text
+                if not resolve(url.scheme).features.multi_process:
                     raise UnsafeSetup(
-                        f"Worker({storage!r}) would open a new, empty store that nobody else "
+                        f"Worker('{url}') would open a new, empty store that nobody else "
                         "sees; pass the backend instance your runs use (Worker(backend))"
                     )
             self.engine = Engine(storage, inline=False)
