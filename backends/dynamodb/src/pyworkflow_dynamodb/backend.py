@@ -16,7 +16,13 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from pyworkflow._validate import EncodedEvent
 from pyworkflow.codec import from_micros, loads, record_changes, to_micros
-from pyworkflow.errors import ConflictError, InvalidInput, NotFound, PyWorkflowError
+from pyworkflow.errors import (
+    ConflictError,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    PyWorkflowError,
+)
 from pyworkflow.features import Features
 from pyworkflow.models import Event, RunFilter, RunStatus, WorkflowRun
 from pyworkflow.urls import Options
