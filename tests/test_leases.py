@@ -9,10 +9,9 @@ network partition); these run anywhere, fast.
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from pyworkflow.engine import configured
 from pyworkflow.engine.runtime import Engine
 from pyworkflow.engine.worker import DEFAULT_LEASE
 from pyworkflow.models import Lease
+from pyworkflow_benchmarks.engine_bench import count_calls
 
 STEPS = 100
 EFFECTS: Counter[str] = Counter()
@@ -52,25 +52,6 @@ async def slow(key: str, seconds: float) -> str:
 @workflow(name="lease_one_slow_step")
 async def one_slow_step(key: str, seconds: float) -> str:
     return await slow(key, seconds)
-
-
-def count_calls(backend: StorageBackend) -> Counter[str]:
-    """Count each call of the backend's public storage methods (this instance only)."""
-    calls: Counter[str] = Counter()
-    names = ("append", "read", "version", "create_run", "get_run", "update_run", "enqueue")
-    names += ("claim", "complete", "extend", "release", "list_runs")
-
-    def wrap(name: str, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        @functools.wraps(method)
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            calls[name] += 1
-            return await method(*args, **kwargs)
-
-        return counted
-
-    for name in names:
-        setattr(backend, name, wrap(name, getattr(backend, name)))
-    return calls
 
 
 @pytest_asyncio.fixture
