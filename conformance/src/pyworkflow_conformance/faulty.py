@@ -31,9 +31,11 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pyworkflow import (
+    ConflictError,
     Event,
     Hook,
     Lease,
+    LeaseLost,
     NewEvent,
     Page,
     RunFilter,
@@ -93,6 +95,10 @@ class Life:
     fault: Fault | None = None
     trace: list[str] = field(default_factory=list)
     runs: set[str] = field(default_factory=set)
+    #: executions that lost to another execution of the same run: an append of a step's result
+    #: or failure refused by the guard, or a lease lost while working (the worker abandons the
+    #: execution); either way that body's run was not recorded
+    lost_races: int = 0
 
     def matches(self, method: str) -> bool:
         f = self.fault
@@ -179,12 +185,18 @@ class FaultyBackend(StorageBackend):
             token = event.data.get("token") if event.type == "hook.created" else None
             if isinstance(token, str):
                 self.adopt(token, life, run=False)
-        return await self._do(
-            life,
-            "append",
-            lambda: self.inner.append(run_id, events, expected_version=expected_version),
-            [e.type for e in events],
-        )
+        types = [e.type for e in events]
+        try:
+            return await self._do(
+                life,
+                "append",
+                lambda: self.inner.append(run_id, events, expected_version=expected_version),
+                types,
+            )
+        except ConflictError:
+            if life is not None and {"step.completed", "step.failed"} & set(types):
+                life.lost_races += 1
+            raise
 
     async def read(
         self,
@@ -283,7 +295,13 @@ class FaultyBackend(StorageBackend):
     async def extend(
         self, lease: Lease, by: timedelta | float, *, now: datetime | None = None
     ) -> Lease:
-        return await self.inner.extend(lease, by, now=now)
+        try:
+            return await self.inner.extend(lease, by, now=now)
+        except LeaseLost:
+            life = self._lives.get(lease.task.run_id)
+            if life is not None:
+                life.lost_races += 1
+            raise
 
     async def release(self, lease: Lease, *, due_at: datetime | None = None) -> None:
         await self._do(
