@@ -71,7 +71,7 @@ async def _finish(engine: Engine, store: StorageBackend, run_id: str) -> None:
 # -- item 1: a value too large to record ---------------------------------------------------------
 
 
-@workflow(name="faults_huge_result")
+@workflow(name="regress13_huge_result")
 async def huge_result() -> str:
     return HUGE
 
@@ -88,12 +88,12 @@ async def returns_huge(key: str) -> str:
     return HUGE
 
 
-@workflow(name="faults_huge_error")
+@workflow(name="regress13_huge_error")
 async def huge_error(key: str) -> None:
     await raises_huge(key)
 
 
-@workflow(name="faults_huge_step_result")
+@workflow(name="regress13_huge_step_result")
 async def huge_step_result(key: str) -> str:
     return await returns_huge(key)
 
@@ -103,7 +103,7 @@ async def test_item1_a_result_too_large_to_record_fails_the_run(store: StorageBa
         run = await wait(await start(huge_result), timeout=20)
     assert run.status is RunStatus.FAILED
     assert run.error["type"] == "pyworkflow.errors.PayloadTooLarge"
-    assert "result of workflow 'faults_huge_result' is too large" in run.error["message"]
+    assert "result of workflow 'regress13_huge_result' is too large" in run.error["message"]
     assert (await get_events_of(store, run.id))[-1] == "workflow.failed"
 
 
@@ -147,7 +147,7 @@ async def plus_one(n: int) -> int:
     return n + 1
 
 
-@workflow(name="faults_plain")
+@workflow(name="regress13_plain")
 async def plain(n: int) -> int:
     return await plus_one(n)
 
@@ -173,12 +173,12 @@ async def test_item2_retrying_start_with_its_key_repairs_a_lost_start_task(
 # -- item 3: storage errors inside the workflow's own calls ------------------------------------
 
 
-@workflow(name="faults_child_of_three")
+@workflow(name="regress13_child_of_three")
 async def child_of_three(n: int) -> int:
     return await plus_one(n)
 
 
-@workflow(name="faults_storage_calls")
+@workflow(name="regress13_storage_calls")
 async def storage_calls() -> list[object]:
     await set_step_context({"tenant": "acme"})
     child = await (await start_child(child_of_three, 1))
@@ -219,7 +219,7 @@ async def test_item3_a_storage_error_in_a_workflow_is_retried_not_recorded(
 # -- item 4: a child recorded as started whose start task was lost ----------------------------
 
 
-@workflow(name="faults_parent")
+@workflow(name="regress13_parent")
 async def parent() -> int:
     return await (await start_child(child_of_three, 41))
 
@@ -244,13 +244,13 @@ async def test_item4_replay_stores_a_lost_child_start_task(
 # -- item 7: waits longer than a datetime can hold ---------------------------------------------
 
 
-@workflow(name="faults_forever")
+@workflow(name="regress13_forever")
 async def forever() -> str:
     await sleep(1e12)
     return "woke"
 
 
-@workflow(name="faults_patient_hook")
+@workflow(name="regress13_patient_hook")
 async def patient_hook() -> object:
     return await wait_for_hook("go", timeout=1e12)
 

@@ -13,6 +13,7 @@ numbers its calls 1, 2, 3... (its ``trace``) and, at the call its :class:`Fault`
   catches, so the worker's execution stops right there with its lease held and its
   heartbeat gone, as a SIGKILL would leave it; another worker takes the task over when the
   lease expires. A client "killed" this way retries its action, as a restarted client would.
+- ``sigkill``: the process really kills itself (SIGKILL) before making the call.
 
 ``claim`` is counted once per task it hands out (the wrapper claims one task at a time, so a
 fault hits one life only); claims that find nothing, and ``extend`` (timed by the
@@ -24,6 +25,8 @@ Only for tests: real servers cannot fail at an exact call on demand.
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -168,6 +171,8 @@ class FaultyBackend(StorageBackend):
         assert fault is not None
         fault.fired = (len(life.trace), method, tuple(types))
         where = f"{method} (call #{len(life.trace)} of {life.name})"
+        if fault.kind == "sigkill":
+            os.kill(os.getpid(), signal.SIGKILL)
         if fault.kind == "kill":
             raise Killed(f"injected: killed at {where}")
         if fault.kind == "lost":
@@ -282,6 +287,8 @@ class FaultyBackend(StorageBackend):
                 continue
             assert life.fault is not None
             life.fault.fired = (len(life.trace), "claim", ())
+            if life.fault.kind == "sigkill":  # dies with the task leased
+                os.kill(os.getpid(), signal.SIGKILL)
             if life.fault.kind == "fail":  # as if the claim never happened
                 await self.inner.release(one, due_at=one.task.due_at)
             break  # lost / kill: leased, and nobody knows: it waits for the lease to expire

@@ -23,6 +23,11 @@ was in flight), and then once, or when two executions of one run raced (a fault 
 run with two due tasks, say a retried start and a retry timer) and the guarded append refused
 the loser's record: at-least-once execution, exactly-once recording.
 
+On durable multi-process backends a few real kills complete the picture: a worker *process*
+running the child workflow SIGKILLs itself before its k-th storage call (``fault_sigkill_at``),
+and a fresh worker in this process must take over once the lease expires and end the family
+as the fault-free run did, each step, child and end recorded once.
+
 All lives of one workflow run at once on two workers (short leases, short backoff), so the
 cost is about the backend's throughput, not the number of faults. A backend's conformance
 class may narrow ``fault_kinds`` or ``fault_parallel`` (stating why).
@@ -32,9 +37,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
+import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ClassVar
 
 import pytest
@@ -57,7 +65,7 @@ from pyworkflow import (
 from pyworkflow.engine.runtime import TERMINAL_EVENTS, Engine
 
 from pyworkflow_conformance.faulty import CLIENT, WRITES, Fault, FaultyBackend, Killed, Life
-from pyworkflow_conformance.helpers import aio, uid
+from pyworkflow_conformance.helpers import aio, require, uid
 
 __all__ = ["FaultsContract"]
 
@@ -187,6 +195,8 @@ class FaultsContract:
     fault_poll: ClassVar[float] = 0.1
     #: seconds a worker waits after a claim that found nothing
     fault_idle: ClassVar[float] = 0.02
+    #: worker-process call numbers at which a real worker process is SIGKILLed
+    fault_sigkill_at: ClassVar[tuple[int, ...]] = (3, 7, 11)
     #: the workflows faulted (all by default)
     fault_flows: ClassVar[tuple[str, ...]] = ("retry", "sleep", "hook", "child", "chain", "cancel")
 
@@ -269,6 +279,70 @@ class FaultsContract:
         # a fault that never fired tests nothing: nearly all must hit their call
         assert fired >= 0.9 * len(lives), f"only {fired} of {len(lives)} faults fired"
 
+    @aio
+    async def test_a_worker_process_killed_at_a_call_is_taken_over(
+        self, backend: StorageBackend, backend_url: str
+    ) -> None:
+        require(backend, "durable", "multi_process")
+        lease = 1.0
+
+        async def finish(root: str) -> list[tuple[Any, ...]]:
+            worker = Worker(Engine(backend, inline=False), lease=lease, poll=0.02)
+            deadline = time.monotonic() + 60
+            while not await _ended(backend, root) or not (await _summary(backend, root))[1]:
+                assert time.monotonic() < deadline, f"run {root} never ended"
+                if not await worker.run_once():
+                    await asyncio.sleep(0.05)
+            return (await _summary(backend, root))[0]
+
+        async def begin() -> str:
+            key = uid("fx-sigkill")
+            engine = Engine(backend, inline=False)
+            return await engine.start(fx_parent, (key,), {}, idempotency_key=key)
+
+        want = await finish(await begin())
+        killed = 0
+        for at in self.fault_sigkill_at:
+            root = await begin()
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "pyworkflow_conformance.fault_worker",
+                backend_url,
+                str(at),
+                str(lease),
+                __name__,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+                env=dict(os.environ),
+            )
+            try:
+                deadline = time.monotonic() + 60
+                while proc.returncode is None and not await _ended(backend, root):
+                    assert time.monotonic() < deadline, "the worker process made no progress"
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(proc.wait(), 0.05)
+                with contextlib.suppress(TimeoutError):  # its last calls may follow the end
+                    await asyncio.wait_for(proc.wait(), 1.0)
+            finally:
+                reached = proc.returncode is not None
+                if not reached:  # the run ended before the process made its k-th call
+                    proc.kill()
+                err = await proc.stderr.read() if proc.stderr else b""
+                await proc.wait()
+            if reached:
+                assert proc.returncode == -signal.SIGKILL, err.decode(errors="replace")[-3000:]
+                killed += 1
+
+            got = await finish(root)
+            assert got == want, f"killed before call {at}: ended as {got}, not {want}"
+            problem = await _logs_once(backend, [r for r in await _family(backend, root)])
+            assert problem is None, f"killed before call {at}: {problem}"
+        print(
+            f"\nfaults[sigkill]: {killed} of {len(self.fault_sigkill_at)} worker processes killed"
+        )
+        assert killed >= 1, "no worker process reached a kill point"
+
 
 async def _act_hook(inner: StorageBackend, engine: Engine, root: str, deadline: float) -> None:
     """Deliver 41 to the run's hook once the hook exists."""
@@ -337,15 +411,24 @@ async def _summary(inner: StorageBackend, root: str) -> tuple[list[tuple[Any, ..
     return out, ended
 
 
-async def _check(
-    inner: StorageBackend, life: Life, root: str, want: list[tuple[Any, ...]]
-) -> str | None:
-    """What is wrong with a life that ended, or None."""
-    got, _ = await _summary(inner, root)
-    if got != want:
-        return f"ended as {got}, not {want}"
-    recorded: Counter[str] = Counter()
-    for run_id in life.runs:
+async def _family(inner: StorageBackend, root: str) -> list[str]:
+    """The ids of the root run, its successors and children (recursively)."""
+    out, queue = [], [root]
+    while queue:
+        run = await inner.get_run(queue.pop(0))
+        if run is None:
+            continue
+        out.append(run.id)
+        if run.continued_to:
+            queue.append(run.continued_to)
+        queue.extend(e.data["child_id"] for e in await inner.read(run.id, types=["child.started"]))
+    return out
+
+
+async def _logs_once(inner: StorageBackend, run_ids: Iterable[str]) -> str | None:
+    """What is wrong with these runs' logs (gaps, an end not recorded exactly once, a step,
+    child, sleep or hook recorded twice), or None."""
+    for run_id in run_ids:
         if await inner.get_run(run_id) is None:
             continue  # an id adopted before a create_run that failed
         events = await inner.read(run_id)
@@ -358,7 +441,23 @@ async def _check(
         ]
         if any(kind in _ONCE for kind, _ in twice):
             return f"run {run_id}: recorded twice: {twice}"
-        recorded.update(e.data["name"] for e in events if e.type in _STEP_EVENTS)
+    return None
+
+
+async def _check(
+    inner: StorageBackend, life: Life, root: str, want: list[tuple[Any, ...]]
+) -> str | None:
+    """What is wrong with a life that ended, or None."""
+    got, _ = await _summary(inner, root)
+    if got != want:
+        return f"ended as {got}, not {want}"
+    problem = await _logs_once(inner, life.runs)
+    if problem is not None:
+        return problem
+    recorded: Counter[str] = Counter()
+    for run_id in life.runs:
+        events = await inner.read(run_id, types=_STEP_EVENTS)
+        recorded.update(e.data["name"] for e in events)
     fault = life.fault
     in_flight = (
         fault is not None
