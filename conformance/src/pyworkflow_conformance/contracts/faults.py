@@ -23,9 +23,9 @@ was in flight), and then once, or when two executions of one run raced (a fault 
 run with two due tasks, say a retried start and a retry timer) and the guarded append refused
 the loser's record: at-least-once execution, exactly-once recording.
 
-On durable multi-process backends a few real kills complete the picture: a worker *process*
-running the child workflow SIGKILLs itself before its k-th storage call (``fault_sigkill_at``),
-and a fresh worker in this process must take over once the lease expires and end the family
+On durable multi-process backends real kills complete the picture: a worker *process* running
+the child workflow SIGKILLs itself before its k-th storage call (``fault_sigkill_at``, two
+points), and a fresh worker in this process must take over once the lease expires and end the family
 as the fault-free run did, each step, child and end recorded once.
 
 All lives of one workflow run at once on two workers (short leases, short backoff), so the
@@ -195,8 +195,10 @@ class FaultsContract:
     fault_poll: ClassVar[float] = 0.1
     #: seconds a worker waits after a claim that found nothing
     fault_idle: ClassVar[float] = 0.02
-    #: worker-process call numbers at which a real worker process is SIGKILLed
-    fault_sigkill_at: ClassVar[tuple[int, ...]] = (3, 7, 11)
+    #: worker-process call numbers at which a real worker process is SIGKILLed: 7 is the
+    #: child's start task, after the parent recorded child.started; 11 is the claim of that
+    #: task (the process dies holding its lease)
+    fault_sigkill_at: ClassVar[tuple[int, ...]] = (7, 11)
     #: the workflows faulted (all by default)
     fault_flows: ClassVar[tuple[str, ...]] = ("retry", "sleep", "hook", "child", "chain", "cancel")
 
