@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 from pyworkflow import (
     HookTimeout,
+    PayloadTooLarge,
     RunStatus,
     StorageBackend,
     StorageUnavailable,
@@ -284,3 +285,12 @@ async def test_item7_a_hook_timeout_too_long_for_a_datetime_is_clamped(
         run = await wait(run_id, timeout=20)
     assert run.status is RunStatus.COMPLETED
     assert run.result == "now"
+
+
+async def test_an_input_too_large_writes_nothing_not_even_the_safety_net(
+    store: StorageBackend,
+) -> None:
+    with configured(store), pytest.raises(PayloadTooLarge):
+        await start(plain, HUGE)
+    assert (await store.list_runs()).items == []
+    assert await store.claim("w", lease=1, limit=10, now=LATEST_WAKE) == []

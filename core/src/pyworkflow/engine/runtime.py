@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pyworkflow._ids import new_id
+from pyworkflow._validate import check_run
 from pyworkflow.errors import ConflictError, NotFound, PayloadTooLarge, StorageError
 from pyworkflow.models import Event, NewEvent, RunStatus, Task, WorkflowRun, utcnow
 from pyworkflow.storage import StorageBackend
@@ -181,7 +182,9 @@ class Engine:
         storage = await self.storage()
         if self.inline:
             # The safety net is stored before the run: whatever happens to this process
-            # after the run exists, a worker has a task to resume it.
+            # after the run exists, a worker has a task to resume it. The run is validated
+            # first, so input the store refuses (too large, say) writes nothing at all.
+            check_run(run, storage.features)
             await storage.enqueue(self._start_task(run.id, utcnow() + START_SAFETY_NET))
         stored, created = await storage.create_run(run)
         if not created:
