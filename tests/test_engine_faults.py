@@ -34,8 +34,8 @@ from pyworkflow import (
     wait_for_hook,
     workflow,
 )
-from pyworkflow.engine.context import MAX_ERROR_MESSAGE
 from pyworkflow.engine.durations import LATEST_WAKE
+from pyworkflow.engine.errors import MAX_ERROR_MESSAGE
 from pyworkflow.engine.runtime import Engine
 from pyworkflow_conformance.faulty import Fault, FaultyBackend, Killed, Life
 

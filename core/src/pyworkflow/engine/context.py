@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import traceback
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import datetime, timedelta
@@ -44,6 +43,8 @@ from .errors import (
     HookTimeout,
     NonDeterminismError,
     StepFailed,
+    error_data,
+    minimal_error,
 )
 from .registry import StepOptions, get_workflow
 from .serializer import SerializationError, decode, encode
@@ -61,14 +62,11 @@ __all__ = [
     "encode_input",
     "error_data",
     "hook_task_id",
+    "minimal_error",
 ]
 
 T = TypeVar("T")
 RESUME = "resume"
-#: Longest exception message and traceback (characters) kept in a recorded error: a failure
-#: must always be recordable, whatever the size of the exception's text.
-MAX_ERROR_MESSAGE = 2000
-MAX_TRACEBACK = 4000
 _run_ctx: ContextVar[RunContext | None] = ContextVar("pyworkflow_run", default=None)
 _in_step: ContextVar[bool] = ContextVar("pyworkflow_in_step", default=False)
 
@@ -100,43 +98,12 @@ class ContinueAsNew(BaseException):
         self.kwargs = kwargs
 
 
-def _clip(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... [{len(text) - limit} more characters not recorded]"
-
-
-def error_data(exc: BaseException) -> dict[str, Any]:
-    """A JSON description of an exception: type, message (at most
-    :data:`MAX_ERROR_MESSAGE` characters, then a note of how many were cut) and the end of
-    the traceback (:data:`MAX_TRACEBACK` characters)."""
-    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    data: dict[str, Any] = {
-        "type": f"{type(exc).__module__}.{type(exc).__qualname__}",
-        "message": _clip(str(exc), MAX_ERROR_MESSAGE),
-        "traceback": tb[-MAX_TRACEBACK:],
-    }
-    if isinstance(exc, StepFailed):
-        data["step"] = exc.step
-        data["cause"] = {k: v for k, v in exc.error.items() if k != "traceback"}
-    return data
-
-
 def encode_input(args: tuple[Any, ...], kwargs: dict[str, Any], context: Any = None) -> Any:
     """A run's stored input: encoded args, kwargs and the initial step context."""
     return {
         "args": encode(list(args), "workflow arguments"),
         "kwargs": encode(kwargs, "workflow keyword arguments"),
         "context": context,
-    }
-
-
-def minimal_error(error: dict[str, Any]) -> dict[str, Any]:
-    """``error`` cut to its type and the start of its message: what is recorded when even the
-    clipped error does not fit the backend's ``max_event_bytes``."""
-    return {
-        "type": str(error.get("type"))[:200],
-        "message": _clip(str(error.get("message")), 200),
     }
 
 
