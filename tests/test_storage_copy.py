@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
+import pyworkflow
 from pyworkflow import (
     NewEvent,
+    RunFilter,
     RunStatus,
     Schedule,
     StorageBackend,
+    Worker,
     pending_hooks,
     resume_hook,
     start,
@@ -19,7 +23,7 @@ from pyworkflow import (
 )
 from pyworkflow.engine import configured
 from pyworkflow.engine.copy import copy_storage
-from pyworkflow.engine.runtime import read_all
+from pyworkflow.engine.runtime import Engine, read_all
 
 from .cli_flows import add, approval, boom, loop
 
@@ -94,3 +98,32 @@ async def test_a_destination_log_longer_than_the_source_is_reported(
         report = await copy_storage(source, dst)
     assert len(report.errors) == 1
     assert run.id in report.errors[0]
+
+
+async def test_copied_schedules_and_unfinished_runs_go_on_in_the_destination(
+    dst_url: str,
+) -> None:
+    """Issue 13 item 5: the copy recreates the tasks that move things forward (a schedule's
+    next firing, an unfinished run's resumption), which the contract cannot list."""
+    async with StorageBackend.from_url("memory://") as src:
+        with configured(src, inline=False):
+            await pyworkflow.schedule(add, 1, 2, every=1, schedule_id="every-second")
+            pending = await start(add, 5, 5)  # not executed: no worker ran on the source
+            sleeping = await start(loop, 0)
+        assert (await src.get_run(pending)).status is RunStatus.PENDING  # type: ignore[union-attr]
+        async with StorageBackend.from_url(dst_url) as dst:
+            report = await copy_storage(src, dst)
+            assert report.errors == []
+            assert report.schedules == 1
+            async with Worker(Engine(dst, inline=False), poll=0.02):
+                for _ in range(1000):
+                    fired = await dst.list_runs(RunFilter(workflow_name="cli_add"), limit=100)
+                    done = [r for r in fired.items if r.status is RunStatus.COMPLETED]
+                    if len(done) >= 2 and any(r.metadata.get("schedule_id") for r in done):
+                        break
+                    await asyncio.sleep(0.02)
+            by_schedule = [r for r in done if r.metadata.get("schedule_id") == "every-second"]
+            assert by_schedule, "the copied schedule never fired on the destination"
+            assert pending in {r.id for r in done}, "the copied pending run never started"
+            chain = await dst.chain(sleeping)
+            assert chain[-1].status is RunStatus.COMPLETED

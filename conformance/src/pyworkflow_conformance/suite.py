@@ -7,6 +7,7 @@ from .contracts.crash import CrashContract
 from .contracts.engine import EngineContract
 from .contracts.errors import ErrorsContract
 from .contracts.events import EventsContract
+from .contracts.faults import FaultsContract
 from .contracts.hooks import HooksContract
 from .contracts.migrations import MigrationsContract
 from .contracts.retention import RetentionContract
@@ -31,6 +32,7 @@ class BackendContract(
     MigrationsContract,
     CrashContract,
     EngineContract,
+    FaultsContract,
 ):
     """Every area. Subclass it as ``Test<Name>Conformance`` and set ``backend_name`` (a service
     known to :mod:`pyworkflow_conformance.services`) or override the ``backend_url`` fixture."""
@@ -51,4 +53,5 @@ AREAS = [
     "migrations",
     "crash",
     "engine",
+    "faults",
 ]

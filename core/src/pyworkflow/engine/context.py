@@ -7,31 +7,44 @@ events at that position answer the call, so a recorded step is never run again. 
 name differs from the history at its position raises :class:`NonDeterminismError`.
 
 Control flow leaves the workflow function through ``BaseException`` subclasses
-(:class:`Suspend`, :class:`Conflict`, :class:`ContinueAsNew`) so that a user's
-``except Exception`` cannot swallow them.
+(:class:`Suspend`, :class:`Conflict`, :class:`ContinueAsNew`, :class:`Abandon`) so that a
+user's ``except Exception`` cannot swallow them. Every storage call made on the workflow's
+behalf goes through :meth:`RunContext.io`: a store that is down or failing abandons the
+execution (its task is retried), it is never an exception in workflow code, so it can never
+become the workflow's outcome.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import traceback
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyworkflow._ids import new_id
 from pyworkflow.codec import from_micros, to_micros
-from pyworkflow.errors import ConflictError
-from pyworkflow.models import Event, Hook, HookStatus, NewEvent, Task, WorkflowRun, utcnow
+from pyworkflow.errors import ConflictError, InvalidInput, PayloadTooLarge, StorageError
+from pyworkflow.models import (
+    Event,
+    Hook,
+    HookStatus,
+    NewEvent,
+    RunStatus,
+    Task,
+    WorkflowRun,
+    utcnow,
+)
 
-from .durations import to_seconds
+from .durations import to_seconds, wake_time
 from .errors import (
     ChildWorkflowFailed,
     HookTimeout,
     NonDeterminismError,
     StepFailed,
+    error_data,
+    minimal_error,
 )
 from .registry import StepOptions, get_workflow
 from .serializer import SerializationError, decode, encode
@@ -40,6 +53,7 @@ if TYPE_CHECKING:
     from pyworkflow.storage import StorageBackend
 
 __all__ = [
+    "Abandon",
     "Conflict",
     "ContinueAsNew",
     "RunContext",
@@ -48,8 +62,10 @@ __all__ = [
     "encode_input",
     "error_data",
     "hook_task_id",
+    "minimal_error",
 ]
 
+T = TypeVar("T")
 RESUME = "resume"
 _run_ctx: ContextVar[RunContext | None] = ContextVar("pyworkflow_run", default=None)
 _in_step: ContextVar[bool] = ContextVar("pyworkflow_in_step", default=False)
@@ -63,6 +79,16 @@ class Conflict(BaseException):
     """Another writer extended the log first: drop this execution and replay again."""
 
 
+class Abandon(BaseException):
+    """A storage call made for the workflow failed (the store is down, timed out, or broke):
+    drop this execution. ``error`` is the storage error; the engine re-raises it to whoever
+    drives the execution (a worker gives the task back with a backoff)."""
+
+    def __init__(self, error: StorageError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class ContinueAsNew(BaseException):
     """Raised by :func:`continue_as_new`: end this run, start its successor."""
 
@@ -70,20 +96,6 @@ class ContinueAsNew(BaseException):
         super().__init__("continue_as_new")
         self.args_ = args
         self.kwargs = kwargs
-
-
-def error_data(exc: BaseException) -> dict[str, Any]:
-    """A JSON description of an exception (type, message, shortened traceback)."""
-    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    data: dict[str, Any] = {
-        "type": f"{type(exc).__module__}.{type(exc).__qualname__}",
-        "message": str(exc),
-        "traceback": tb[-4000:],
-    }
-    if isinstance(exc, StepFailed):
-        data["step"] = exc.step
-        data["cause"] = {k: v for k, v in exc.error.items() if k != "traceback"}
-    return data
 
 
 def encode_input(args: tuple[Any, ...], kwargs: dict[str, Any], context: Any = None) -> Any:
@@ -102,7 +114,13 @@ def _micros(dt: datetime) -> int:
 class RunContext:
     """Replay state of one execution of one run (a fresh one per execution attempt)."""
 
-    def __init__(self, storage: StorageBackend, run: WorkflowRun, history: list[Event]) -> None:
+    def __init__(
+        self,
+        storage: StorageBackend,
+        run: WorkflowRun,
+        history: list[Event],
+        started_children: set[str] | None = None,
+    ) -> None:
         self.storage = storage
         self.run = run
         self.version = history[-1].sequence if history else 0
@@ -122,6 +140,21 @@ class RunContext:
         self.now = utcnow
         # steps run concurrently (asyncio.gather) share one expected version
         self._append_lock = asyncio.Lock()
+        #: children whose start task is known to be stored (or that already left
+        #: ``pending``): shared by the engine's executions, so a replay checks each child at
+        #: most once per process
+        self.started_children = set() if started_children is None else started_children
+
+    async def io(self, call: Awaitable[T]) -> T:
+        """Await a storage call made for the workflow. A :class:`StorageError` other than
+        :class:`PayloadTooLarge` or :class:`InvalidInput` (which describe the workflow's own
+        values and are raised in the workflow) becomes :class:`Abandon`."""
+        try:
+            return await call
+        except (PayloadTooLarge, InvalidInput):
+            raise
+        except StorageError as exc:
+            raise Abandon(exc) from exc
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -161,10 +194,12 @@ class RunContext:
             if not batch:
                 return
             try:
-                self.version = await self.storage.append(
-                    self.run.id, batch, expected_version=self.version
+                self.version = await self.io(
+                    self.storage.append(self.run.id, batch, expected_version=self.version)
                 )
-            except ConflictError:
+            except Abandon as abandon:
+                if not isinstance(abandon.error, ConflictError):
+                    raise
                 raise Conflict() from None
             self.pending.clear()
 
@@ -208,50 +243,69 @@ class RunContext:
         try:
             value = await fn(*args, **kwargs)
             result = encode(value, f"the result of step {options.name!r}")
-        except (Suspend, Conflict, ContinueAsNew):
+        except (Suspend, Conflict, ContinueAsNew, Abandon):
             raise
         except Exception as exc:
-            error = error_data(exc)
-            if attempt <= options.retries and not isinstance(exc, SerializationError):
-                retry_at = self.now() + timedelta(seconds=options.delay(attempt))
-                await self.append(
-                    started,
-                    self.event(
-                        "step.failed",
-                        pos,
-                        "step",
-                        options.name,
-                        attempt=attempt,
-                        error=error,
-                        retry_at=_micros(retry_at),
-                        final=False,
-                    ),
-                )
-                self.wake_at(f"retry:{pos}:{attempt + 1}", retry_at)
-                raise Suspend() from None
-            await self.append(
-                started,
-                self.event(
-                    "step.failed",
-                    pos,
-                    "step",
-                    options.name,
-                    attempt=attempt,
-                    error=error,
-                    final=True,
-                ),
-            )
-            raise StepFailed(options.name, attempt, error) from exc
+            retry = not isinstance(exc, SerializationError)
+            return await self._step_failed(options, pos, attempt, started, exc, retry=retry)
         finally:
             _in_step.reset(token)
         # One round trip: started + completed together. Nothing had to be durable before
         # the side effect: a crash before this append makes the step run again (at least
         # once), and this guarded append records it exactly once.
-        await self.append(
-            started,
-            self.event("step.completed", pos, "step", options.name, attempt=attempt, result=result),
-        )
+        try:
+            await self.append(
+                started,
+                self.event(
+                    "step.completed", pos, "step", options.name, attempt=attempt, result=result
+                ),
+            )
+        except PayloadTooLarge as exc:
+            # The result cannot be recorded (nothing was written): the attempt failed, and
+            # the step's retry policy decides what happens next, as for any other error.
+            too_large = PayloadTooLarge(
+                f"the result of step {options.name!r} is too large to record: {exc}"
+            )
+            return await self._step_failed(options, pos, attempt, started, too_large, retry=True)
         return decode(result)
+
+    async def _step_failed(
+        self,
+        options: StepOptions,
+        pos: int,
+        attempt: int,
+        started: NewEvent,
+        exc: Exception,
+        *,
+        retry: bool,
+    ) -> Any:
+        """Record a failed attempt; suspend for the retry, or raise :class:`StepFailed`."""
+        error = error_data(exc)
+        if retry and attempt <= options.retries:
+            retry_at = wake_time(self.now(), options.delay(attempt))
+            more: dict[str, Any] = {"retry_at": _micros(retry_at), "final": False}
+        else:
+            more = {"final": True}
+        try:
+            await self.append(
+                started,
+                self.event(
+                    "step.failed", pos, "step", options.name, attempt=attempt, error=error, **more
+                ),
+            )
+        except PayloadTooLarge:
+            # Even the clipped error is over this backend's max_event_bytes: keep its gist.
+            error = minimal_error(error)
+            await self.append(
+                started,
+                self.event(
+                    "step.failed", pos, "step", options.name, attempt=attempt, error=error, **more
+                ),
+            )
+        if not more["final"]:
+            self.wake_at(f"retry:{pos}:{attempt + 1}", from_micros(more["retry_at"]))
+            raise Suspend() from None
+        raise StepFailed(options.name, attempt, error) from exc
 
     # -- sleep ---------------------------------------------------------------------------------
 
@@ -264,7 +318,7 @@ class RunContext:
         if recorded:
             wake = from_micros(recorded[0].data["wake_at"])
         else:
-            wake = now + timedelta(seconds=seconds)
+            wake = wake_time(now, seconds)
             started = self.event(
                 "sleep.started", pos, "sleep", "sleep", seconds=seconds, wake_at=_micros(wake)
             )
@@ -297,10 +351,10 @@ class RunContext:
             token = recorded[0].data["token"]
             exp = recorded[0].data.get("expires_at")
             expires = None if exp is None else from_micros(exp)
-            hook = await self.storage.get_hook(token)
+            hook = await self.io(self.storage.get_hook(token))
         else:
             token = Hook(run_id=self.run.id, name=name).token
-            expires = None if timeout is None else now + timedelta(seconds=to_seconds(timeout))
+            expires = None if timeout is None else wake_time(now, to_seconds(timeout))
             # The token is in the log before the hook exists, so it can never be lost: a
             # replay after a crash here finds it and creates the hook then.
             await self.append(
@@ -317,9 +371,12 @@ class RunContext:
         if hook is None:
             hook = Hook(token=token, run_id=self.run.id, name=name, expires_at=expires)
             try:
-                await self.storage.create_hook(hook)
-            except ConflictError:
-                hook = await self.storage.get_hook(token)
+                await self.io(self.storage.create_hook(hook))
+            except Abandon as abandon:
+                if not isinstance(abandon.error, ConflictError):
+                    raise
+                # created by an earlier execution whose acknowledgement was lost
+                hook = await self.io(self.storage.get_hook(token))
         if hook is not None and hook.status is HookStatus.RECEIVED:
             await self.append(self.event("hook.received", pos, "hook", name, payload=hook.payload))
             return decode(hook.payload)
@@ -336,7 +393,17 @@ class RunContext:
         definition = get_workflow(fn)
         pos, recorded = self.next_pos("child", definition.name)
         if recorded:
-            return str(recorded[0].data["child_id"])
+            child_id = str(recorded[0].data["child_id"])
+            if child_id not in self.started_children:
+                # An earlier execution may have recorded child.started and then failed (or
+                # died) before the child's start task was stored: store it again
+                # (idempotent on its id) while the child is still pending.
+                found = await self.io(self.storage.get_run(child_id))
+                if found is not None and found.status is RunStatus.PENDING:
+                    await self.io(self.storage.enqueue(self._start_task(child_id)))
+                else:
+                    self.started_children.add(child_id)
+            return child_id
         child = WorkflowRun(
             id=new_id(),
             workflow_name=definition.name,
@@ -345,24 +412,27 @@ class RunContext:
             parent_id=self.run.id,
             idempotency_key=f"child:{self.run.id}:{pos}",
         )
-        stored, _ = await self.storage.create_run(child)
+        stored, _ = await self.io(self.storage.create_run(child))
         await self.append(
             self.event("child.started", pos, "child", definition.name, child_id=stored.id)
         )
         # Started only now that the parent's log names it; an orphan from a lost race is
-        # found again through its idempotency key on the next replay.
-        await self.storage.enqueue(
-            Task(id=f"{stored.id}:start", run_id=stored.id, kind=RESUME, due_at=self.now())
-        )
+        # found again through its idempotency key on the next replay, and a start task lost
+        # here is stored again by the next replay (above).
+        await self.io(self.storage.enqueue(self._start_task(stored.id)))
+        self.started_children.add(stored.id)
         return stored.id
+
+    def _start_task(self, run_id: str) -> Task:
+        return Task(id=f"{run_id}:start", run_id=run_id, kind=RESUME, due_at=self.now())
 
     async def join_child(self, child_id: str, name: str) -> Any:
         pos, recorded = self.next_pos("join", name)
         data: dict[str, Any] | None = recorded[-1].data if recorded else None
         if data is None:
-            run = await self.storage.get_run(child_id)
+            run = await self.io(self.storage.get_run(child_id))
             while run is not None and run.continued_to:
-                run = await self.storage.get_run(run.continued_to)
+                run = await self.io(self.storage.get_run(run.continued_to))
             if run is None or not run.status.terminal:
                 raise Suspend()
             data = {
@@ -386,7 +456,7 @@ class RunContext:
         encoded = encode(value, "the step context")
         await self.append(self.event("context.set", pos, "context", "context", context=encoded))
         self.context = encoded
-        await self.storage.update_run(self.run.id, {"context": encoded})
+        await self.io(self.storage.update_run(self.run.id, {"context": encoded}))
 
 
 def hook_task_id(run_id: str, token: str) -> str:

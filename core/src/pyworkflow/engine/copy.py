@@ -4,10 +4,15 @@ Events keep their ids, types, data and timestamps, and land at the same sequence
 dense from 1). The copy is resumable: a run already fully copied is skipped, a partial log
 continues from the destination's version, and each run is verified by reading both sides.
 Stop workers on the source first (a run that moves while it is copied is reported, not
-silently diverged), and start workers on the destination only when the copy is done. Tasks
-cannot be listed through the contract, so each unfinished run gets one ``resume`` task in
-the destination, which re-arms its timers on the next replay. Event logs that have no run
-row are not discoverable through the contract and are not copied.
+silently diverged), and start workers on the destination only when the copy is done.
+
+Tasks cannot be listed through the contract, so the copy recreates the ones that matter:
+each unfinished run gets one ``resume`` task in the destination (its replay there starts a
+pending run, re-arms its timers, retries and hook timeouts, and repairs a child's lost start
+task), and each interval schedule gets the firing task for its ``next_run_at`` (the same id
+as in the source, so copying twice stores it once; a schedule without ``next_run_at`` had no
+firing to copy). Event logs that have no run row are not discoverable through the contract
+and are not copied.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pyworkflow.storage import StorageBackend
 
 from .context import RESUME
 from .runtime import read_all
+from .schedules import _task as firing_task
 
 __all__ = ["CopyReport", "copy_storage"]
 
@@ -82,6 +88,10 @@ async def copy_storage(
             if await dst.get_schedule(schedule.id) is None:
                 await dst.create_schedule(schedule)
                 report.schedules += 1
+            # Checked on every copy, not only when the row is new: an earlier copy may have
+            # stopped between the two writes.
+            if schedule.interval is not None and schedule.next_run_at is not None:
+                await dst.enqueue(firing_task(schedule.id, schedule.next_run_at))
         if page.next_cursor is None:
             break
         cursor = page.next_cursor

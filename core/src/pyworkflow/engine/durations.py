@@ -1,13 +1,18 @@
-"""Durations as users write them: ``"10m"``, ``"1h30m"``, ``"250ms"``, ``5``, ``timedelta``."""
+"""Durations as users write them: ``"10m"``, ``"1h30m"``, ``"250ms"``, ``5``, ``timedelta``,
+and the wake-up times they lead to."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from pyworkflow.errors import InvalidInput
 
-__all__ = ["to_seconds"]
+__all__ = ["LATEST_WAKE", "to_seconds", "wake_time"]
+
+#: The latest time the engine schedules anything for: every backend of the conformance suite
+#: proves it stores timestamps up to here. A longer wait is clamped to it (see wake_time).
+LATEST_WAKE = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
@@ -39,3 +44,16 @@ def to_seconds(value: str | float | int | timedelta) -> float:
     if seconds != seconds or seconds < 0 or seconds == float("inf"):
         raise InvalidInput(f"duration {value!r} must be a finite number >= 0")
     return seconds
+
+
+def wake_time(now: datetime, seconds: float) -> datetime:
+    """``now + seconds``, clamped to :data:`LATEST_WAKE`.
+
+    A wait that long (``sleep(1e12)``, a hook timeout of centuries) means "practically
+    forever": it is kept as a wake-up at ``LATEST_WAKE`` rather than failing the run with an
+    overflow, and the run can still be cancelled or, for a hook, resumed. ``seconds`` is a
+    finite number >= 0 (see :func:`to_seconds`).
+    """
+    if seconds >= (LATEST_WAKE - now).total_seconds():
+        return max(now, LATEST_WAKE)
+    return now + timedelta(seconds=seconds)

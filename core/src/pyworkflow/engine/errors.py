@@ -1,12 +1,16 @@
-"""Errors raised by the workflow engine (all are :class:`~pyworkflow.errors.PyWorkflowError`)."""
+"""Errors raised by the workflow engine (all are :class:`~pyworkflow.errors.PyWorkflowError`),
+and how any exception is recorded in a run's log (:func:`error_data`)."""
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 from pyworkflow.errors import PyWorkflowError
 
 __all__ = [
+    "MAX_ERROR_MESSAGE",
+    "MAX_TRACEBACK",
     "ChildWorkflowFailed",
     "HookTimeout",
     "NonDeterminismError",
@@ -16,7 +20,14 @@ __all__ = [
     "WorkflowError",
     "WorkflowFailed",
     "WorkflowNotFound",
+    "error_data",
+    "minimal_error",
 ]
+
+#: Longest exception message and traceback (characters) kept in a recorded error: a failure
+#: must always be recordable, whatever the size of the exception's text.
+MAX_ERROR_MESSAGE = 2000
+MAX_TRACEBACK = 4000
 
 
 class WorkflowError(PyWorkflowError):
@@ -75,3 +86,34 @@ class WorkflowNotFound(WorkflowError):
 class UnsafeSetup(WorkflowError):
     """The requested setup cannot be correct with this store (for example a worker
     process on ``memory://``, which lives inside one process)."""
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [{len(text) - limit} more characters not recorded]"
+
+
+def error_data(exc: BaseException) -> dict[str, Any]:
+    """A JSON description of an exception: type, message (at most
+    :data:`MAX_ERROR_MESSAGE` characters, then a note of how many were cut) and the end of
+    the traceback (:data:`MAX_TRACEBACK` characters)."""
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    data: dict[str, Any] = {
+        "type": f"{type(exc).__module__}.{type(exc).__qualname__}",
+        "message": _clip(str(exc), MAX_ERROR_MESSAGE),
+        "traceback": tb[-MAX_TRACEBACK:],
+    }
+    if isinstance(exc, StepFailed):
+        data["step"] = exc.step
+        data["cause"] = {k: v for k, v in exc.error.items() if k != "traceback"}
+    return data
+
+
+def minimal_error(error: dict[str, Any]) -> dict[str, Any]:
+    """``error`` cut to its type and the start of its message: what is recorded when even the
+    clipped error does not fit the backend's ``max_event_bytes``."""
+    return {
+        "type": str(error.get("type"))[:200],
+        "message": _clip(str(error.get("message")), 200),
+    }

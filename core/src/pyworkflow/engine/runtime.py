@@ -3,7 +3,10 @@
 An execution reads the run's log (in pages), replays the workflow function against it and
 either ends the run (one guarded append of the terminal event), suspends it (storing its
 wake-up tasks) or loses a race (:class:`~pyworkflow.engine.context.Conflict`: the log moved
-under it; the execution is dropped and replayed from the new log).
+under it; the execution is dropped and replayed from the new log). A storage error during an
+execution is raised to its caller (a worker gives the task back and retries it later), never
+recorded as the workflow's outcome: every write an execution makes is repeated or repaired by
+the next replay, so an execution can stop after any call.
 
 Only the public :class:`~pyworkflow.storage.StorageBackend` methods are used.
 """
@@ -17,17 +20,19 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pyworkflow._ids import new_id
-from pyworkflow.errors import ConflictError, NotFound
+from pyworkflow._validate import check_run
+from pyworkflow.errors import ConflictError, NotFound, PayloadTooLarge, StorageError
 from pyworkflow.models import Event, NewEvent, RunStatus, Task, WorkflowRun, utcnow
 from pyworkflow.storage import StorageBackend
 from pyworkflow.urls import StorageURL
 
 from .context import (
     RESUME,
+    Abandon,
     Conflict,
     ContinueAsNew,
     RunContext,
@@ -35,6 +40,7 @@ from .context import (
     _run_ctx,
     encode_input,
     error_data,
+    minimal_error,
 )
 from .errors import WorkflowError
 from .registry import get_workflow, lookup_workflow
@@ -56,7 +62,10 @@ LOG_CACHE_RUNS = 256
 MAX_CONFLICTS = 8
 #: a run started in-process also gets a task due this much later, so that a crash of the
 #: starting process before the run suspends or ends still leaves a worker something to resume
+#: (a cancellation gets one too, for the bookkeeping after its append)
 START_SAFETY_NET = timedelta(seconds=30)
+#: how many child ids an engine remembers as started (see RunContext.started_children)
+STARTED_CHILDREN = 10_000
 
 
 @dataclass(slots=True)
@@ -103,6 +112,7 @@ class Engine:
         # The logs this process has read lately: a log only grows, so a resumed run reads
         # just the events after the cached ones instead of its whole history again.
         self._logs: OrderedDict[str, list[Event]] = OrderedDict()
+        self._started_children: set[str] = set()
 
     def __repr__(self) -> str:
         where = str(self._url) if self._backend is None else repr(self._backend)
@@ -177,16 +187,32 @@ class Engine:
             idempotency_key=idempotency_key,
         )
         storage = await self.storage()
+        if self.inline:
+            # The safety net is stored before the run: whatever happens to this process
+            # after the run exists, a worker has a task to resume it. The run is validated
+            # first, so input the store refuses (too large, say) writes nothing at all.
+            check_run(run, storage.features)
+            await storage.enqueue(self._start_task(run.id, utcnow() + START_SAFETY_NET))
         stored, created = await storage.create_run(run)
         if not created:
+            if stored.status is RunStatus.PENDING:
+                # The first start() with this key may have failed between storing the run
+                # and its start task: store the task again (a no-op if it exists).
+                await storage.enqueue(self._start_task(stored.id, utcnow()))
             return stored.id
-        due = utcnow() + (START_SAFETY_NET if self.inline else timedelta(0))
-        await storage.enqueue(
-            Task(id=f"{stored.id}:start", run_id=stored.id, kind=RESUME, due_at=due)
-        )
-        if self.inline:
+        if not self.inline:
+            await storage.enqueue(self._start_task(stored.id, utcnow()))
+            return stored.id
+        try:
             await self.execute(stored.id, fresh=stored)
+        except StorageError as exc:
+            # The run is stored and its safety-net task resumes it: starting succeeded.
+            log.warning("run %s: first execution stopped by a storage error: %s", stored.id, exc)
         return stored.id
+
+    @staticmethod
+    def _start_task(run_id: str, due: datetime) -> Task:
+        return Task(id=f"{run_id}:start", run_id=run_id, kind=RESUME, due_at=due)
 
     # -- executing -----------------------------------------------------------------------------
 
@@ -201,6 +227,11 @@ class Engine:
             for attempt in range(MAX_CONFLICTS):
                 try:
                     return await self._execute_once(run_id, fresh if attempt == 0 else None)
+                except Abandon as abandon:
+                    # a storage call for the workflow failed: the caller retries the run
+                    error = abandon.error
+                    error.__suppress_context__ = True
+                    raise error  # noqa: B904 - the storage error, with its own cause
                 except Conflict:
                     self._logs.pop(run_id, None)  # drop what this process believed; re-read
                     log.debug("run %s: lost a race (attempt %d), replaying", run_id, attempt)
@@ -221,7 +252,9 @@ class Engine:
         if run.status.terminal:
             return Outcome("done")
         definition = lookup_workflow(run.workflow_name, run.metadata)
-        ctx = RunContext(storage, run, history)
+        if len(self._started_children) > STARTED_CHILDREN:
+            self._started_children.clear()
+        ctx = RunContext(storage, run, history, self._started_children)
         if not history:
             ctx.pending.append(
                 NewEvent(type="workflow.started", data={"workflow": definition.name})
@@ -257,9 +290,30 @@ class Engine:
             final = NewEvent(type="workflow.failed", data={"error": error_data(exc)})
         finally:
             _run_ctx.reset(token)
-        await ctx.append(final)
+        final = await self._record_end(ctx, final, definition.name)
         await self.finalize(run, final.type, final.data)
         return Outcome("done")
+
+    async def _record_end(self, ctx: RunContext, final: NewEvent, name: str) -> NewEvent:
+        """Append the terminal event; one too large to record (a huge result or error) is
+        replaced by ``workflow.failed`` with a :class:`PayloadTooLarge` error, so the run
+        always ends. Returns the event appended."""
+        try:
+            await ctx.append(final)
+            return final
+        except PayloadTooLarge as exc:
+            what = "result" if final.type == "workflow.completed" else "end"
+            error = error_data(
+                PayloadTooLarge(f"the {what} of workflow {name!r} is too large to record: {exc}")
+            )
+        for data in (error, minimal_error(error)):
+            final = NewEvent(type="workflow.failed", data={"error": data})
+            try:
+                await ctx.append(final)
+                return final
+            except PayloadTooLarge:
+                continue
+        raise AssertionError("unreachable: a minimal error always fits")  # pragma: no cover
 
     async def _successor(self, ctx: RunContext, c: ContinueAsNew) -> NewEvent:
         run = ctx.run
@@ -328,6 +382,7 @@ class Engine:
         append and, replaying, sees the cancellation. Children are cancelled too."""
         storage = await self.storage()
         data = {"reason": reason}
+        net = False
         for _ in range(50):
             run = await storage.get_run(run_id)
             if run is None:
@@ -337,6 +392,19 @@ class Engine:
             if last and last[0].type in TERMINAL_EVENTS:
                 await self.finalize(run, last[0].type, last[0].data)
                 return False
+            if not net:
+                # If this process stops between the append and the bookkeeping (finalize),
+                # a replay from this task finishes it: nothing else may ever resume a run
+                # that waits on a hook.
+                await storage.enqueue(
+                    Task(
+                        id=f"{run_id}:cancel",
+                        run_id=run_id,
+                        kind=RESUME,
+                        due_at=utcnow() + START_SAFETY_NET,
+                    )
+                )
+                net = True
             try:
                 await storage.append(
                     run_id,

@@ -25,11 +25,11 @@ import logging
 import os
 import socket
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pyworkflow._ids import new_id
-from pyworkflow.errors import LeaseLost, PyWorkflowError
+from pyworkflow.errors import LeaseLost, PyWorkflowError, StorageUnavailable
 from pyworkflow.models import Lease, utcnow
 from pyworkflow.storage import StorageBackend
 
@@ -108,6 +108,14 @@ class Worker:
 
     def __repr__(self) -> str:
         return f"<Worker {self.name} concurrency={self.concurrency} {self.engine!r}>"
+
+    #: Seconds before a task whose execution hit :class:`StorageUnavailable` is due again;
+    #: doubled for each earlier claim of the task, up to a minute. (Tests shorten it.)
+    transient_backoff: float = 1.0
+
+    def _transient_due(self, attempts: int) -> datetime:
+        delay = min(60.0, self.transient_backoff * 2.0 ** max(0, min(attempts - 1, 10)))
+        return utcnow() + timedelta(seconds=delay)
 
     # -- running -------------------------------------------------------------------------------
 
@@ -233,6 +241,16 @@ class Worker:
                 if not work.cancelled():
                     raise
                 return  # the lease was lost: whoever holds it now finishes the task
+            except StorageUnavailable as exc:
+                # The store failed under the execution: not the workflow's doing. Every write
+                # an execution makes is redone or repaired by its next replay, so retry soon.
+                log.warning(
+                    "worker %s: task %s stopped by a storage error (retrying): %s",
+                    self.name,
+                    lease.task.id,
+                    exc,
+                )
+                due = self._transient_due(lease.task.attempts)
             except WorkflowNotFound as exc:
                 log.warning("worker %s: %s", self.name, exc)
                 due = utcnow() + timedelta(seconds=min(300, 2 ** min(lease.task.attempts, 8)))
@@ -251,6 +269,15 @@ class Worker:
                     await storage.release(holder[0], due_at=due)
             except LeaseLost:
                 log.info("worker %s: task %s was taken over meanwhile", self.name, lease.task.id)
+            except PyWorkflowError as exc:
+                # The task stays leased until its lease expires; then it is claimed again and
+                # its (idempotent) execution repeated.
+                log.warning(
+                    "worker %s: could not complete or release task %s: %s",
+                    self.name,
+                    lease.task.id,
+                    exc,
+                )
 
     async def _handle(self, lease: Lease) -> Any:
         """Do the task; return ``None`` to complete it or a due time to give it back."""
