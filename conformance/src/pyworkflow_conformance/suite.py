@@ -9,6 +9,8 @@ from .contracts.errors import ErrorsContract
 from .contracts.events import EventsContract
 from .contracts.hooks import HooksContract
 from .contracts.migrations import MigrationsContract
+from .contracts.properties_log import LogPropertiesContract
+from .contracts.properties_work import WorkPropertiesContract
 from .contracts.retention import RetentionContract
 from .contracts.roundtrip import RoundtripContract
 from .contracts.runs import RunsContract
@@ -28,6 +30,8 @@ class BackendContract(
     RetentionContract,
     RoundtripContract,
     ErrorsContract,
+    LogPropertiesContract,
+    WorkPropertiesContract,
     MigrationsContract,
     CrashContract,
     EngineContract,
@@ -48,6 +52,7 @@ AREAS = [
     "retention",
     "roundtrip",
     "errors",
+    "properties",
     "migrations",
     "crash",
     "engine",
