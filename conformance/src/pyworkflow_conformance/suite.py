@@ -16,6 +16,7 @@ from .contracts.roundtrip import RoundtripContract
 from .contracts.runs import RunsContract
 from .contracts.schedules import SchedulesContract
 from .contracts.tasks import TasksContract
+from .contracts.values import ValuesContract
 
 __all__ = ["AREAS", "BackendContract"]
 
@@ -30,6 +31,7 @@ class BackendContract(
     RetentionContract,
     RoundtripContract,
     ErrorsContract,
+    ValuesContract,
     LogPropertiesContract,
     WorkPropertiesContract,
     MigrationsContract,
@@ -52,6 +54,7 @@ AREAS = [
     "retention",
     "roundtrip",
     "errors",
+    "values",
     "properties",
     "migrations",
     "crash",

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from ._ids import check_id
-from .codec import dumps, ensure_utc, utf8
+from .codec import MAX_JSON_DEPTH, dumps, ensure_utc, utf8
 from .errors import InvalidInput, PayloadTooLarge
 from .features import Features
 from .models import (
@@ -94,7 +94,7 @@ class EncodedEvent:
 def check_json(value: Any, what: str, features: Features) -> str:
     """Encode ``value``; raise if it is not JSON, not valid UTF-8 (a lone surrogate in a
     string or key) or larger than ``features.max_event_bytes``."""
-    text = dumps(value, what)
+    text = dumps(value, what, max_depth=MAX_JSON_DEPTH)
     _check_size(text, what, features)
     return text
 
@@ -181,12 +181,12 @@ def check_duration(value: Any, what: str, at: datetime) -> datetime:
     if isinstance(value, timedelta):
         delta = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             raise InvalidInput(f"{what} must be a finite number of seconds, got {value!r}")
         try:
             delta = timedelta(seconds=value)
-        except OverflowError:
-            raise InvalidInput(f"{what} of {value!r} seconds is out of range") from None
+        except OverflowError:  # beyond timedelta's range (or an int beyond float's)
+            raise InvalidInput(f"{what} is out of range (at most {timedelta.max})") from None
     else:
         raise InvalidInput(f"{what} must be a timedelta or seconds, got {type(value).__name__}")
     if delta <= timedelta(0):

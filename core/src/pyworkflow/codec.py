@@ -38,37 +38,41 @@ _MICRO = timedelta(microseconds=1)
 #: document, and far enough below the interpreter's recursion limit that encoding and decoding
 #: (both recursive in C) never raise RecursionError, whatever the caller's stack depth.
 MAX_JSON_DEPTH = 256
+#: Levels a backend may wrap around a valid value when it stores it inside a document of its
+#: own (a record holding the run's fields, a row holding the record...).
+_ENVELOPE = 8
 
 
-def dumps(value: Any, what: str = "value") -> str:
+def dumps(value: Any, what: str = "value", *, max_depth: int = MAX_JSON_DEPTH + _ENVELOPE) -> str:
     """Encode a JSON value to compact text; raise :class:`InvalidInput` if it is not JSON.
 
     Dict keys must be ``str`` (``json`` would silently turn ``1`` into ``"1"``, which would not
-    round-trip). Tuples are encoded as lists. Nesting deeper than :data:`MAX_JSON_DEPTH`, NaN,
-    infinity and integers beyond the interpreter's digit limit are refused. The text may still
-    hold lone surrogates: :func:`utf8` is the check that it can be stored.
+    round-trip). Tuples are encoded as lists. Nesting deeper than ``max_depth``, NaN, infinity
+    and integers beyond the interpreter's digit limit are refused. The validation layer passes
+    :data:`MAX_JSON_DEPTH`; the default leaves backends room for their own envelope. The text
+    may still hold lone surrogates: :func:`utf8` is the check that it can be stored.
     """
-    _check_keys(value, what, 0)
+    _check_keys(value, what, max_depth, 0)
     try:
         return _encoder.encode(value)
     except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidInput(f"{what} is not JSON-serializable: {exc}") from None
 
 
-def _check_keys(value: Any, what: str, depth: int) -> None:
-    # Recursive, but bounded by MAX_JSON_DEPTH before the interpreter's own limit.
-    if depth >= MAX_JSON_DEPTH:
-        raise InvalidInput(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels")
+def _check_keys(value: Any, what: str, limit: int, depth: int) -> None:
+    # Recursive, but bounded by ``limit`` well before the interpreter's own limit.
+    if depth >= limit:
+        raise InvalidInput(f"{what} is nested deeper than {limit} levels")
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidInput(f"{what} has a non-str key {key!r}; JSON keys are strings")
             if isinstance(item, dict | list | tuple):
-                _check_keys(item, what, depth + 1)
+                _check_keys(item, what, limit, depth + 1)
     elif isinstance(value, list | tuple):
         for item in value:
             if isinstance(item, dict | list | tuple):
-                _check_keys(item, what, depth + 1)
+                _check_keys(item, what, limit, depth + 1)
 
 
 def utf8(text: str, what: str) -> bytes:
