@@ -20,7 +20,7 @@ import dataclasses
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from ._ids import check_id
@@ -76,6 +76,7 @@ MAX_SEQUENCE = 2**63 - 1
 #: Largest ``Task.attempts`` an enqueue accepts: a claim count no task reaches, leaving the
 #: SQL backends' 32-bit column room for two billion more claims.
 MAX_ATTEMPTS = 10**9
+_MIDPOINT = datetime(5000, 1, 1, tzinfo=UTC)
 #: Longest schedule interval or jitter, in seconds (the longest ``timedelta``, ~2.7 million
 #: years; a float beyond it could not be added to a date).
 MAX_SECONDS = timedelta.max.total_seconds() // 1
@@ -195,6 +196,15 @@ def check_duration(value: Any, what: str, at: datetime) -> datetime:
         return at + delta
     except OverflowError:
         raise InvalidInput(f"{what} of {value!r} ends after the year 9999") from None
+
+
+def check_seconds(value: Any, what: str) -> float:
+    """A positive, finite number of seconds (``int`` or ``float``, not ``bool``) that a
+    ``timedelta`` can hold; :class:`InvalidInput` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput(f"{what} must be a number of seconds, got {type(value).__name__}")
+    check_duration(value, what, _MIDPOINT)
+    return float(value)
 
 
 def check_lease(lease: Any) -> Lease:
