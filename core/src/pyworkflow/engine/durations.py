@@ -7,7 +7,11 @@ from datetime import timedelta
 
 from pyworkflow.errors import InvalidInput
 
-__all__ = ["to_seconds"]
+__all__ = ["MAX_DURATION", "to_seconds"]
+
+#: Longest duration accepted (1000 years): any sleep, timeout, backoff or schedule interval
+#: beyond it is a typo, and "now + duration" then always stays within datetime's range.
+MAX_DURATION = 1000 * 365.25 * 86400
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
@@ -16,13 +20,17 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
 def to_seconds(value: str | float | int | timedelta) -> float:
     """Seconds in ``value``. Strings are unit-suffixed parts (ms, s, m, h, d, w) summed in
     any order: ``"1h30m"``, ``"2d 4h"``, ``"1.5s"``; a bare number string is seconds.
-    Negative or malformed values raise :class:`InvalidInput`."""
+    Negative, non-finite, longer than :data:`MAX_DURATION` or malformed values raise
+    :class:`InvalidInput`."""
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
     elif isinstance(value, bool):
         raise InvalidInput("a duration must be a number, a string like '10m', or a timedelta")
     elif isinstance(value, int | float):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an int beyond any float
+            seconds = float("inf")
     elif isinstance(value, str):
         text = value.strip().lower()
         try:
@@ -36,6 +44,9 @@ def to_seconds(value: str | float | int | timedelta) -> float:
             seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     else:
         raise InvalidInput(f"a duration cannot be a {type(value).__name__}")
-    if seconds != seconds or seconds < 0 or seconds == float("inf"):
-        raise InvalidInput(f"duration {value!r} must be a finite number >= 0")
+    if seconds != seconds or not 0 <= seconds <= MAX_DURATION:
+        raise InvalidInput(
+            f"duration {value!r} must be a finite number of seconds in 0..{MAX_DURATION:.0f} "
+            "(1000 years)"
+        )
     return seconds
