@@ -20,9 +20,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import hypothesis.errors
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyworkflow import PyWorkflowError, StorageBackend
@@ -39,7 +41,7 @@ Example = Callable[[StorageBackend, st.DataObject], Awaitable[None]]
 #: before any I/O; a server round trip is ~1 ms; the moto DynamoDB server serializes every
 #: request; Cassandra's lightweight transactions are the slowest writes).
 EXAMPLES = {
-    "memory": 300,
+    "memory": 200,
     "sqlite": 100,
     "files": 100,
     "postgres": 100,
@@ -104,6 +106,7 @@ class PropertyBase:
         store = StorageBackend.from_url(backend_url)
         loop.run_until_complete(store.connect())
         count = 0
+        first: list[str] = []
 
         @settings(
             max_examples=self._example_count(backend_url),
@@ -116,10 +119,20 @@ class PropertyBase:
         def run(data: st.DataObject) -> None:
             nonlocal count
             count += 1
-            loop.run_until_complete(example(store, data))
+            try:
+                loop.run_until_complete(example(store, data))
+            except Exception:
+                first.append(traceback.format_exc())
+                raise
 
         try:
-            run()
+            try:
+                run()
+            except hypothesis.errors.Flaky as exc:
+                # The store is shared by the examples, so a replay while shrinking can see
+                # other data and behave differently: show the first real failure.
+                shown = first[0] if first else str(exc)
+                raise AssertionError(f"first failing example:\n{shown}") from exc
             # Shown with -rA / -s: the examples this backend really ran.
             print(f"{name_for_url(backend_url)}: {count} examples")
         finally:
