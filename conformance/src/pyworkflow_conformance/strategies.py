@@ -77,21 +77,24 @@ def _tree(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.one_of(st.lists(children, max_size=4), st.dictionaries(texts, children, max_size=4))
 
 
+def _rarely(rare: st.SearchStrategy[Any], usual: st.SearchStrategy[Any]) -> Any:
+    """``rare`` about one draw in 20, else ``usual`` (large values make every later dump of
+    the store slower, so they must stay rare)."""
+    return st.integers(0, 19).flatmap(lambda n: rare if n == 0 else usual)
+
+
+_large: st.SearchStrategy[Any] = st.sampled_from(
+    [nest(100_000), {"big": "x" * 300_000}, {"big": "x" * 300_000 + "\ud800"}]
+)
+
 #: JSON-ish values: mostly JSON, sometimes not (NaN, infinity, surrogates, too deep, non-str
-#: keys, sets, bytes), sometimes large.
-json_values: st.SearchStrategy[Any] = st.one_of(
-    st.recursive(_leaves, _tree, max_leaves=12),
-    st.integers(MAX_JSON_DEPTH - 2, MAX_JSON_DEPTH + 2).map(nest),
-    st.sampled_from(
-        [
-            nest(100_000),
-            {"big": "x" * 300_000},
-            {"big": "x" * 300_000 + "\ud800"},
-            {1: "int key"},
-            {"set": {1}},
-            {"bytes": b"x"},
-            {"k\x00": "v\x00"},
-        ]
+#: keys, sets, bytes), rarely large.
+json_values: st.SearchStrategy[Any] = _rarely(
+    _large,
+    st.one_of(
+        st.recursive(_leaves, _tree, max_leaves=12),
+        st.integers(MAX_JSON_DEPTH - 2, MAX_JSON_DEPTH + 2).map(nest),
+        st.sampled_from([{1: "int key"}, {"set": {1}}, {"bytes": b"x"}, {"k\x00": "v\x00"}]),
     ),
 )
 #: JSON-ish values that are dicts (event data, payloads, metadata), sometimes not dicts.

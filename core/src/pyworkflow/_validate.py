@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from ._ids import check_id
-from .codec import MAX_JSON_DEPTH, dumps, ensure_utc, utf8
+from .codec import MAX_JSON_DEPTH, dumps, ensure_utc, show, utf8
 from .errors import InvalidInput, PayloadTooLarge
 from .features import Features
 from .models import (
@@ -77,6 +77,8 @@ MAX_SEQUENCE = 2**63 - 1
 #: SQL backends' 32-bit column room for two billion more claims.
 MAX_ATTEMPTS = 10**9
 _MIDPOINT = datetime(5000, 1, 1, tzinfo=UTC)
+#: Most distinct event types one ``read`` may filter on.
+MAX_TYPES = 1000
 #: Longest schedule interval or jitter, in seconds (the longest ``timedelta``, ~2.7 million
 #: years; a float beyond it could not be added to a date).
 MAX_SECONDS = timedelta.max.total_seconds() // 1
@@ -159,7 +161,7 @@ def check_int(value: Any, what: str, minimum: int, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(f"{what} must be an int, got {type(value).__name__}")
     if not minimum <= value <= maximum:
-        raise InvalidInput(f"{what} must be in {minimum}..{maximum}, got {value}")
+        raise InvalidInput(f"{what} must be in {minimum}..{maximum}, got {show(value)}")
     return value
 
 
@@ -183,7 +185,7 @@ def check_duration(value: Any, what: str, at: datetime) -> datetime:
         delta = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
         if isinstance(value, float) and not math.isfinite(value):
-            raise InvalidInput(f"{what} must be a finite number of seconds, got {value!r}")
+            raise InvalidInput(f"{what} must be a finite number of seconds, got {show(value)}")
         try:
             delta = timedelta(seconds=value)
         except OverflowError:  # beyond timedelta's range (or an int beyond float's)
@@ -191,11 +193,11 @@ def check_duration(value: Any, what: str, at: datetime) -> datetime:
     else:
         raise InvalidInput(f"{what} must be a timedelta or seconds, got {type(value).__name__}")
     if delta <= timedelta(0):
-        raise InvalidInput(f"{what} must be positive (at least 1 microsecond), got {value!r}")
+        raise InvalidInput(f"{what} must be positive (at least 1 microsecond), got {show(value)}")
     try:
         return at + delta
     except OverflowError:
-        raise InvalidInput(f"{what} of {value!r} ends after the year 9999") from None
+        raise InvalidInput(f"{what} of {show(value)} ends after the year 9999") from None
 
 
 def check_seconds(value: Any, what: str) -> float:
@@ -227,7 +229,12 @@ def check_types(types: Iterable[str] | None) -> frozenset[str] | None:
         return None
     if isinstance(types, str):
         raise InvalidInput("types must be a collection of str, not a str")
-    return frozenset(check_id(t, "event type") for t in _collection(types, "types"))
+    wanted = frozenset(check_id(t, "event type") for t in _collection(types, "types"))
+    if len(wanted) > MAX_TYPES:
+        # Each type is a bound parameter on the SQL backends (SQLite allows 32766 per
+        # statement, PostgreSQL 32767): a bound far below either, and far above real use.
+        raise InvalidInput(f"types names {len(wanted)} event types; at most {MAX_TYPES}")
+    return wanted
 
 
 def _opt_id(value: Any, what: str) -> str | None:
@@ -239,10 +246,12 @@ def _opt_time(value: Any, what: str) -> datetime | None:
 
 
 def _enum(cls: type[M], value: Any, what: str) -> M:
+    if not isinstance(value, str):  # every enum here is a StrEnum (members are str)
+        raise InvalidInput(f"{what} must be a {cls.__name__} or str, got {type(value).__name__}")
     try:
         return cls(value)  # type: ignore[call-arg]
     except (ValueError, TypeError):
-        raise InvalidInput(f"{what} {value!r} is not a {cls.__name__}") from None
+        raise InvalidInput(f"{what} {show(value)} is not a {cls.__name__}") from None
 
 
 def check_enum(cls: type[M], value: Any, what: str) -> M:
@@ -283,7 +292,8 @@ def check_run_changes(
     unknown = set(changes) - RUN_CHANGES
     if unknown:
         raise InvalidInput(
-            f"cannot update run field(s) {sorted(unknown)}; allowed: {sorted(RUN_CHANGES)}"
+            f"cannot update run field(s) {sorted(map(show, unknown))}; allowed: "
+            f"{sorted(RUN_CHANGES)}"
         )
     out: dict[str, Any] = {}
     for name, value in changes.items():
@@ -383,7 +393,8 @@ def _check_schedule_field(name: str, value: Any, features: Features) -> Any:
             or not 0 <= value <= MAX_SECONDS
         ):
             raise InvalidInput(
-                f"schedule {name} must be a number of seconds in 0..{MAX_SECONDS:g}, got {value!r}"
+                f"schedule {name} must be a number of seconds in 0..{MAX_SECONDS:g}, "
+                f"got {show(value)}"
             )
         return float(value)
     if name in ("cron", "timezone"):
@@ -427,7 +438,7 @@ def check_schedule_changes(
     unknown = set(changes) - SCHEDULE_CHANGES
     if unknown:
         raise InvalidInput(
-            f"cannot update schedule field(s) {sorted(unknown)}; allowed: "
+            f"cannot update schedule field(s) {sorted(map(show, unknown))}; allowed: "
             f"{sorted(SCHEDULE_CHANGES)}"
         )
     out = {name: _check_schedule_field(name, v, features) for name, v in changes.items()}

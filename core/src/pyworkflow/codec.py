@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import reprlib
 import typing
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ __all__ = [
     "loads",
     "record",
     "record_changes",
+    "show",
     "to_micros",
     "utf8",
 ]
@@ -66,13 +68,23 @@ def _check_keys(value: Any, what: str, limit: int, depth: int) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise InvalidInput(f"{what} has a non-str key {key!r}; JSON keys are strings")
+                raise InvalidInput(f"{what} has a non-str key {show(key)}; JSON keys are strings")
             if isinstance(item, dict | list | tuple):
                 _check_keys(item, what, limit, depth + 1)
     elif isinstance(value, list | tuple):
         for item in value:
             if isinstance(item, dict | list | tuple):
                 _check_keys(item, what, limit, depth + 1)
+
+
+def show(value: Any) -> str:
+    """A short repr of any caller's value for an error message. Never raises: plain ``repr``
+    can recurse without bound on deep nesting, fail on an int of more than 4300 digits, or
+    run a broken ``__repr__``."""
+    try:
+        return reprlib.repr(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
 
 
 def utf8(text: str, what: str) -> bytes:

@@ -202,8 +202,8 @@ class StorageBackend(BackendPrimitives):
 
         ``types`` keeps only events of those types; a filter never changes an event's
         sequence. A run with no events, or an empty ``types``, gives ``[]``. ``after`` is
-        ``0..2**63 - 1`` and ``limit`` ``None`` or ``1..2**63 - 1`` (:class:`InvalidInput`
-        otherwise).
+        ``0..2**63 - 1``, ``limit`` ``None`` or ``1..2**63 - 1``, ``types`` at most 1000 distinct
+        types (:class:`InvalidInput` otherwise).
         """
         self._require_open()
         check_id(run_id, "run_id")

@@ -147,6 +147,13 @@ class LogPropertiesContract(PropertyBase):
             out = await attempt(store.create_run(run), InvalidInput, PayloadTooLarge, ConflictError)
             if not out.ok or not out.value[1]:  # refused, or an existing key's run returned
                 assert_unchanged(before, await dump_store(store))
+                # A conflict or a reused key needs that exact id or key stored already (a
+                # collation that folds case or pads spaces would conflict on another one).
+                if isinstance(out.error, ConflictError):
+                    assert any(r.id == run.id for r in before.runs), run.id
+                if out.ok:
+                    key = run.idempotency_key
+                    assert any(r.idempotency_key == key for r in before.runs), key
             else:
                 stored = await store.get_run(run.id)
                 assert stored is not None

@@ -169,6 +169,8 @@ class WorkPropertiesContract(PropertyBase):
             )
             if not out.ok:
                 assert_unchanged(before, await dump_store(store, tokens=[token]))
+                if isinstance(out.error, ConflictError):  # only that exact token exists
+                    assert before.hooks.get(token) is not None, token
             else:
                 got = await store.get_hook(token)
                 assert got is not None
@@ -217,6 +219,8 @@ class WorkPropertiesContract(PropertyBase):
             )
             if not out.ok:
                 assert_unchanged(before, await dump_store(store))
+                if isinstance(out.error, ConflictError):  # only that exact id exists
+                    assert any(s.id == schedule_id for s in before.schedules), schedule_id
             else:
                 got = await store.get_schedule(schedule_id)
                 assert got is not None
@@ -265,5 +269,10 @@ class WorkPropertiesContract(PropertyBase):
             if listed.ok:
                 found = [s.id for s in listed.value.items]
                 assert found == sorted(found)
+            # Keep the store small (every dump lists it): delete is exact too.
+            deleted = await attempt(store.delete_schedule(schedule_id), InvalidInput)
+            if deleted.ok:
+                assert deleted.value or not out.ok
+                assert await store.get_schedule(schedule_id) is None
 
         self.run_examples(backend_url, example)

@@ -109,6 +109,8 @@ class ValuesContract:
             await _refused(backend.update_schedule("s", {}, expected_revision=bad))
         for bad_limit in (0, MAX + 1, 2**70):
             await _refused(backend.read(run_id, limit=bad_limit))
+        await _refused(backend.read(run_id, types=[f"t{i}" for i in range(40_000)]))
+        assert await backend.read(run_id, types=[f"t{i}" for i in range(1000)]) == []
         # In range but not the log's version: a conflict, the same on every backend.
         for version in (MAX, MAX - 1, MAX - 2, 2**62):
             with pytest.raises(ConflictError):
@@ -263,7 +265,17 @@ class ValuesContract:
         await _refused(backend.delete_runs(older_than=T0, statuses=5))  # type: ignore[arg-type]
         for bad in ("bogus", 3, [1]):
             await _refused(backend.update_run(run.id, {"result": 1}, expected_status=bad))  # type: ignore[arg-type]
-        for interval in (math.nan, math.inf, 10**400, 1e300):
+        # Values whose plain repr raises (RecursionError, the 4300-digit int limit) still
+        # give InvalidInput with a readable message.
+        huge = 10**5000
+        await _refused(backend.update_run(run.id, {"status": nest(100_000)}))
+        await _refused(backend.update_run(run.id, {1: 2, "bogus": 3}))  # type: ignore[dict-item]
+        await _refused(backend.update_run(run.id, {"result": {huge: 1}}))
+        await _refused(backend.update_run(run.id, {"result": huge}))
+        await _refused(backend.read(run.id, after=huge))
+        await _refused(backend.enqueue(make_task(attempts=huge)))
+        await _refused(backend.claim("w", lease=huge, now=T0))
+        for interval in (math.nan, math.inf, 10**400, 1e300, huge):
             await _refused(backend.create_schedule(make_schedule(interval=interval)))
             await _refused(backend.create_schedule(make_schedule(jitter=interval)))
         assert_unchanged(before, await dump_store(backend))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from pyworkflow.codec import show
 from pyworkflow.errors import InvalidInput
 
 __all__ = ["MAX_DURATION", "to_seconds"]
@@ -39,14 +40,14 @@ def to_seconds(value: str | float | int | timedelta) -> float:
             parts = _PART.findall(text)
             if not parts or _PART.sub("", text).strip():
                 raise InvalidInput(
-                    f"cannot parse duration {value!r}: use e.g. '30s', '10m', '1h30m', '250ms'"
+                    f"cannot parse duration {show(value)}: use e.g. '30s', '10m', '1h30m', '250ms'"
                 ) from None
             seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     else:
         raise InvalidInput(f"a duration cannot be a {type(value).__name__}")
     if seconds != seconds or not 0 <= seconds <= MAX_DURATION:
         raise InvalidInput(
-            f"duration {value!r} must be a finite number of seconds in 0..{MAX_DURATION:.0f} "
+            f"duration {show(value)} must be a finite number of seconds in 0..{MAX_DURATION:.0f} "
             "(1000 years)"
         )
     return seconds
