@@ -162,3 +162,63 @@ def test_a_script_on_sqlite_exits_without_closing_anything(tmp_path: Path) -> No
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Hello, SCRIPT!")
+
+
+@pytest.mark.parametrize(
+    ("args", "argument"),
+    [
+        (("worker", "--concurrency", "0"), "--concurrency"),
+        (("worker", "--concurrency", "many"), "--concurrency"),
+        (("worker", "--lease", "-1"), "--lease"),
+        (("worker", "--lease", "nan"), "--lease"),
+        (("worker", "--lease", "inf"), "--lease"),
+        (("worker", "--poll", "0"), "--poll"),
+        (("runs", "list", "--limit", "0"), "--limit"),
+        (("runs", "list", "--limit", "5000"), "--limit"),
+        (("run", "x.py:f", "--timeout", "nan"), "--timeout"),
+    ],
+)
+def test_bad_numeric_arguments_are_one_line_usage_errors(
+    db: str, args: tuple[str, ...], argument: str
+) -> None:
+    proc = cli(*args, storage=db, check=2)
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0, proc.stderr
+    assert f"argument {argument}:" in proc.stderr
+
+
+def test_stored_text_is_shown_literally_not_as_rich_markup(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from pyworkflow import NewEvent, RunStatus, StorageBackend, WorkflowRun
+
+    async def store() -> str:
+        async with StorageBackend.from_url(db) as backend:
+            run, _ = await backend.create_run(
+                WorkflowRun(
+                    id="run-[/b]",
+                    workflow_name="wf [bold]loud[/bold]",
+                    status=RunStatus.COMPLETED,
+                    result="[/b] closes nothing",
+                )
+            )
+            await backend.append(
+                run.id,
+                [NewEvent(type="[/i]", data={"note": "[red]not red[/red]"})],
+                expected_version=0,
+            )
+            return run.id
+
+    run_id = asyncio.run(store())
+    monkeypatch.setenv("COLUMNS", "250")  # no wrapping inside the table cells
+    listed = cli("runs", "list", storage=db).stdout
+    assert "wf [bold]loud[/bold]" in listed
+    assert "[/b] closes nothing" in listed
+    shown = cli("runs", "show", run_id, storage=db).stdout
+    assert "run run-[/b]" in shown
+    assert "wf [bold]loud[/bold]" in shown
+    events = cli("runs", "events", run_id, storage=db).stdout
+    assert "[/i]" in events
+    assert "[red]not red[/red]" in events

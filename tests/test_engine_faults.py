@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 from pyworkflow import (
     HookTimeout,
+    InvalidInput,
     PayloadTooLarge,
     RunStatus,
     StorageBackend,
@@ -34,7 +35,7 @@ from pyworkflow import (
     wait_for_hook,
     workflow,
 )
-from pyworkflow.engine.durations import LATEST_WAKE
+from pyworkflow.engine.durations import LATEST_WAKE, MAX_DURATION
 from pyworkflow.engine.errors import MAX_ERROR_MESSAGE
 from pyworkflow.engine.runtime import Engine
 from pyworkflow_conformance.faulty import Fault, FaultyBackend, Killed, Life
@@ -245,15 +246,28 @@ async def test_item4_replay_stores_a_lost_child_start_task(
 # -- item 7: waits longer than a datetime can hold ---------------------------------------------
 
 
+# The longest duration accepted (1000 years) wakes after the latest time every backend
+# stores, so it is clamped; a longer one is refused at the call with InvalidInput.
+
+
 @workflow(name="regress13_forever")
 async def forever() -> str:
-    await sleep(1e12)
+    await sleep(MAX_DURATION)
     return "woke"
 
 
 @workflow(name="regress13_patient_hook")
 async def patient_hook() -> object:
-    return await wait_for_hook("go", timeout=1e12)
+    return await wait_for_hook("go", timeout=MAX_DURATION)
+
+
+@workflow(name="regress13_too_long")
+async def too_long() -> str:
+    try:
+        await sleep(1e12)
+    except InvalidInput as exc:
+        return f"refused: {type(exc).__name__}"
+    return "slept"
 
 
 async def test_item7_a_sleep_too_long_for_a_datetime_waits_until_the_latest_wake(
@@ -264,7 +278,7 @@ async def test_item7_a_sleep_too_long_for_a_datetime_waits_until_the_latest_wake
         run = await get_run(run_id)
         assert run.status is RunStatus.SUSPENDED, run.error
         [started] = [e for e in await get_events(run_id) if e.type == "sleep.started"]
-        assert started.data["seconds"] == 1e12
+        assert started.data["seconds"] == MAX_DURATION
         leases = await store.claim("w", lease=1, limit=10, now=LATEST_WAKE)
         [timer] = [lease for lease in leases if lease.task.id.endswith(":sleep:1")]
         assert timer.task.due_at == LATEST_WAKE
@@ -285,6 +299,16 @@ async def test_item7_a_hook_timeout_too_long_for_a_datetime_is_clamped(
         run = await wait(run_id, timeout=20)
     assert run.status is RunStatus.COMPLETED
     assert run.result == "now"
+
+
+async def test_item7_a_sleep_beyond_the_longest_duration_is_a_typed_error_at_the_call(
+    store: StorageBackend,
+) -> None:
+    with configured(store):
+        run_id = await start(too_long)
+        run = await wait(run_id, timeout=20)
+    assert run.status is RunStatus.COMPLETED, run.error
+    assert run.result == "refused: InvalidInput"
 
 
 async def test_an_input_too_large_writes_nothing_not_even_the_safety_net(

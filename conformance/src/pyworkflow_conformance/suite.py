@@ -10,11 +10,14 @@ from .contracts.events import EventsContract
 from .contracts.faults import FaultsContract
 from .contracts.hooks import HooksContract
 from .contracts.migrations import MigrationsContract
+from .contracts.properties_log import LogPropertiesContract
+from .contracts.properties_work import WorkPropertiesContract
 from .contracts.retention import RetentionContract
 from .contracts.roundtrip import RoundtripContract
 from .contracts.runs import RunsContract
 from .contracts.schedules import SchedulesContract
 from .contracts.tasks import TasksContract
+from .contracts.values import ValuesContract
 
 __all__ = ["AREAS", "BackendContract"]
 
@@ -29,6 +32,9 @@ class BackendContract(
     RetentionContract,
     RoundtripContract,
     ErrorsContract,
+    ValuesContract,
+    LogPropertiesContract,
+    WorkPropertiesContract,
     MigrationsContract,
     CrashContract,
     EngineContract,
@@ -50,6 +56,8 @@ AREAS = [
     "retention",
     "roundtrip",
     "errors",
+    "values",
+    "properties",
     "migrations",
     "crash",
     "engine",

@@ -1,26 +1,36 @@
 """Input validation for the public methods of StorageBackend (the template's first half).
 
 Each function returns the normalized value (UTC timestamps, encoded JSON) or raises
-InvalidInput / PayloadTooLarge before anything reaches a backend.
+InvalidInput / PayloadTooLarge before anything reaches a backend, so a backend's primitives
+only ever see values every backend can store. The valid ranges are defined here, once:
+
+* sequences, versions, ``after`` and ``read`` limits: ``0..MAX_SEQUENCE`` (a signed 64-bit
+  column); task ``attempts``: ``0..MAX_ATTEMPTS``; schedule revisions: ``0..MAX_SEQUENCE``;
+* durations (leases): a finite number of seconds or a ``timedelta``, at least a microsecond,
+  whose end stays within ``datetime``'s range;
+* ids: see :func:`pyworkflow._ids.check_id`; free text (hook url, cron, timezone): a ``str``
+  with no NUL and no lone surrogate;
+* JSON: see :func:`pyworkflow.codec.dumps` plus valid UTF-8, at most
+  ``features.max_event_bytes`` encoded.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
+import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from ._ids import check_id
-from .codec import dumps, ensure_utc, from_micros, loads, to_micros
+from .codec import MAX_JSON_DEPTH, dumps, ensure_utc, show, utf8
 from .errors import InvalidInput, PayloadTooLarge
 from .features import Features
 from .models import (
     Hook,
     HookStatus,
+    Lease,
     NewEvent,
     RunFilter,
     RunStatus,
@@ -60,6 +70,18 @@ SCHEDULE_CHANGES = frozenset(
     }
 )
 MIN_HOOK_TOKEN = 16
+#: Largest sequence (and so version, ``after``, ``read`` limit, schedule revision): the
+#: largest signed 64-bit integer, the widest column type every backend has.
+MAX_SEQUENCE = 2**63 - 1
+#: Largest ``Task.attempts`` an enqueue accepts: a claim count no task reaches, leaving the
+#: SQL backends' 32-bit column room for two billion more claims.
+MAX_ATTEMPTS = 10**9
+_MIDPOINT = datetime(5000, 1, 1, tzinfo=UTC)
+#: Most distinct event types one ``read`` may filter on.
+MAX_TYPES = 1000
+#: Longest schedule interval or jitter, in seconds (the longest ``timedelta``, ~2.7 million
+#: years; a float beyond it could not be added to a date).
+MAX_SECONDS = timedelta.max.total_seconds() // 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +95,31 @@ class EncodedEvent:
 
 
 def check_json(value: Any, what: str, features: Features) -> str:
-    """Encode ``value``; raise if it is not JSON or larger than ``features.max_event_bytes``."""
-    text = dumps(value, what)
-    limit = features.max_event_bytes
-    # len(text) <= limit/4 proves the UTF-8 size fits without encoding it.
-    if len(text) * 4 > limit and len(text.encode("utf-8")) > limit:
-        raise PayloadTooLarge(f"{what} is {len(text.encode())} bytes; the limit is {limit}")
+    """Encode ``value``; raise if it is not JSON, not valid UTF-8 (a lone surrogate in a
+    string or key) or larger than ``features.max_event_bytes``."""
+    text = dumps(value, what, max_depth=MAX_JSON_DEPTH)
+    _check_size(text, what, features)
     return text
+
+
+def _check_size(text: str, what: str, features: Features) -> None:
+    limit = features.max_event_bytes
+    # An ASCII str is its own UTF-8 (isascii() is O(1)), so only other text is encoded, once,
+    # which also proves it has no lone surrogate.
+    size = len(text) if text.isascii() else len(utf8(text, what))
+    if size > limit:
+        raise PayloadTooLarge(f"{what} is {size} bytes; the limit is {limit}")
+
+
+def check_text(value: Any, what: str, features: Features) -> str:
+    """Free text stored as is (hook url, cron, timezone): a ``str`` with no NUL (PostgreSQL
+    text cannot hold one) and no lone surrogate, at most ``features.max_event_bytes``."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be a str, got {type(value).__name__}")
+    if "\x00" in value:
+        raise InvalidInput(f"{what} must not contain NUL characters")
+    _check_size(value, what, features)
+    return value
 
 
 def check_events(
@@ -116,19 +156,71 @@ def check_events(
     return out
 
 
-def check_version(value: Any, what: str = "expected_version") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(f"{what} must be an int >= 0, got {value!r}")
+def check_int(value: Any, what: str, minimum: int, maximum: int) -> int:
+    """An ``int`` (not a ``bool``) in ``minimum..maximum``, else :class:`InvalidInput`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{what} must be an int, got {type(value).__name__}")
+    if not minimum <= value <= maximum:
+        raise InvalidInput(f"{what} must be in {minimum}..{maximum}, got {show(value)}")
     return value
 
 
-def check_limit(value: Any, maximum: int | None = None, *, allow_none: bool = False) -> int | None:
+def check_version(value: Any, what: str = "expected_version") -> int:
+    """A sequence number: ``0..MAX_SEQUENCE``."""
+    return check_int(value, what, 0, MAX_SEQUENCE)
+
+
+def check_limit(value: Any, maximum: int = MAX_SEQUENCE, *, allow_none: bool = False) -> int | None:
+    """A page size: ``1..maximum`` (or ``None`` when ``allow_none``)."""
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInput(f"limit must be an int >= 1, got {value!r}")
-    if maximum is not None and value > maximum:
-        raise InvalidInput(f"limit must be at most {maximum}, got {value}")
+    result: int = check_int(value, "limit", 1, maximum)
+    return result
+
+
+def check_duration(value: Any, what: str, at: datetime) -> datetime:
+    """``at`` + ``value`` (a ``timedelta`` or a finite number of seconds, ``bool`` excluded);
+    :class:`InvalidInput` unless it is at least one microsecond and the sum is a datetime."""
+    if isinstance(value, timedelta):
+        delta = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInput(f"{what} must be a finite number of seconds, got {show(value)}")
+        try:
+            delta = timedelta(seconds=value)
+        except OverflowError:  # beyond timedelta's range (or an int beyond float's)
+            raise InvalidInput(f"{what} is out of range (at most {timedelta.max})") from None
+    else:
+        raise InvalidInput(f"{what} must be a timedelta or seconds, got {type(value).__name__}")
+    if delta <= timedelta(0):
+        raise InvalidInput(f"{what} must be positive (at least 1 microsecond), got {show(value)}")
+    try:
+        return at + delta
+    except OverflowError:
+        raise InvalidInput(f"{what} of {show(value)} ends after the year 9999") from None
+
+
+def check_seconds(value: Any, what: str) -> float:
+    """A positive, finite number of seconds (``int`` or ``float``, not ``bool``) that a
+    ``timedelta`` can hold; :class:`InvalidInput` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput(f"{what} must be a number of seconds, got {type(value).__name__}")
+    check_duration(value, what, _MIDPOINT)
+    return float(value)
+
+
+def check_lease(lease: Any) -> Lease:
+    """A :class:`Lease` whose task id and token are ids."""
+    if not isinstance(lease, Lease) or not hasattr(lease.task, "id"):
+        raise InvalidInput(f"expected a Lease (from claim), got {type(lease).__name__}")
+    check_id(lease.task.id, "task id")
+    check_id(lease.token, "lease token")
+    return lease
+
+
+def _collection(value: Any, what: str) -> Iterable[Any]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidInput(f"{what} must be a collection, got {type(value).__name__}")
     return value
 
 
@@ -137,7 +229,12 @@ def check_types(types: Iterable[str] | None) -> frozenset[str] | None:
         return None
     if isinstance(types, str):
         raise InvalidInput("types must be a collection of str, not a str")
-    return frozenset(check_id(t, "event type") for t in types)
+    wanted = frozenset(check_id(t, "event type") for t in _collection(types, "types"))
+    if len(wanted) > MAX_TYPES:
+        # Each type is a bound parameter on the SQL backends (SQLite allows 32766 per
+        # statement, PostgreSQL 32767): a bound far below either, and far above real use.
+        raise InvalidInput(f"types names {len(wanted)} event types; at most {MAX_TYPES}")
+    return wanted
 
 
 def _opt_id(value: Any, what: str) -> str | None:
@@ -149,10 +246,17 @@ def _opt_time(value: Any, what: str) -> datetime | None:
 
 
 def _enum(cls: type[M], value: Any, what: str) -> M:
+    if not isinstance(value, str):  # every enum here is a StrEnum (members are str)
+        raise InvalidInput(f"{what} must be a {cls.__name__} or str, got {type(value).__name__}")
     try:
         return cls(value)  # type: ignore[call-arg]
-    except ValueError:
-        raise InvalidInput(f"{what} {value!r} is not a {cls.__name__}") from None
+    except (ValueError, TypeError):
+        raise InvalidInput(f"{what} {show(value)} is not a {cls.__name__}") from None
+
+
+def check_enum(cls: type[M], value: Any, what: str) -> M:
+    """``cls(value)``, or :class:`InvalidInput` naming ``what``."""
+    return _enum(cls, value, what)
 
 
 def check_run(run: WorkflowRun, features: Features) -> WorkflowRun:
@@ -188,7 +292,8 @@ def check_run_changes(
     unknown = set(changes) - RUN_CHANGES
     if unknown:
         raise InvalidInput(
-            f"cannot update run field(s) {sorted(unknown)}; allowed: {sorted(RUN_CHANGES)}"
+            f"cannot update run field(s) {sorted(map(show, unknown))}; allowed: "
+            f"{sorted(RUN_CHANGES)}"
         )
     out: dict[str, Any] = {}
     for name, value in changes.items():
@@ -220,7 +325,9 @@ def check_filter(flt: RunFilter | None) -> RunFilter:
     if statuses is not None:
         if isinstance(statuses, str):
             statuses = frozenset({statuses})
-        statuses = frozenset(_enum(RunStatus, s, "status") for s in statuses)
+        statuses = frozenset(
+            _enum(RunStatus, s, "status") for s in _collection(statuses, "statuses")
+        )
     return RunFilter(
         workflow_name=_opt_id(flt.workflow_name, "workflow_name"),
         statuses=statuses,
@@ -228,43 +335,6 @@ def check_filter(flt: RunFilter | None) -> RunFilter:
         created_before=_opt_time(flt.created_before, "created_before"),
         parent_id=_opt_id(flt.parent_id, "parent_id"),
     )
-
-
-def encode_cursor(*parts: Any) -> str:
-    raw = dumps([to_micros(p) if isinstance(p, datetime) else p for p in parts])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_run_cursor(cursor: str | None) -> tuple[datetime, str] | None:
-    if cursor is None:
-        return None
-    try:
-        created, run_id = _decode(cursor)
-        return from_micros(created), check_id(run_id, "cursor")
-    except (ValueError, TypeError, InvalidInput):
-        raise InvalidInput(f"malformed cursor {cursor!r}") from None
-
-
-def decode_id_cursor(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    try:
-        (last_id,) = _decode(cursor)
-        return check_id(last_id, "cursor")
-    except (ValueError, TypeError, InvalidInput):
-        raise InvalidInput(f"malformed cursor {cursor!r}") from None
-
-
-def _decode(cursor: str) -> list[Any]:
-    if not isinstance(cursor, str):
-        raise TypeError("cursor must be a str")
-    try:
-        value = loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise ValueError(str(exc)) from None
-    if not isinstance(value, list):
-        raise ValueError("cursor is not a list")
-    return value
 
 
 def check_task(task: Task, features: Features) -> Task:
@@ -276,7 +346,7 @@ def check_task(task: Task, features: Features) -> Task:
     if not isinstance(task.payload, dict):
         raise InvalidInput("task payload must be a dict")
     check_json(task.payload, "task payload", features)
-    check_version(task.attempts, "attempts")
+    check_int(task.attempts, "attempts", 0, MAX_ATTEMPTS)
     return dataclasses.replace(
         task,
         due_at=ensure_utc(task.due_at, "due_at"),
@@ -292,8 +362,8 @@ def check_hook(hook: Hook, features: Features) -> Hook:
         raise InvalidInput(f"hook token must be at least {MIN_HOOK_TOKEN} characters")
     check_id(hook.run_id, "run_id")
     check_id(hook.name, "hook name")
-    if hook.url is not None and not isinstance(hook.url, str):
-        raise InvalidInput("hook url must be a str")
+    if hook.url is not None:
+        check_text(hook.url, "hook url", features)
     for name in ("payload", "schema", "metadata"):
         check_json(getattr(hook, name), f"hook {name}", features)
     if not isinstance(hook.metadata, dict):
@@ -317,15 +387,22 @@ def _check_schedule_field(name: str, value: Any, features: Features) -> Any:
     if name in ("interval", "jitter"):
         if value is None and name == "interval":
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise InvalidInput(f"schedule {name} must be a number of seconds >= 0")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 <= value <= MAX_SECONDS
+        ):
+            raise InvalidInput(
+                f"schedule {name} must be a number of seconds in 0..{MAX_SECONDS:g}, "
+                f"got {show(value)}"
+            )
         return float(value)
     if name in ("cron", "timezone"):
         if value is None and name == "cron":
             return None
         if not isinstance(value, str) or not value:
             raise InvalidInput(f"schedule {name} must be a non-empty str")
-        return value
+        return check_text(value, f"schedule {name}", features)
     if name == "calendar" and not (
         isinstance(value, list) and all(isinstance(v, dict) for v in value)
     ):
@@ -361,7 +438,7 @@ def check_schedule_changes(
     unknown = set(changes) - SCHEDULE_CHANGES
     if unknown:
         raise InvalidInput(
-            f"cannot update schedule field(s) {sorted(unknown)}; allowed: "
+            f"cannot update schedule field(s) {sorted(map(show, unknown))}; allowed: "
             f"{sorted(SCHEDULE_CHANGES)}"
         )
     out = {name: _check_schedule_field(name, v, features) for name, v in changes.items()}
@@ -372,7 +449,7 @@ def check_schedule_changes(
 def check_statuses(statuses: Collection[RunStatus]) -> frozenset[RunStatus]:
     if isinstance(statuses, str):
         statuses = [statuses]  # type: ignore[list-item]
-    result = frozenset(_enum(RunStatus, s, "status") for s in statuses)
+    result = frozenset(_enum(RunStatus, s, "status") for s in _collection(statuses, "statuses"))
     live = sorted(s.value for s in result if not s.terminal)
     if live:
         raise InvalidInput(f"retention only deletes terminal runs; {live} are not terminal")

@@ -1,7 +1,8 @@
 """Encoding helpers shared by backends: JSON text, UTC timestamps, model <-> record.
 
 Storage sees JSON values only (the engine has already encoded richer Python values), so one
-strict JSON dialect is used everywhere: UTF-8, no NaN/infinity, ``str`` keys only.
+strict JSON dialect is used everywhere: UTF-8 (no lone surrogates), no NaN/infinity, ``str``
+keys only, nested at most :data:`MAX_JSON_DEPTH` deep.
 """
 
 from __future__ import annotations
@@ -9,13 +10,15 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import reprlib
 import typing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from .errors import InvalidInput
 
 __all__ = [
+    "MAX_JSON_DEPTH",
     "dumps",
     "ensure_utc",
     "from_micros",
@@ -23,38 +26,74 @@ __all__ = [
     "loads",
     "record",
     "record_changes",
+    "show",
     "to_micros",
+    "utf8",
 ]
 
 M = TypeVar("M")
 _encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+#: Deepest nesting of lists and objects accepted in a JSON value. Far deeper than any real
+#: document, and far enough below the interpreter's recursion limit that encoding and decoding
+#: (both recursive in C) never raise RecursionError, whatever the caller's stack depth.
+MAX_JSON_DEPTH = 256
+#: Levels a backend may wrap around a valid value when it stores it inside a document of its
+#: own (a record holding the run's fields, a row holding the record...).
+_ENVELOPE = 8
 
 
-def dumps(value: Any, what: str = "value") -> str:
+def dumps(value: Any, what: str = "value", *, max_depth: int = MAX_JSON_DEPTH + _ENVELOPE) -> str:
     """Encode a JSON value to compact text; raise :class:`InvalidInput` if it is not JSON.
 
     Dict keys must be ``str`` (``json`` would silently turn ``1`` into ``"1"``, which would not
-    round-trip). Tuples are encoded as lists.
+    round-trip). Tuples are encoded as lists. Nesting deeper than ``max_depth``, NaN, infinity
+    and integers beyond the interpreter's digit limit are refused. The validation layer passes
+    :data:`MAX_JSON_DEPTH`; the default leaves backends room for their own envelope. The text
+    may still hold lone surrogates: :func:`utf8` is the check that it can be stored.
     """
-    _check_keys(value, what)
+    _check_keys(value, what, max_depth, 0)
     try:
         return _encoder.encode(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidInput(f"{what} is not JSON-serializable: {exc}") from None
 
 
-def _check_keys(value: Any, what: str) -> None:
+def _check_keys(value: Any, what: str, limit: int, depth: int) -> None:
+    # Recursive, but bounded by ``limit`` well before the interpreter's own limit.
+    if depth >= limit:
+        raise InvalidInput(f"{what} is nested deeper than {limit} levels")
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise InvalidInput(f"{what} has a non-str key {key!r}; JSON keys are strings")
+                raise InvalidInput(f"{what} has a non-str key {show(key)}; JSON keys are strings")
             if isinstance(item, dict | list | tuple):
-                _check_keys(item, what)
+                _check_keys(item, what, limit, depth + 1)
     elif isinstance(value, list | tuple):
         for item in value:
             if isinstance(item, dict | list | tuple):
-                _check_keys(item, what)
+                _check_keys(item, what, limit, depth + 1)
+
+
+def show(value: Any) -> str:
+    """A short repr of any caller's value for an error message. Never raises: plain ``repr``
+    can recurse without bound on deep nesting, fail on an int of more than 4300 digits, or
+    run a broken ``__repr__``."""
+    try:
+        return reprlib.repr(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
+
+
+def utf8(text: str, what: str) -> bytes:
+    """``text`` as UTF-8; :class:`InvalidInput` if it holds a lone surrogate (which no
+    database can store: it is not a Unicode scalar value)."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{what} contains a lone surrogate and is not valid UTF-8") from None
 
 
 loads = json.loads
@@ -62,12 +101,18 @@ loads = json.loads
 
 
 def ensure_utc(value: datetime, what: str) -> datetime:
-    """Return ``value`` in UTC; raise :class:`InvalidInput` if it is naive or not a datetime."""
+    """Return ``value`` in UTC; raise :class:`InvalidInput` if it is naive, not a datetime,
+    or outside ``datetime``'s range once in UTC (``0001-01-01 00:00+01:00``)."""
     if not isinstance(value, datetime):
         raise InvalidInput(f"{what} must be a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(f"{what} must be timezone-aware (got a naive datetime)")
-    return value if value.tzinfo is UTC else value.astimezone(UTC)
+    if value.tzinfo is UTC:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"{what} {value.isoformat()} is out of range in UTC") from None
 
 
 def to_micros(value: datetime) -> int:
@@ -77,9 +122,12 @@ def to_micros(value: datetime) -> int:
 
 
 def from_micros(value: int) -> datetime:
-    """Inverse of :func:`to_micros`: an aware UTC datetime."""
-    seconds, micros = divmod(int(value), 1_000_000)
-    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros)
+    """Inverse of :func:`to_micros`: an aware UTC datetime.
+
+    Raises ``OverflowError`` when ``value`` is outside years 1..9999 (pure arithmetic: unlike
+    ``datetime.fromtimestamp`` it never depends on the platform's ``time_t``).
+    """
+    return _EPOCH + int(value) * _MICRO
 
 
 _FIELDS: dict[type, tuple[tuple[str, str, Any], ...]] = {}

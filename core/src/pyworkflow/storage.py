@@ -22,13 +22,13 @@ from types import TracebackType
 from typing import Any, ClassVar, Self, TypeVar
 
 from . import _validate as v
+from ._cursors import decode_id_cursor, decode_run_cursor, encode_cursor
 from ._ids import check_id
 from ._primitives import BackendPrimitives
 from ._validate import EncodedEvent
 from .codec import ensure_utc
 from .errors import (
     ConflictError,
-    InvalidInput,
     LeaseLost,
     NotFound,
     PyWorkflowError,
@@ -50,7 +50,6 @@ from .models import (
     ScheduleStatus,
     Task,
     WorkflowRun,
-    as_seconds,
     utcnow,
 )
 from .urls import StorageURL
@@ -148,7 +147,10 @@ class StorageBackend(BackendPrimitives):
         The log is keyed by ``run_id`` alone: it need not have a :class:`WorkflowRun`.
         Empty ``events``, a repeated id in the batch, a bad id or type, data that is not a
         JSON object -> :class:`InvalidInput`; encoded data over ``features.max_event_bytes``
-        -> :class:`PayloadTooLarge`. In every error case nothing is written.
+        -> :class:`PayloadTooLarge`. ``expected_version`` must be an int in
+        ``0..2**63 - 1`` (:class:`InvalidInput` otherwise); one so large that the new
+        sequences would pass ``2**63 - 1`` is a version no log can have:
+        :class:`ConflictError`. In every error case nothing is written.
 
         When an attempt raises :class:`StorageUnavailable` it is retried (``retries``
         times); if the retry then conflicts, the log is read back and, when the events are
@@ -158,6 +160,13 @@ class StorageBackend(BackendPrimitives):
         check_id(run_id, "run_id")
         v.check_version(expected_version)
         batch = v.check_events(events, self.features, utcnow())
+        if expected_version > v.MAX_SEQUENCE - len(batch):
+            # No log can be at this version and still take the batch: its sequences would
+            # not fit the 64-bit range. Every backend answers the same, without asking.
+            raise ConflictError(
+                f"run {run_id!r} cannot be at version {expected_version}: a log holds at most "
+                f"{v.MAX_SEQUENCE} events"
+            )
         retried = False
         attempt = 0
         while True:
@@ -192,7 +201,9 @@ class StorageBackend(BackendPrimitives):
         """Events with ``sequence > after``, in sequence order, at most ``limit`` of them.
 
         ``types`` keeps only events of those types; a filter never changes an event's
-        sequence. A run with no events, or an empty ``types``, gives ``[]``.
+        sequence. A run with no events, or an empty ``types``, gives ``[]``. ``after`` is
+        ``0..2**63 - 1``, ``limit`` ``None`` or ``1..2**63 - 1``, ``types`` at most 1000 distinct
+        types (:class:`InvalidInput` otherwise).
         """
         self._require_open()
         check_id(run_id, "run_id")
@@ -247,7 +258,11 @@ class StorageBackend(BackendPrimitives):
         self._require_open()
         check_id(run_id, "run_id")
         checked = v.check_run_changes(changes, self.features, utcnow())
-        expected = None if expected_status is None else RunStatus(expected_status)
+        expected = (
+            None
+            if expected_status is None
+            else v.check_enum(RunStatus, expected_status, "expected_status")
+        )
         return await self._call(self._update_run(run_id, checked, expected))
 
     async def list_runs(
@@ -263,12 +278,12 @@ class StorageBackend(BackendPrimitives):
         flt = v.check_filter(filter)
         lim = v.check_limit(limit, MAX_PAGE)
         assert lim is not None
-        after = v.decode_run_cursor(cursor)
+        after = decode_run_cursor(cursor)
         rows = await self._call(self._list_runs(flt, lim + 1, after))
         if len(rows) <= lim:
             return Page(rows, None)
         last = rows[lim - 1]
-        return Page(rows[:lim], v.encode_cursor(last.created_at, last.id))
+        return Page(rows[:lim], encode_cursor(last.created_at, last.id))
 
     async def children(self, run_id: str) -> list[WorkflowRun]:
         """Runs whose ``parent_id`` is ``run_id``, oldest first; ``[]`` if none."""
@@ -330,17 +345,17 @@ class StorageBackend(BackendPrimitives):
 
         A task is claimable when it is not leased or its lease has expired. Each claim
         increments ``attempts`` and gets a fresh lease token; while a lease holds, no other
-        claim returns that task, in any process or host.
+        claim returns that task, in any process or host. ``lease`` is a ``timedelta`` or a
+        finite number of seconds, at least a microsecond, ending before the year 10000;
+        ``limit`` is 1..1000 (:class:`InvalidInput` otherwise).
         """
         self._require_open()
         check_id(worker, "worker")
-        seconds = as_seconds(lease)
-        if seconds <= 0:
-            raise InvalidInput("lease must be positive")
         lim = v.check_limit(limit, MAX_PAGE)
         assert lim is not None
         at = utcnow() if now is None else ensure_utc(now, "now")
-        return await self._call(self._claim(worker, at, at + timedelta(seconds=seconds), lim))
+        expires = v.check_duration(lease, "lease", at)
+        return await self._call(self._claim(worker, at, expires, lim))
 
     async def complete(self, lease: Lease) -> None:
         """Delete the leased task. :class:`LeaseLost` if this lease no longer holds it.
@@ -349,6 +364,7 @@ class StorageBackend(BackendPrimitives):
         lease that nobody re-claimed still holds.
         """
         self._require_open()
+        v.check_lease(lease)
         if not await self._call(self._complete(lease.task.id, lease.token)):
             raise LeaseLost(f"task {lease.task.id!r} is no longer leased by this lease")
 
@@ -356,14 +372,13 @@ class StorageBackend(BackendPrimitives):
         self, lease: Lease, by: timedelta | float, *, now: datetime | None = None
     ) -> Lease:
         """Move the lease's expiry to ``now`` (default: the current time) + ``by``; return
-        the updated lease. :class:`LeaseLost` if this lease no longer holds the task.
+        the updated lease. :class:`LeaseLost` if this lease no longer holds the task. ``by``
+        follows the rules of ``claim``'s ``lease``.
         """
         self._require_open()
-        seconds = as_seconds(by)
-        if seconds <= 0:
-            raise InvalidInput("by must be positive")
+        v.check_lease(lease)
         at = utcnow() if now is None else ensure_utc(now, "now")
-        expires = at + timedelta(seconds=seconds)
+        expires = v.check_duration(by, "by", at)
         if not await self._call(self._extend(lease.task.id, lease.token, expires)):
             raise LeaseLost(f"task {lease.task.id!r} is no longer leased by this lease")
         return replace(lease, expires_at=expires)
@@ -374,6 +389,7 @@ class StorageBackend(BackendPrimitives):
         :class:`LeaseLost` if this lease no longer holds the task.
         """
         self._require_open()
+        v.check_lease(lease)
         due = utcnow() if due_at is None else ensure_utc(due_at, "due_at")
         if not await self._call(self._release(lease.task.id, lease.token, due)):
             raise LeaseLost(f"task {lease.task.id!r} is no longer leased by this lease")
@@ -434,6 +450,7 @@ class StorageBackend(BackendPrimitives):
 
         Updatable: every field but id, revision, created_at, updated_at. ``False`` (writing
         nothing) on a revision mismatch; :class:`NotFound` if the schedule does not exist.
+        ``expected_revision`` is ``None`` or an int in ``0..2**63 - 1``.
         """
         self._require_open()
         check_id(schedule_id, "schedule id")
@@ -456,11 +473,11 @@ class StorageBackend(BackendPrimitives):
         wanted = None if status is None else v._enum(ScheduleStatus, status, "status")
         lim = v.check_limit(limit, MAX_PAGE)
         assert lim is not None
-        after = v.decode_id_cursor(cursor)
+        after = decode_id_cursor(cursor)
         rows = await self._call(self._list_schedules(wanted, lim + 1, after))
         if len(rows) <= lim:
             return Page(rows, None)
-        return Page(rows[:lim], v.encode_cursor(rows[lim - 1].id))
+        return Page(rows[:lim], encode_cursor(rows[lim - 1].id))
 
     # -- retention -----------------------------------------------------------------------------
 

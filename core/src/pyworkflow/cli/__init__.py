@@ -2,7 +2,9 @@
 
 Every command takes ``--storage URL`` (default: :func:`pyworkflow.config.resolve_url`) and
 every read command ``--json``. Exit codes: 0 ok, 1 error (one line on stderr, no traceback for
-a :class:`~pyworkflow.errors.PyWorkflowError`), 2 usage.
+a :class:`~pyworkflow.errors.PyWorkflowError`), 2 usage (one line on stderr: a bad or
+out-of-range argument is refused by its argparse type). Stored text is printed literally,
+never interpreted as Rich markup.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from pyworkflow.engine.worker import DEFAULT_LEASE
 from pyworkflow.errors import PyWorkflowError
 
 from . import _commands as c
+from ._types import page_size, positive_int, positive_seconds
 
 __all__ = ["build_parser", "main"]
 
@@ -33,8 +37,15 @@ def _json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line (the usage itself is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pyworkflow", description="Durable workflows on the database you already run."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -51,20 +62,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--idempotency-key")
     p.add_argument("--no-wait", action="store_true", help="print the run id and return")
-    p.add_argument("--timeout", type=float, help="seconds to wait for the result")
+    p.add_argument("--timeout", type=positive_seconds, help="seconds to wait for the result")
     _storage(p)
     _json(p)
     p.set_defaults(func=c.cmd_run)
 
     p = sub.add_parser("worker", help="claim and run tasks (timers, retries, hooks, starts)")
-    p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--concurrency", type=positive_int, default=4, help="tasks at once (default 4)")
     p.add_argument(
         "--lease",
-        type=float,
+        type=positive_seconds,
         default=DEFAULT_LEASE,
         help=f"lease seconds, renewed at half (default {DEFAULT_LEASE:g})",
     )
-    p.add_argument("--poll", type=float, default=0.5, help="idle poll seconds (default 0.5)")
+    p.add_argument(
+        "--poll", type=positive_seconds, default=0.5, help="idle poll seconds (default 0.5)"
+    )
     p.add_argument(
         "--import",
         dest="imports",
@@ -93,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = runs.add_parser("list", help="runs, newest first")
     p.add_argument("--status", action="append", help="only this status; repeatable")
     p.add_argument("--workflow", help="only runs of this workflow name")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=page_size, default=50, help="1..1000 (default 50)")
     p.add_argument("--cursor", help="next_cursor of a previous page (see --json)")
     _storage(p)
     _json(p)

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from pyworkflow.config import resolve_url
 from pyworkflow.engine import api
@@ -74,6 +76,16 @@ def _short(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _t(value: str) -> Text:
+    """Stored text as a table cell or title: shown literally, never read as Rich markup (a
+    name holding ``[/b]`` would otherwise crash the table, and ``[bold]`` would vanish)."""
+    return Text(value)
+
+
+def _row(table: Table, *cells: str) -> None:
+    table.add_row(*(_t(cell) for cell in cells))
+
+
 def _when(value: datetime | None) -> str:
     return "" if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
 
@@ -123,11 +135,11 @@ async def cmd_run(args: argparse.Namespace) -> int:
             }
         )
     elif run.status is RunStatus.COMPLETED:
-        err.print(f"run {run_id} completed", style="green")
+        err.print(f"run {escape(run_id)} completed", style="green")
         result = run.result
         print(result if isinstance(result, str) else json.dumps(jsonable(raw.result)))
     else:
-        err.print(f"run {run_id} ended {run.status.value}", style="red")
+        err.print(f"run {escape(run_id)} ended {run.status.value}", style="red")
     if run.status in (RunStatus.FAILED, RunStatus.CANCELLED):
         message = (raw.error or {}).get("message") if isinstance(raw.error, dict) else raw.error
         print(f"pyworkflow: error: run {run.status.value}: {message}", file=sys.stderr)
@@ -161,14 +173,14 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     try:
         if args.until_idle:
             count = await worker.run_until_idle()
-            err.print(f"worker {worker.name}: {count} task(s) processed, none due now")
+            err.print(f"worker {escape(worker.name)}: {count} task(s) processed, none due now")
             return 0
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, worker.stop)
         err.print(
-            f"worker {worker.name} on {storage.url.render()} "
+            f"worker {escape(worker.name)} on {escape(storage.url.render())} "
             f"(concurrency {args.concurrency}); Ctrl-C stops"
         )
         await worker.run()
@@ -199,13 +211,14 @@ async def cmd_runs_list(args: argparse.Namespace) -> int:
         emit_json({"runs": list(page.items), "next_cursor": page.next_cursor})
         return 0
     more = f"; more with --cursor {page.next_cursor}" if page.next_cursor else ""
-    table = Table(title=f"{len(page.items)} run(s){more}")
+    table = Table(title=_t(f"{len(page.items)} run(s){more}"))
     table.add_column("id", no_wrap=True)
     for col in ("workflow", "status", "created", "completed", "result/error"):
         table.add_column(col)
     for r in page.items:
         detail = r.result if r.status is RunStatus.COMPLETED else r.error
-        table.add_row(
+        _row(
+            table,
             r.id,
             r.workflow_name,
             r.status.value,
@@ -226,11 +239,11 @@ async def cmd_runs_show(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({**jsonable(run), "events": version})
         return 0
-    table = Table(show_header=False, title=f"run {run.id}")
+    table = Table(show_header=False, title=_t(f"run {run.id}"))
     for key, value in jsonable(run).items():
         if value not in (None, {}, ""):
-            table.add_row(key, value if isinstance(value, str) else json.dumps(value))
-    table.add_row("events", str(version))
+            _row(table, key, value if isinstance(value, str) else json.dumps(value))
+    _row(table, "events", str(version))
     out.print(table)
     return 0
 
@@ -254,11 +267,12 @@ async def cmd_runs_events(args: argparse.Namespace) -> int:
             ]
         )
         return 0
-    table = Table(title=f"{len(events)} event(s) of run {args.run_id}")
+    table = Table(title=_t(f"{len(events)} event(s) of run {args.run_id}"))
     for col in ("seq", "type", "time", "data"):
         table.add_column(col)
     for e in events:
-        table.add_row(
+        _row(
+            table,
             str(e.sequence),
             e.type,
             e.timestamp.strftime("%H:%M:%S.%f")[:-3],
@@ -280,7 +294,7 @@ async def cmd_runs_chain(args: argparse.Namespace) -> int:
     for col in ("status", "created"):
         table.add_column(col)
     for i, r in enumerate(chain, 1):
-        table.add_row(str(i), r.id, r.status.value, _when(r.created_at))
+        _row(table, str(i), r.id, r.status.value, _when(r.created_at))
     out.print(table)
     return 0
 
@@ -310,13 +324,13 @@ async def cmd_hooks_list(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(hooks)
         return 0
-    table = Table(title=f"{len(hooks)} pending hook(s) of run {args.run_id}")
+    table = Table(title=_t(f"{len(hooks)} pending hook(s) of run {args.run_id}"))
     table.add_column("name")
     table.add_column("token", no_wrap=True)
     for col in ("created", "expires"):
         table.add_column(col)
     for h in hooks:
-        table.add_row(h.name, h.token, _when(h.created_at), _when(h.expires_at))
+        _row(table, h.name, h.token, _when(h.created_at), _when(h.expires_at))
     out.print(table)
     return 0
 
@@ -392,7 +406,7 @@ async def cmd_storage_copy(args: argparse.Namespace) -> int:
 
         def progress(run: Any, state: str) -> None:
             if not args.json:
-                err.print(f"{state:8} {run.id}")
+                err.print(f"{state:8} {escape(run.id)}")
 
         report = await copy_storage(src, dst, on_run=progress)
     if args.json:

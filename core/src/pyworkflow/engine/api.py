@@ -22,6 +22,7 @@ from pyworkflow.models import Event, Task, WorkflowRun, utcnow
 from pyworkflow.storage import StorageBackend
 
 from .context import RESUME, hook_task_id
+from .durations import to_seconds
 from .errors import WaitTimeout, WorkflowFailed
 from .runtime import Engine, decoded_run, read_all
 from .schedules import create_schedule_row
@@ -116,10 +117,13 @@ async def wait(
     """
     from .worker import Worker
 
+    # InvalidInput for nan, infinity or a negative timeout (which would wait forever or not
+    # at all), before anything else.
+    limit = None if timeout is None else to_seconds(timeout)
     engine = default_engine()
     storage = await engine.storage()
     worker = Worker(engine, concurrency=4, poll=poll) if engine.inline else None
-    deadline = None if timeout is None else time.monotonic() + timeout
+    deadline = None if limit is None else time.monotonic() + limit
     delay = poll
     while True:
         run = await storage.get_run(run_id)

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pyworkflow._ids import new_id
+from pyworkflow._validate import check_int, check_seconds
 from pyworkflow.errors import LeaseLost, PyWorkflowError, StorageUnavailable
 from pyworkflow.models import Lease, utcnow
 from pyworkflow.storage import StorageBackend
@@ -74,10 +75,10 @@ class Worker:
         poll: float = 0.5,
         name: str | None = None,
     ) -> None:
-        if concurrency < 1:
-            raise ValueError("concurrency must be >= 1")
-        if lease <= 0 or poll <= 0:
-            raise ValueError("lease and poll must be positive")
+        # InvalidInput (a ValueError) for < 1, nan, infinity, <= 0 and non-numbers.
+        check_int(concurrency, "concurrency", 1, 1_000_000)
+        check_seconds(lease, "lease")
+        check_seconds(poll, "poll")
         if isinstance(storage, Engine):
             self.engine = storage
         elif storage is None:
