@@ -53,7 +53,9 @@ SERVICES: dict[str, Service] = {
     "mysql": Service("mysql", 3306, "mysql://root@127.0.0.1:3306/", "mariadb:10.11"),
     # The "local service" of DynamoDB is a moto server the session starts itself.
     "dynamodb": Service("dynamodb", None, None, "amazon/dynamodb-local"),
-    "cassandra": Service("cassandra", 9042, None, "cassandra:4.1"),
+    "cassandra": Service(
+        "cassandra", 9042, "cassandra://127.0.0.1:9042/pwt?local_dc=dc1", "cassandra:5.0"
+    ),
 }
 
 #: URL scheme -> backend name (for ``--pyworkflow-url``).
@@ -328,8 +330,12 @@ class Services:
         """Per-test cleanup once the test's backends are closed.
 
         The session's moto server is reset: it keeps every table in memory and slows down
-        (then answers 500) as tests like the 100,000-event log pile up.
+        (then answers 500) as tests like the 100,000-event log pile up. Cassandra's keyspace
+        of the test is dropped: a node holding a keyspace of 19 tables per test until the
+        session ends runs out of heap (about 1 MB per table) long before the suite does.
         """
+        if name == "cassandra":
+            self._drop_keyspaces()
         if name == "dynamodb" and self._moto_endpoint is not None:
             request = urllib.request.Request(f"{self._moto_endpoint}/moto-api/reset", method="POST")
             with urllib.request.urlopen(request, timeout=60):
@@ -340,31 +346,50 @@ class Services:
     def _note_keyspace(self, parsed: StorageURL, keyspace: str) -> None:
         if not hasattr(self, "_keyspaces"):
             self._keyspaces: list[str] = []
-            self._cleanups.append(lambda: self._drop_keyspaces(parsed))
+            self._cassandra: Any = None  # (cluster, session) for DROP KEYSPACE
+            self._cassandra_url = parsed
+            self._cleanups.append(self._close_cassandra)
         self._keyspaces.append(keyspace)
 
-    def _drop_keyspaces(self, parsed: StorageURL) -> None:
+    def _drop_keyspaces(self) -> None:
+        """Drop the keyspaces made so far (after each test, and at the end of the session)."""
+        if not getattr(self, "_keyspaces", None):
+            return
         try:
             from cassandra.auth import PlainTextAuthProvider
             from cassandra.cluster import Cluster
         except ImportError:
             return
-        auth = (
-            PlainTextAuthProvider(parsed.username, parsed.password or "")
-            if parsed.username
-            else None
-        )
-        cluster = Cluster(
-            [h for h, _ in parsed.hosts] or ["127.0.0.1"],
-            port=parsed.port or 9042,
-            auth_provider=auth,
-        )
+        if self._cassandra is None:
+            parsed = self._cassandra_url
+            auth = (
+                PlainTextAuthProvider(parsed.username, parsed.password or "")
+                if parsed.username
+                else None
+            )
+            cluster = Cluster(
+                [h for h, _ in parsed.hosts] or ["127.0.0.1"],
+                port=parsed.port or 9042,
+                auth_provider=auth,
+            )
+            try:
+                self._cassandra = (cluster, cluster.connect())
+            except Exception:
+                cluster.shutdown()
+                raise
+        session = self._cassandra[1]
+        while self._keyspaces:
+            # A keyspace the test never created (it failed before connecting) is a no-op.
+            session.execute(f"DROP KEYSPACE IF EXISTS {self._keyspaces[-1]}", timeout=120)
+            self._keyspaces.pop()
+
+    def _close_cassandra(self) -> None:
         try:
-            session = cluster.connect()
-            for keyspace in self._keyspaces:
-                session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}")
+            self._drop_keyspaces()
         finally:
-            cluster.shutdown()
+            if self._cassandra is not None:
+                self._cassandra[0].shutdown()
+                self._cassandra = None
 
     # -- testcontainers ---------------------------------------------------------------------------
 
