@@ -178,11 +178,30 @@ class FakeRecords:
             case "task_drop":
                 return [{"[applied]": t("tasks").pop(a[0], None) is not None}]
             case "due_add":
-                t("tasks_due")[a] = {"due_at": a[0], "id": a[1]}
+                t("tasks_due")[a[:2]] = {"due_at": a[0], "id": a[1], "written": a[2]}
             case "due_drop":
                 t("tasks_due").pop(a, None)
             case "due_list":
-                return [r for k, r in sorted(t("tasks_due").items()) if k[0] <= a[0]]
+                return [r for k, r in sorted(t("tasks_due").items()) if a[0] <= k[0] <= a[1]]
+            case "floor_get":
+                row = t("tasks_floor").get(0)
+                return [] if row is None else [dict(row)]
+            case "floor_touch":
+                row = t("tasks_floor").get(0)
+                if row is None or not row["floor"] <= a[1]:
+                    return [
+                        {"[applied]": False, **({} if row is None else {"floor": row["floor"]})}
+                    ]
+                row["epoch"] = a[0]
+                return [{"[applied]": True}]
+            case "floor_lower":
+                return self._cas("tasks_floor", 0, "floor", a[2], {"floor": a[0], "epoch": a[1]})
+            case "floor_raise":
+                row = t("tasks_floor").get(0)
+                if row is None or (row["floor"], row["epoch"]) != (a[2], a[3]):
+                    return [{"[applied]": False, **(row or {})}]
+                row.update(floor=a[0], epoch=a[1])
+                return [{"[applied]": True}]
             case "trun_add":
                 t("tasks_by_run")[a] = {"id": a[1]}
             case "trun_list":
@@ -416,6 +435,8 @@ def fake_backend(url: str, store: FakeEvents, **options: Any) -> CassandraBacken
     backend._db = Runner(store, page_size=store.page_size)  # type: ignore[arg-type]
     backend._batch = lambda kind=None: Batch()  # type: ignore[assignment,method-assign,misc]
     backend._open = True
+    # What connect() writes with the schema: the due index's floor, below everything.
+    store.records.tab("tasks_floor").setdefault(0, {"floor": -(2**63), "epoch": "new"})
     return backend
 
 

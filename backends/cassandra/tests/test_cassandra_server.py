@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import time
 from datetime import timedelta
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 from cassandra.query import BatchStatement, BatchType
 from pyworkflow import NewEvent, RunStatus, StorageBackend
+from pyworkflow.codec import to_micros
 from pyworkflow.errors import ConflictError, StorageUnavailable
 from pyworkflow.models import utcnow
 from pyworkflow_cassandra import CassandraBackend
@@ -26,6 +28,7 @@ from pyworkflow_conformance.helpers import make_hook, make_run, make_task, uid
 from pyworkflow_conformance.services import Services
 
 REPO = Path(__file__).resolve().parents[3]
+TRACE_READ = re.compile(r"Read (\d+) live rows? and (\d+) tombstone")
 SERVERS = REPO / "compose" / "servers"
 
 
@@ -130,6 +133,63 @@ class TestCassandraServer:
             assert (await b.get_hook(hook.token)) is not None
             leases = await b.claim("w", lease=30, now=now + timedelta(days=1))
             assert [lease.task.id for lease in leases] == [task.id]
+
+    async def test_claims_do_not_read_the_tombstones_of_completed_tasks(
+        self, backend_url: str
+    ) -> None:
+        # Every completed task leaves a tombstone in the one tasks_due partition, and claims
+        # scanned it from the oldest due time: every claim read every tombstone of the last
+        # 10 days (gc_grace_seconds) and failed past 100,000 (tombstone_failure_threshold).
+        # The server's own trace of the claim's scan counts what it read.
+        async with StorageBackend.from_url(backend_url) as b:
+            c = _cassandra(b)
+            hour_ago = utcnow() - timedelta(hours=1)
+            tasks = [make_task(due_at=hour_ago + timedelta(milliseconds=i)) for i in range(300)]
+            for start in range(0, len(tasks), 30):
+                await asyncio.gather(*(b.enqueue(t) for t in tasks[start : start + 30]))
+            leases = await b.claim("w", lease=60, limit=300)
+            assert len(leases) == 300
+            for start in range(0, len(leases), 30):
+                await asyncio.gather(*(b.complete(lease) for lease in leases[start : start + 30]))
+            assert await b.claim("w", lease=60) == []  # nothing due; the floor moves up
+            traced: list[Any] = []
+            session = c._db.session
+            untraced = session.execute_async
+
+            def tracing(statement: Any, *args: Any, **kwargs: Any) -> Any:
+                if statement is c._st["due_list"]:
+                    kwargs["trace"] = True
+                    traced.append(untraced(statement, *args, **kwargs))
+                    return traced[-1]
+                return untraced(statement, *args, **kwargs)
+
+            session.execute_async = tracing  # type: ignore[method-assign]
+            try:
+                assert await b.claim("w", lease=60) == []
+            finally:
+                session.execute_async = untraced  # type: ignore[method-assign]
+            assert traced, "the claim did not scan the due index"
+            trace = await asyncio.to_thread(traced[0].get_query_trace, 30)
+            counts = [
+                (int(m.group(1)), int(m.group(2)))
+                for m in (TRACE_READ.search(e.description) for e in trace.events)
+                if m is not None
+            ]
+            assert counts, [e.description for e in trace.events]
+            assert sum(tombstones for _, tombstones in counts) < 10, counts
+
+    async def test_a_task_enqueued_below_the_raised_floor_is_still_claimed(
+        self, backend_url: str
+    ) -> None:
+        async with StorageBackend.from_url(backend_url) as b:
+            c = _cassandra(b)
+            assert await b.claim("w", lease=60) == []  # nothing due: the floor moves up
+            floor, _ = await c._floor()
+            assert floor > to_micros(utcnow() - timedelta(minutes=6))
+            task = make_task(due_at=utcnow() - timedelta(days=3))
+            await b.enqueue(task)
+            assert (await c._floor())[0] <= to_micros(task.due_at)
+            assert [lease.task.id for lease in await b.claim("w", lease=60)] == [task.id]
 
     @pytest.mark.skipif(
         os.environ.get("PYWORKFLOW_TEST_CASSANDRA_RESTART") != "1",

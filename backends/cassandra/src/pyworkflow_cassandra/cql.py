@@ -16,7 +16,8 @@ Data model (see README.md for the reasoning):
                 keys-only listing indexes, newest first.
 ``runs_by_completed`` / ``completed_days``: runs by ``completed_at`` day, for retention.
 ``tasks``       task doc + due_at, attempts, lease (lease_token, worker, lease_until; 0 = free);
-                ``tasks_due`` (one partition, due_at asc) to find due work; ``tasks_by_run``.
+                ``tasks_due`` (one partition, due_at asc) to find due work, scanned from the
+                floor in ``tasks_floor`` (see tasks.py); ``tasks_by_run``.
 ``hooks``       hook_token -> doc, status; ``hooks_by_run``.
 ``schedules``   id -> doc, revision; ``schedule_ids`` (one partition, id asc) for listing.
 ``meta``        ``schema`` row: version; ``lock`` row: DDL lock held with an LWT and a TTL.
@@ -107,7 +108,9 @@ def table_ddl(keyspace: str) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {k}.tasks (id text PRIMARY KEY, doc text, due_at bigint, "
         "attempts bigint, lease_token text, worker text, lease_until bigint)",
         f"CREATE TABLE IF NOT EXISTS {k}.tasks_due (shard int, due_at bigint, id text, "
-        "PRIMARY KEY ((shard), due_at, id))",
+        "written bigint, PRIMARY KEY ((shard), due_at, id))",
+        f"CREATE TABLE IF NOT EXISTS {k}.tasks_floor (shard int PRIMARY KEY, floor bigint, "
+        "epoch text)",
         f"CREATE TABLE IF NOT EXISTS {k}.tasks_by_run (run_id text, id text, "
         "PRIMARY KEY ((run_id), id))",
         f"CREATE TABLE IF NOT EXISTS {k}.hooks (hook_token text PRIMARY KEY, status text, "
@@ -134,6 +137,8 @@ def meta_statements(keyspace: str) -> dict[str, str]:
         "lock_take": f"INSERT INTO {k}.meta (name, owner) VALUES ('lock', %s) IF NOT EXISTS "
         "USING TTL 120",
         "lock_drop": f"DELETE FROM {k}.meta WHERE name = 'lock' IF owner = %s",
+        "floor_init": f"INSERT INTO {k}.tasks_floor (shard, floor, epoch) VALUES (0, %s, 'new') "
+        "IF NOT EXISTS",
     }
 
 
@@ -216,9 +221,17 @@ def statements(keyspace: str) -> dict[str, str]:
         "lease_until = 0 WHERE id = ? IF lease_token = ?",
         "task_done": f"DELETE FROM {k}.tasks WHERE id = ? IF lease_token = ?",
         "task_drop": f"DELETE FROM {k}.tasks WHERE id = ? IF EXISTS",
-        "due_add": f"INSERT INTO {k}.tasks_due (shard, due_at, id) VALUES (0, ?, ?)",
+        "due_add": f"INSERT INTO {k}.tasks_due (shard, due_at, id, written) VALUES (0, ?, ?, ?)",
         "due_drop": f"DELETE FROM {k}.tasks_due WHERE shard = 0 AND due_at = ? AND id = ?",
-        "due_list": f"SELECT due_at, id FROM {k}.tasks_due WHERE shard = 0 AND due_at <= ?",
+        "due_list": f"SELECT due_at, id, written FROM {k}.tasks_due WHERE shard = 0 "
+        "AND due_at >= ? AND due_at <= ?",
+        # -- the floor of tasks_due (see tasks.py)
+        "floor_get": f"SELECT floor, epoch FROM {k}.tasks_floor WHERE shard = 0",
+        "floor_touch": f"UPDATE {k}.tasks_floor SET epoch = ? WHERE shard = 0 IF floor <= ?",
+        "floor_lower": f"UPDATE {k}.tasks_floor SET floor = ?, epoch = ? WHERE shard = 0 "
+        "IF floor = ?",
+        "floor_raise": f"UPDATE {k}.tasks_floor SET floor = ?, epoch = ? WHERE shard = 0 "
+        "IF floor = ? AND epoch = ?",
         "trun_add": f"INSERT INTO {k}.tasks_by_run (run_id, id) VALUES (?, ?)",
         "trun_list": f"SELECT id FROM {k}.tasks_by_run WHERE run_id = ?",
         "trun_drop": f"DELETE FROM {k}.tasks_by_run WHERE run_id = ?",

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
-from pyworkflow._ids import new_id
 from pyworkflow.codec import (
     dumps,
-    from_micros,
     from_record,
     loads,
     record,
@@ -32,12 +29,10 @@ from pyworkflow.models import (
     JSON,
     Hook,
     HookStatus,
-    Lease,
     RunFilter,
     RunStatus,
     Schedule,
     ScheduleStatus,
-    Task,
     WorkflowRun,
 )
 from pyworkflow.storage import StorageBackend
@@ -266,84 +261,6 @@ class RecordsMixin(StorageBackend):
                     return out
         await flush()
         return out
-
-    # -- tasks ---------------------------------------------------------------------------
-
-    def _task(self, row: dict[str, Any]) -> Task:
-        task = from_record(Task, loads(row["doc"]))
-        return replace(task, due_at=from_micros(row["due_at"]), attempts=int(row["attempts"]))
-
-    async def _enqueue(self, task: Task) -> bool:
-        due = to_micros(task.due_at)
-        await self._logged([("due_add", (due, task.id)), ("trun_add", (task.run_id, task.id))])
-        ok, _ = await self._db.lwt(
-            self._st["task_new"], (task.id, dumps(record(task)), due, task.attempts)
-        )
-        return ok
-
-    async def _claim(
-        self, worker: str, now: datetime, expires_at: datetime, limit: int
-    ) -> list[Lease]:
-        now_us, exp_us = to_micros(now), to_micros(expires_at)
-
-        async def try_claim(entry: tuple[int, str]) -> Lease | None:
-            due, task_id = entry
-            row = await self._one("task_get", (task_id,))
-            if row is None or row["due_at"] != due or row["lease_until"] > now_us:
-                return None  # gone, moved (stale entry) or leased
-            token = new_id()
-            attempts = int(row["attempts"])
-            ok, _ = await self._db.lwt(
-                self._st["task_claim"],
-                (attempts + 1, token, worker, exp_us, task_id, attempts, now_us, due),
-            )
-            if not ok:
-                return None
-            task = replace(self._task(row), attempts=attempts + 1)
-            return Lease(task=task, worker=worker, token=token, expires_at=expires_at)
-
-        leases: list[Lease] = []
-        seen: set[str] = set()
-        batch: list[tuple[int, str]] = []
-        async for row in self._db.rows(self._st["due_list"], (now_us,)):
-            if row["id"] in seen:
-                continue
-            seen.add(row["id"])
-            batch.append((row["due_at"], row["id"]))
-            if len(batch) >= limit - len(leases):
-                leases.extend(x for x in await _gather(try_claim, batch) if x is not None)
-                batch.clear()
-                if len(leases) >= limit:
-                    return leases[:limit]
-        leases.extend(x for x in await _gather(try_claim, batch) if x is not None)
-        return leases[:limit]
-
-    async def _complete(self, task_id: str, token: str) -> bool:
-        row = await self._one("task_get", (task_id,))
-        if row is None or row["lease_token"] != token:
-            return False
-        ok, _ = await self._db.lwt(self._st["task_done"], (task_id, token))
-        if ok:
-            run_id = loads(row["doc"])["run_id"]
-            await self._logged(
-                [("due_drop", (row["due_at"], task_id)), ("trun_drop_one", (run_id, task_id))]
-            )
-        return ok
-
-    async def _extend(self, task_id: str, token: str, expires_at: datetime) -> bool:
-        ok, _ = await self._db.lwt(self._st["task_extend"], (to_micros(expires_at), task_id, token))
-        return ok
-
-    async def _release(self, task_id: str, token: str, due_at: datetime) -> bool:
-        row = await self._one("task_get", (task_id,))
-        if row is None or row["lease_token"] != token:
-            return False
-        due = to_micros(due_at)
-        await self._db.execute(self._st["due_add"], (due, task_id))  # before: never unreachable
-        ok, _ = await self._db.lwt(self._st["task_release"], (due, task_id, token))
-        if ok and row["due_at"] != due:
-            await self._db.execute(self._st["due_drop"], (row["due_at"], task_id))
-        return ok
 
     # -- hooks ---------------------------------------------------------------------------
 
