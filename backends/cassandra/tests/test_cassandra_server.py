@@ -55,27 +55,40 @@ class TestCassandraServer:
             lease = await b.extend(lease, 60)
             await b.complete(lease)
 
-    def test_each_tests_keyspace_is_dropped_after_the_test(self, tmp_path: Path) -> None:
+    def test_keyspaces_are_emptied_for_the_next_test_not_kept_per_test(
+        self, tmp_path: Path
+    ) -> None:
+        # One keyspace of 19 tables per test, all kept until the session ended, exhausted the
+        # node's heap; creating and dropping them cost seconds per test.
         services = Services()
+        prefix = f"pwt_{services.session_id}_"
+        seen: set[str] = set()
         try:
-            url = services.fresh_url("cassandra", tmp_path)
-            keyspace = url.split("/")[3].split("?")[0]
+            for _ in range(3):
+                url = services.fresh_url("cassandra", tmp_path)
+                seen.add(url.split("/")[3].split("?")[0])
 
-            async def use() -> None:
-                async with StorageBackend.from_url(url) as b:
-                    await b.append("r", [NewEvent(type="x")], expected_version=0)
-                    assert keyspace in await _keyspaces(b)
+                async def use(url: str = url) -> set[str]:
+                    async with StorageBackend.from_url(url) as b:
+                        assert await b.version("r") == 0, "not a fresh store"
+                        await b.append("r", [NewEvent(type="x")], expected_version=0)
+                        return {k for k in await _keyspaces(b) if k.startswith(prefix)}
 
-            asyncio.run(use())
-            services.after_test("cassandra")
-
-            async def check() -> set[str]:
-                async with StorageBackend.from_url(services.fresh_url("cassandra", tmp_path)) as b:
-                    return await _keyspaces(b)
-
-            assert keyspace not in asyncio.run(check())
+                assert asyncio.run(use()) == seen
+                services.after_test("cassandra")
+            assert len(seen) == 1
         finally:
             services.close()
+
+        async def left() -> set[str]:
+            other = Services()
+            try:
+                async with StorageBackend.from_url(other.fresh_url("cassandra", tmp_path)) as b:
+                    return {k for k in await _keyspaces(b) if k.startswith(prefix)}
+            finally:
+                other.close()
+
+        assert asyncio.run(left()) == set()
 
     async def test_purging_a_run_with_thousands_of_hooks_stays_under_the_batch_limit(
         self, backend_url: str

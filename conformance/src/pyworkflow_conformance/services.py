@@ -206,8 +206,7 @@ class Services:
             table = dataclasses.replace(parsed, hosts=((f"pwt_{self.session_id}_{n}", None),))
             return table.render(hide_password=False)
         if name == "cassandra":
-            keyspace = f"pwt_{self.session_id}_{n}"
-            self._note_keyspace(parsed, keyspace)
+            keyspace = self._cassandra_keyspace(parsed, n)
             extra = {} if "replication_factor" in parsed.query else {"replication_factor": "1"}
             return _with(parsed, path="/" + keyspace, **extra)
         # A backend without a known freshness recipe: every test shares the given store.
@@ -330,12 +329,11 @@ class Services:
         """Per-test cleanup once the test's backends are closed.
 
         The session's moto server is reset: it keeps every table in memory and slows down
-        (then answers 500) as tests like the 100,000-event log pile up. Cassandra's keyspace
-        of the test is dropped: a node holding a keyspace of 19 tables per test until the
-        session ends runs out of heap (about 1 MB per table) long before the suite does.
+        (then answers 500) as tests like the 100,000-event log pile up. Cassandra's keyspaces
+        of the test are emptied for the next test (see :meth:`_cassandra_keyspace`).
         """
         if name == "cassandra":
-            self._drop_keyspaces()
+            self._recycle_keyspaces()
         if name == "dynamodb" and self._moto_endpoint is not None:
             request = urllib.request.Request(f"{self._moto_endpoint}/moto-api/reset", method="POST")
             with urllib.request.urlopen(request, timeout=60):
@@ -343,24 +341,36 @@ class Services:
 
     # -- cassandra ------------------------------------------------------------------------------
 
-    def _note_keyspace(self, parsed: StorageURL, keyspace: str) -> None:
+    def _cassandra_keyspace(self, parsed: StorageURL, n: int) -> str:
+        """A keyspace for one test: an emptied one from an earlier test, else a new name.
+
+        A node that keeps a keyspace of 19 tables per test until the session ends runs out
+        of heap (about 1 MB per table) long before the suite does, and creating and dropping
+        19 tables costs seconds per test (each schema change is flushed; each dropped table
+        recycles the commit log). So after each test its keyspaces are TRUNCATEd table by
+        table (about 1 s) and handed to the next test, whose backend finds the tables there
+        (``CREATE TABLE IF NOT EXISTS`` is then a no-op); the session drops them at its end.
+        """
         if not hasattr(self, "_keyspaces"):
-            self._keyspaces: list[str] = []
-            self._cassandra: Any = None  # (cluster, session) for DROP KEYSPACE
+            self._keyspaces: list[str] = []  # every keyspace of the session
+            self._ks_free: list[str] = []  # emptied, ready for the next test
+            self._ks_used: list[str] = []  # handed to the running test
+            self._cassandra: Any = None  # (cluster, session) for TRUNCATE / DROP
             self._cassandra_url = parsed
             self._cleanups.append(self._close_cassandra)
-        self._keyspaces.append(keyspace)
+        if self._ks_free:
+            keyspace = self._ks_free.pop()
+        else:
+            keyspace = f"pwt_{self.session_id}_{n}"
+            self._keyspaces.append(keyspace)
+        self._ks_used.append(keyspace)
+        return keyspace
 
-    def _drop_keyspaces(self) -> None:
-        """Drop the keyspaces made so far (after each test, and at the end of the session)."""
-        if not getattr(self, "_keyspaces", None):
-            return
-        try:
+    def _cassandra_session(self) -> Any:
+        if self._cassandra is None:
             from cassandra.auth import PlainTextAuthProvider
             from cassandra.cluster import Cluster
-        except ImportError:
-            return
-        if self._cassandra is None:
+
             parsed = self._cassandra_url
             auth = (
                 PlainTextAuthProvider(parsed.username, parsed.password or "")
@@ -377,15 +387,37 @@ class Services:
             except Exception:
                 cluster.shutdown()
                 raise
-        session = self._cassandra[1]
-        while self._keyspaces:
-            # A keyspace the test never created (it failed before connecting) is a no-op.
-            session.execute(f"DROP KEYSPACE IF EXISTS {self._keyspaces[-1]}", timeout=120)
-            self._keyspaces.pop()
+        return self._cassandra[1]
+
+    def _recycle_keyspaces(self) -> None:
+        """Empty the running test's keyspaces (every table) and make them reusable."""
+        used, self._ks_used = getattr(self, "_ks_used", []), []
+        if not used:
+            return
+        session = self._cassandra_session()
+        for keyspace in used:
+            tables = session.execute(
+                "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s",
+                (keyspace,),
+            )
+            try:
+                for row in tables:
+                    session.execute(f'TRUNCATE "{keyspace}"."{row.table_name}"', timeout=120)
+            except Exception:
+                # Not reusable as a fresh store: drop it (dropped at the end otherwise).
+                session.execute(f'DROP KEYSPACE IF EXISTS "{keyspace}"', timeout=120)
+                self._keyspaces.remove(keyspace)
+                raise
+            self._ks_free.append(keyspace)
 
     def _close_cassandra(self) -> None:
         try:
-            self._drop_keyspaces()
+            if self._keyspaces:
+                session = self._cassandra_session()
+                while self._keyspaces:
+                    ks = self._keyspaces[-1]
+                    session.execute(f'DROP KEYSPACE IF EXISTS "{ks}"', timeout=120)
+                    self._keyspaces.pop()
         finally:
             if self._cassandra is not None:
                 self._cassandra[0].shutdown()
