@@ -389,35 +389,43 @@ class Services:
                 raise
         return self._cassandra[1]
 
+    def _cql(self, query: str, params: tuple[Any, ...] = ()) -> Any:
+        """Run an admin statement; on a connection error start over with a new session once.
+
+        A test may restart the server (the Cassandra restart test): the session's driver then
+        waits out its reconnection backoff, which can outlast the test.
+        """
+        try:
+            return self._cassandra_session().execute(query, params, timeout=120)
+        except Exception:
+            if self._cassandra is not None:
+                self._cassandra[0].shutdown()
+                self._cassandra = None
+            return self._cassandra_session().execute(query, params, timeout=120)
+
     def _recycle_keyspaces(self) -> None:
         """Empty the running test's keyspaces (every table) and make them reusable."""
         used, self._ks_used = getattr(self, "_ks_used", []), []
-        if not used:
-            return
-        session = self._cassandra_session()
         for keyspace in used:
-            tables = session.execute(
+            tables = self._cql(
                 "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s",
                 (keyspace,),
             )
             try:
                 for row in tables:
-                    session.execute(f'TRUNCATE "{keyspace}"."{row.table_name}"', timeout=120)
+                    self._cql(f'TRUNCATE "{keyspace}"."{row.table_name}"')
             except Exception:
                 # Not reusable as a fresh store: drop it (dropped at the end otherwise).
-                session.execute(f'DROP KEYSPACE IF EXISTS "{keyspace}"', timeout=120)
+                self._cql(f'DROP KEYSPACE IF EXISTS "{keyspace}"')
                 self._keyspaces.remove(keyspace)
                 raise
             self._ks_free.append(keyspace)
 
     def _close_cassandra(self) -> None:
         try:
-            if self._keyspaces:
-                session = self._cassandra_session()
-                while self._keyspaces:
-                    ks = self._keyspaces[-1]
-                    session.execute(f'DROP KEYSPACE IF EXISTS "{ks}"', timeout=120)
-                    self._keyspaces.pop()
+            while self._keyspaces:
+                self._cql(f'DROP KEYSPACE IF EXISTS "{self._keyspaces[-1]}"')
+                self._keyspaces.pop()
         finally:
             if self._cassandra is not None:
                 self._cassandra[0].shutdown()
