@@ -89,13 +89,11 @@ class FakeRecords:
                     "runs", a[3], "rev", a[4], {"doc": a[0], "status": a[1], "rev": a[2]}
                 )
             case "run_drop":
-                t("runs").pop(a[0], None)
+                return [{"[applied]": t("runs").pop(a[0], None) is not None}]
             case "key_new":
                 return self._new("run_keys", a[0], {"run_id": a[1], "doc": a[2]})
             case "key_undo":
                 return self._cas("run_keys", a[0], "run_id", a[1], None)
-            case "key_drop":
-                t("run_keys").pop(a[0], None)
             case "day_add":
                 t("run_days")[(0, a[0])] = {"day": a[0]}
             case "day_list":
@@ -152,7 +150,7 @@ class FakeRecords:
                         "doc": a[1],
                         "due_at": a[2],
                         "attempts": a[3],
-                        "token": None,
+                        "lease_token": None,
                         "worker": None,
                         "lease_until": 0,
                     },
@@ -163,28 +161,47 @@ class FakeRecords:
                     row["attempts"] == a[5] and row["lease_until"] <= a[6] and row["due_at"] == a[7]
                 ):
                     return [{"[applied]": False, **(row or {})}]
-                row.update(attempts=a[0], token=a[1], worker=a[2], lease_until=a[3])
+                row.update(attempts=a[0], lease_token=a[1], worker=a[2], lease_until=a[3])
                 return [{"[applied]": True}]
             case "task_extend":
-                return self._cas("tasks", a[1], "token", a[2], {"lease_until": a[0]})
+                return self._cas("tasks", a[1], "lease_token", a[2], {"lease_until": a[0]})
             case "task_release":
                 return self._cas(
                     "tasks",
                     a[1],
-                    "token",
+                    "lease_token",
                     a[2],
-                    {"due_at": a[0], "token": None, "worker": None, "lease_until": 0},
+                    {"due_at": a[0], "lease_token": None, "worker": None, "lease_until": 0},
                 )
             case "task_done":
-                return self._cas("tasks", a[0], "token", a[1], None)
+                return self._cas("tasks", a[0], "lease_token", a[1], None)
             case "task_drop":
-                t("tasks").pop(a[0], None)
+                return [{"[applied]": t("tasks").pop(a[0], None) is not None}]
             case "due_add":
-                t("tasks_due")[a] = {"due_at": a[0], "id": a[1]}
+                t("tasks_due")[a[:2]] = {"due_at": a[0], "id": a[1], "written": a[2]}
             case "due_drop":
                 t("tasks_due").pop(a, None)
             case "due_list":
-                return [r for k, r in sorted(t("tasks_due").items()) if k[0] <= a[0]]
+                return [r for k, r in sorted(t("tasks_due").items()) if a[0] <= k[0] <= a[1]]
+            case "floor_get":
+                row = t("tasks_floor").get(0)
+                return [] if row is None else [dict(row)]
+            case "floor_touch":
+                row = t("tasks_floor").get(0)
+                if row is None or not row["floor"] <= a[1]:
+                    return [
+                        {"[applied]": False, **({} if row is None else {"floor": row["floor"]})}
+                    ]
+                row["epoch"] = a[0]
+                return [{"[applied]": True}]
+            case "floor_lower":
+                return self._cas("tasks_floor", 0, "floor", a[2], {"floor": a[0], "epoch": a[1]})
+            case "floor_raise":
+                row = t("tasks_floor").get(0)
+                if row is None or (row["floor"], row["epoch"]) != (a[2], a[3]):
+                    return [{"[applied]": False, **(row or {})}]
+                row.update(floor=a[0], epoch=a[1])
+                return [{"[applied]": True}]
             case "trun_add":
                 t("tasks_by_run")[a] = {"id": a[1]}
             case "trun_list":
@@ -199,9 +216,9 @@ class FakeRecords:
             case "hook_set":
                 return self._cas("hooks", a[2], "status", a[3], {"status": a[0], "doc": a[1]})
             case "hook_drop":
-                t("hooks").pop(a[0], None)
+                return [{"[applied]": t("hooks").pop(a[0], None) is not None}]
             case "hrun_add":
-                t("hooks_by_run")[a] = {"token": a[1]}
+                t("hooks_by_run")[a] = {"hook_token": a[1]}
             case "hrun_list":
                 return [r for k, r in sorted(t("hooks_by_run").items()) if k[0] == a[0]]
             case "hrun_drop":
@@ -376,9 +393,11 @@ class FakeEvents:
         if not name.startswith("ev_"):
             return self._page(self.records.run(name, a), state)
         if name == "ev_drop":
-            self.parts.pop((a[0], a[1]), None)
+            self.parts.pop((a[1], a[2]), None)
             return [], None
         part = self.parts.get((a[0], a[1]))
+        if name == "ev_stamp":
+            return ([] if part is None else [{"stamp": 1}]), None
         if name == "ev_version":
             if part is None:
                 return [], None
@@ -416,6 +435,8 @@ def fake_backend(url: str, store: FakeEvents, **options: Any) -> CassandraBacken
     backend._db = Runner(store, page_size=store.page_size)  # type: ignore[arg-type]
     backend._batch = lambda kind=None: Batch()  # type: ignore[assignment,method-assign,misc]
     backend._open = True
+    # What connect() writes with the schema: the due index's floor, below everything.
+    store.records.tab("tasks_floor").setdefault(0, {"floor": -(2**63), "epoch": "new"})
     return backend
 
 

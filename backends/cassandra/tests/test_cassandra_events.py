@@ -173,3 +173,43 @@ async def test_append_batches_never_straddle_a_bucket(store: FakeEvents) -> None
     assert store.parts[("r", 0)].version == 6
     await b.append("r", [ev(6)], expected_version=6)  # 6 // 4 = 1: opens bucket 1
     assert sorted(s for s, _ in store.parts[("r", 1)].rows if s) == [7]
+
+
+def _cas_write_unknown() -> Exception:
+    """CAS_WRITE_UNKNOWN exactly as cassandra-driver decodes it from a v5 ERROR frame.
+
+    The body is what Cassandra 5 writes for ``CasWriteUnknownResultException`` (code,
+    message, then consistency, received, blockFor); a single node cannot produce the error
+    (it needs a proposal accepted by a minority of replicas), so the frame is built here and
+    decoded by the driver's own ``ErrorMessage.recv_body``.
+    """
+    import io
+    import struct
+
+    from cassandra.protocol import ErrorMessage
+
+    message = b"CAS operation result is unknown - proposal accepted by 1 but not a quorum."
+    body = struct.pack(">iH", 0x1700, len(message)) + message + struct.pack(">Hii", 0x0009, 1, 2)
+    return ErrorMessage.recv_body(io.BytesIO(body), 5).to_exception()  # type: ignore[no-any-return]
+
+
+async def test_cas_write_unknown_from_protocol_v5_is_resolved_not_a_permanent_error(
+    store: FakeEvents,
+) -> None:
+    exc = _cas_write_unknown()
+    assert type(exc).__name__ == "ErrorMessage"  # no driver class for the code: bare message
+    b = fake_backend(URL, store)
+    # It applied: the serial read-back finds the events, the append succeeds.
+    faults = [(exc, True)]
+    store.on_batch = lambda: faults.pop() if faults else None
+    assert await b.append("r", [ev(0)], expected_version=0) == 1
+    # It did not apply: StorageUnavailable ("outcome unknown"), retried by the base class.
+    faults = [(exc, False)]
+    assert await b.append("r", [ev(1)], expected_version=1) == 2
+    assert [e.id for e in await b.read("r")] == ["e0", "e1"]
+    # Never resolved: StorageUnavailable, not StorageError, and nothing written.
+    store.on_batch = lambda: (exc, False)
+    with pytest.raises(StorageUnavailable, match="outcome unknown") as info:
+        await b.append("r", [ev(2)], expected_version=2)
+    assert info.value.__cause__ is exc
+    assert await b.version("r") == 2

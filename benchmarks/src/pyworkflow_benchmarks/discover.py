@@ -2,8 +2,9 @@
 
 Default run: memory, sqlite (temp file) and files (temp dir) always; Postgres and MariaDB on
 their local ports in a scratch database created and dropped here; DynamoDB on a moto server
-started here; Cassandra only with an explicit URL. A backend that cannot run is reported as
-skipped with the reason (package not installed, server not answering, ...).
+started here; Cassandra on its local port (127.0.0.1:9042) in a scratch keyspace. A backend
+that cannot run is reported as skipped with the reason (package not installed, server not
+answering, ...).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ __all__ = [
 
 #: The default run's backends, in report order.
 DEFAULT_BACKENDS = ("memory", "sqlite", "files", "postgres", "mysql", "dynamodb", "cassandra")
+
+#: The local Cassandra's native port (compose/servers).
+CASSANDRA_PORT = 9042
 
 #: Replay size on the local moto server (see :func:`_moto_target`).
 MOTO_REPLAY_EVENTS = 1000
@@ -128,14 +132,36 @@ async def default_targets(tmp: Path, only: Sequence[str] | None = None) -> list[
     else:
         targets.append(Target("dynamodb", "dynamodb://", why))
     if "cassandra" in wanted:
-        targets.append(
-            Target(
-                "cassandra",
-                "cassandra://",
-                "runs only with an explicit --url (no Cassandra server on this machine)",
-            )
-        )
+        targets.append(await _cassandra_target())
     return targets
+
+
+async def _cassandra_target() -> Target:
+    """Cassandra on 127.0.0.1:9042 (compose/servers starts one) in a scratch keyspace that
+    the backend creates at connect and the cleanup drops."""
+    where = f"cassandra://127.0.0.1:{CASSANDRA_PORT}"
+    why = _installed("cassandra")
+    if why is None and not services.answers("127.0.0.1", CASSANDRA_PORT):
+        why = f"no server answering on 127.0.0.1:{CASSANDRA_PORT} (compose/servers start cassandra)"
+    if why is not None:
+        return Target("cassandra", where, why)
+    keyspace = f"pwbench_{secrets.token_hex(4)}"
+
+    async def drop() -> None:
+        import asyncio
+
+        from cassandra.cluster import Cluster
+
+        def run() -> None:
+            cluster = Cluster(["127.0.0.1"], port=CASSANDRA_PORT)
+            try:
+                cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
+            finally:
+                cluster.shutdown()
+
+        await asyncio.to_thread(run)
+
+    return Target("cassandra", f"{where}/{keyspace}?local_dc=dc1", cleanups=[drop])
 
 
 def _moto_target(endpoint: str, stop: Cleanup) -> Target:

@@ -53,7 +53,9 @@ SERVICES: dict[str, Service] = {
     "mysql": Service("mysql", 3306, "mysql://root@127.0.0.1:3306/", "mariadb:10.11"),
     # The "local service" of DynamoDB is a moto server the session starts itself.
     "dynamodb": Service("dynamodb", None, None, "amazon/dynamodb-local"),
-    "cassandra": Service("cassandra", 9042, None, "cassandra:4.1"),
+    "cassandra": Service(
+        "cassandra", 9042, "cassandra://127.0.0.1:9042/pwt?local_dc=dc1", "cassandra:5.0"
+    ),
 }
 
 #: URL scheme -> backend name (for ``--pyworkflow-url``).
@@ -198,8 +200,7 @@ class Services:
             table = dataclasses.replace(parsed, hosts=((f"pwt_{self.session_id}_{n}", None),))
             return table.render(hide_password=False)
         if name == "cassandra":
-            keyspace = f"pwt_{self.session_id}_{n}"
-            self._note_keyspace(parsed, keyspace)
+            keyspace = self._cassandra_keyspace(parsed, n)
             extra = {} if "replication_factor" in parsed.query else {"replication_factor": "1"}
             return _with(parsed, path="/" + keyspace, **extra)
         # A backend without a known freshness recipe: every test shares the given store.
@@ -328,8 +329,11 @@ class Services:
         """Per-test cleanup once the test's backends are closed.
 
         The session's moto server is reset: it keeps every table in memory and slows down
-        (then answers 500) as tests like the 100,000-event log pile up.
+        (then answers 500) as tests like the 100,000-event log pile up. Cassandra's keyspaces
+        of the test are emptied for the next test (see :meth:`_cassandra_keyspace`).
         """
+        if name == "cassandra":
+            self._recycle_keyspaces()
         if name == "dynamodb" and self._moto_endpoint is not None:
             request = urllib.request.Request(f"{self._moto_endpoint}/moto-api/reset", method="POST")
             with urllib.request.urlopen(request, timeout=60):
@@ -337,34 +341,95 @@ class Services:
 
     # -- cassandra ------------------------------------------------------------------------------
 
-    def _note_keyspace(self, parsed: StorageURL, keyspace: str) -> None:
-        if not hasattr(self, "_keyspaces"):
-            self._keyspaces: list[str] = []
-            self._cleanups.append(lambda: self._drop_keyspaces(parsed))
-        self._keyspaces.append(keyspace)
+    def _cassandra_keyspace(self, parsed: StorageURL, n: int) -> str:
+        """A keyspace for one test: an emptied one from an earlier test, else a new name.
 
-    def _drop_keyspaces(self, parsed: StorageURL) -> None:
-        try:
+        A node that keeps a keyspace of 19 tables per test until the session ends runs out
+        of heap (about 1 MB per table) long before the suite does, and creating and dropping
+        19 tables costs seconds per test (each schema change is flushed; each dropped table
+        recycles the commit log). So after each test its keyspaces are TRUNCATEd table by
+        table (about 1 s) and handed to the next test, whose backend finds the tables there
+        (``CREATE TABLE IF NOT EXISTS`` is then a no-op); the session drops them at its end.
+        """
+        if not hasattr(self, "_keyspaces"):
+            self._keyspaces: list[str] = []  # every keyspace of the session
+            self._ks_free: list[str] = []  # emptied, ready for the next test
+            self._ks_used: list[str] = []  # handed to the running test
+            self._cassandra: Any = None  # (cluster, session) for TRUNCATE / DROP
+            self._cassandra_url = parsed
+            self._cleanups.append(self._close_cassandra)
+        if self._ks_free:
+            keyspace = self._ks_free.pop()
+        else:
+            keyspace = f"pwt_{self.session_id}_{n}"
+            self._keyspaces.append(keyspace)
+        self._ks_used.append(keyspace)
+        return keyspace
+
+    def _cassandra_session(self) -> Any:
+        if self._cassandra is None:
             from cassandra.auth import PlainTextAuthProvider
             from cassandra.cluster import Cluster
-        except ImportError:
-            return
-        auth = (
-            PlainTextAuthProvider(parsed.username, parsed.password or "")
-            if parsed.username
-            else None
-        )
-        cluster = Cluster(
-            [h for h, _ in parsed.hosts] or ["127.0.0.1"],
-            port=parsed.port or 9042,
-            auth_provider=auth,
-        )
+
+            parsed = self._cassandra_url
+            auth = (
+                PlainTextAuthProvider(parsed.username, parsed.password or "")
+                if parsed.username
+                else None
+            )
+            cluster = Cluster(
+                [h for h, _ in parsed.hosts] or ["127.0.0.1"],
+                port=parsed.port or 9042,
+                auth_provider=auth,
+            )
+            try:
+                self._cassandra = (cluster, cluster.connect())
+            except Exception:
+                cluster.shutdown()
+                raise
+        return self._cassandra[1]
+
+    def _cql(self, query: str, params: tuple[Any, ...] = ()) -> Any:
+        """Run an admin statement; on a connection error start over with a new session once.
+
+        A test may restart the server (the Cassandra restart test): the session's driver then
+        waits out its reconnection backoff, which can outlast the test.
+        """
         try:
-            session = cluster.connect()
-            for keyspace in self._keyspaces:
-                session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}")
+            return self._cassandra_session().execute(query, params, timeout=120)
+        except Exception:
+            if self._cassandra is not None:
+                self._cassandra[0].shutdown()
+                self._cassandra = None
+            return self._cassandra_session().execute(query, params, timeout=120)
+
+    def _recycle_keyspaces(self) -> None:
+        """Empty the running test's keyspaces (every table) and make them reusable."""
+        used, self._ks_used = getattr(self, "_ks_used", []), []
+        for keyspace in used:
+            tables = self._cql(
+                "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s",
+                (keyspace,),
+            )
+            try:
+                for row in tables:
+                    self._cql(f'TRUNCATE "{keyspace}"."{row.table_name}"')
+            except Exception:
+                # Not reusable as a fresh store: drop it (dropped at the end otherwise).
+                self._cql(f'DROP KEYSPACE IF EXISTS "{keyspace}"')
+                self._keyspaces.remove(keyspace)
+                raise
+            self._ks_free.append(keyspace)
+
+    def _close_cassandra(self) -> None:
+        try:
+            while self._keyspaces:
+                self._cql(f'DROP KEYSPACE IF EXISTS "{self._keyspaces[-1]}"')
+                self._keyspaces.pop()
         finally:
-            cluster.shutdown()
+            if self._cassandra is not None:
+                self._cassandra[0].shutdown()
+                self._cassandra = None
 
     # -- testcontainers ---------------------------------------------------------------------------
 

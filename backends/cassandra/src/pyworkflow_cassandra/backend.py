@@ -36,7 +36,7 @@ from pyworkflow.urls import Options
 from . import buckets, cql
 from .aio import Runner, applied
 from .errors import translate, unknown_outcome
-from .records import RecordsMixin
+from .tasks import MIN_MICROS, TasksMixin
 
 __all__ = ["CassandraBackend", "contact_points"]
 
@@ -49,7 +49,7 @@ MAX_BATCH_BYTES = 8 << 20
 DDL_TIMEOUT = 60.0
 
 
-class CassandraBackend(RecordsMixin):
+class CassandraBackend(TasksMixin):
     """Stores everything in one Cassandra keyspace (created at connect)."""
 
     schemes = ("cassandra",)
@@ -198,6 +198,8 @@ class CassandraBackend(RecordsMixin):
             for statement in ddl[1:]:
                 await run(statement)
             await self._agree()
+            # The floor of the due index starts below everything (see tasks.py).
+            await run(meta["floor_init"], (MIN_MICROS,))
             await run(meta["version_set"], (cql.SCHEMA_VERSION,))
         finally:
             await run(meta["lock_drop"], (owner,))

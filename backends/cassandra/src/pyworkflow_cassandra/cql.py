@@ -15,11 +15,15 @@ Data model (see README.md for the reasoning):
 ``runs_by_day`` / ``run_days``, ``runs_by_workflow`` / ``workflow_days``, ``runs_by_parent``:
                 keys-only listing indexes, newest first.
 ``runs_by_completed`` / ``completed_days``: runs by ``completed_at`` day, for retention.
-``tasks``       task doc + due_at, attempts, lease (token, worker, lease_until; 0 = free);
-                ``tasks_due`` (one partition, due_at asc) to find due work; ``tasks_by_run``.
-``hooks``       token -> doc, status; ``hooks_by_run``.
+``tasks``       task doc + due_at, attempts, lease (lease_token, worker, lease_until; 0 = free);
+                ``tasks_due`` (one partition, due_at asc) to find due work, scanned from the
+                floor in ``tasks_floor`` (see tasks.py); ``tasks_by_run``.
+``hooks``       hook_token -> doc, status; ``hooks_by_run``.
 ``schedules``   id -> doc, revision; ``schedule_ids`` (one partition, id asc) for listing.
 ``meta``        ``schema`` row: version; ``lock`` row: DDL lock held with an LWT and a TTL.
+
+``token`` is a reserved CQL keyword (only allowed as a function name), so no column has that
+name: the lease token is ``lease_token``, the hook token ``hook_token``.
 """
 
 from __future__ import annotations
@@ -102,14 +106,17 @@ def table_ddl(keyspace: str) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {k}.completed_days (shard int, day bigint, "
         "PRIMARY KEY ((shard), day))",
         f"CREATE TABLE IF NOT EXISTS {k}.tasks (id text PRIMARY KEY, doc text, due_at bigint, "
-        "attempts bigint, token text, worker text, lease_until bigint)",
+        "attempts bigint, lease_token text, worker text, lease_until bigint)",
         f"CREATE TABLE IF NOT EXISTS {k}.tasks_due (shard int, due_at bigint, id text, "
-        "PRIMARY KEY ((shard), due_at, id))",
+        "written bigint, PRIMARY KEY ((shard), due_at, id))",
+        f"CREATE TABLE IF NOT EXISTS {k}.tasks_floor (shard int PRIMARY KEY, floor bigint, "
+        "epoch text)",
         f"CREATE TABLE IF NOT EXISTS {k}.tasks_by_run (run_id text, id text, "
         "PRIMARY KEY ((run_id), id))",
-        f"CREATE TABLE IF NOT EXISTS {k}.hooks (token text PRIMARY KEY, status text, doc text)",
-        f"CREATE TABLE IF NOT EXISTS {k}.hooks_by_run (run_id text, token text, "
-        "PRIMARY KEY ((run_id), token))",
+        f"CREATE TABLE IF NOT EXISTS {k}.hooks (hook_token text PRIMARY KEY, status text, "
+        "doc text)",
+        f"CREATE TABLE IF NOT EXISTS {k}.hooks_by_run (run_id text, hook_token text, "
+        "PRIMARY KEY ((run_id), hook_token))",
         f"CREATE TABLE IF NOT EXISTS {k}.schedules (id text PRIMARY KEY, revision bigint, "
         "doc text)",
         f"CREATE TABLE IF NOT EXISTS {k}.schedule_ids (shard int, id text, "
@@ -130,6 +137,8 @@ def meta_statements(keyspace: str) -> dict[str, str]:
         "lock_take": f"INSERT INTO {k}.meta (name, owner) VALUES ('lock', %s) IF NOT EXISTS "
         "USING TTL 120",
         "lock_drop": f"DELETE FROM {k}.meta WHERE name = 'lock' IF owner = %s",
+        "floor_init": f"INSERT INTO {k}.tasks_floor (shard, floor, epoch) VALUES (0, %s, 'new') "
+        "IF NOT EXISTS",
     }
 
 
@@ -156,15 +165,22 @@ def statements(keyspace: str) -> dict[str, str]:
         "ev_version": f"SELECT version FROM {ev} WHERE run_id = ? AND bucket = ? LIMIT 1",
         "ev_ids": f"SELECT eid, id_seq FROM {ev} WHERE run_id = ? AND bucket = ? AND seq = 0 "
         "AND eid IN ?",
-        "ev_drop": f"DELETE FROM {ev} WHERE run_id = ? AND bucket = ?",
+        # Retention: a partition delete cannot be conditional, so it carries the timestamp
+        # of the partition's last write (the last append's Paxos ballot, read with ev_stamp):
+        # it removes every event written so far and never shadows a later append.
+        "ev_stamp": f"SELECT WRITETIME(version) AS stamp FROM {ev} WHERE run_id = ? AND bucket = ? "
+        "LIMIT 1",
+        "ev_drop": f"DELETE FROM {ev} USING TIMESTAMP ? WHERE run_id = ? AND bucket = ?",
         # -- runs
         "run_get": f"SELECT doc, status, rev FROM {k}.runs WHERE id = ?",
         "run_new": f"INSERT INTO {k}.runs (id, status, rev, doc) VALUES (?, ?, 0, ?) IF NOT EXISTS",
         "run_cas": f"UPDATE {k}.runs SET doc = ?, status = ?, rev = ? WHERE id = ? IF rev = ?",
-        "run_drop": f"DELETE FROM {k}.runs WHERE id = ?",
+        # Rows written by lightweight transactions are deleted by lightweight transactions
+        # too (ballot timestamps): a plain delete with a client timestamp can shadow a later
+        # LWT write of the same key (a re-created run, a reused idempotency key).
+        "run_drop": f"DELETE FROM {k}.runs WHERE id = ? IF EXISTS",
         "key_new": f"INSERT INTO {k}.run_keys (key, run_id, doc) VALUES (?, ?, ?) IF NOT EXISTS",
         "key_undo": f"DELETE FROM {k}.run_keys WHERE key = ? IF run_id = ?",
-        "key_drop": f"DELETE FROM {k}.run_keys WHERE key = ?",
         "day_add": f"INSERT INTO {k}.run_days (shard, day) VALUES (0, ?)",
         "day_list": f"SELECT day FROM {k}.run_days WHERE shard = 0 AND day <= ? AND day >= ?",
         "by_day_add": f"INSERT INTO {k}.runs_by_day (day, created_at, id) VALUES (?, ?, ?)",
@@ -196,29 +212,38 @@ def statements(keyspace: str) -> dict[str, str]:
         # -- tasks
         "task_new": f"INSERT INTO {k}.tasks (id, doc, due_at, attempts, lease_until) "
         "VALUES (?, ?, ?, ?, 0) IF NOT EXISTS",
-        "task_get": f"SELECT doc, due_at, attempts, token, worker, lease_until FROM {k}.tasks "
-        "WHERE id = ?",
-        "task_claim": f"UPDATE {k}.tasks SET attempts = ?, token = ?, worker = ?, "
+        "task_get": f"SELECT doc, due_at, attempts, lease_token, worker, lease_until "
+        f"FROM {k}.tasks WHERE id = ?",
+        "task_claim": f"UPDATE {k}.tasks SET attempts = ?, lease_token = ?, worker = ?, "
         "lease_until = ? WHERE id = ? IF attempts = ? AND lease_until <= ? AND due_at = ?",
-        "task_extend": f"UPDATE {k}.tasks SET lease_until = ? WHERE id = ? IF token = ?",
-        "task_release": f"UPDATE {k}.tasks SET due_at = ?, token = null, worker = null, "
-        "lease_until = 0 WHERE id = ? IF token = ?",
-        "task_done": f"DELETE FROM {k}.tasks WHERE id = ? IF token = ?",
-        "task_drop": f"DELETE FROM {k}.tasks WHERE id = ?",
-        "due_add": f"INSERT INTO {k}.tasks_due (shard, due_at, id) VALUES (0, ?, ?)",
+        "task_extend": f"UPDATE {k}.tasks SET lease_until = ? WHERE id = ? IF lease_token = ?",
+        "task_release": f"UPDATE {k}.tasks SET due_at = ?, lease_token = null, worker = null, "
+        "lease_until = 0 WHERE id = ? IF lease_token = ?",
+        "task_done": f"DELETE FROM {k}.tasks WHERE id = ? IF lease_token = ?",
+        "task_drop": f"DELETE FROM {k}.tasks WHERE id = ? IF EXISTS",
+        "due_add": f"INSERT INTO {k}.tasks_due (shard, due_at, id, written) VALUES (0, ?, ?, ?)",
         "due_drop": f"DELETE FROM {k}.tasks_due WHERE shard = 0 AND due_at = ? AND id = ?",
-        "due_list": f"SELECT due_at, id FROM {k}.tasks_due WHERE shard = 0 AND due_at <= ?",
+        "due_list": f"SELECT due_at, id, written FROM {k}.tasks_due WHERE shard = 0 "
+        "AND due_at >= ? AND due_at <= ?",
+        # -- the floor of tasks_due (see tasks.py)
+        "floor_get": f"SELECT floor, epoch FROM {k}.tasks_floor WHERE shard = 0",
+        "floor_touch": f"UPDATE {k}.tasks_floor SET epoch = ? WHERE shard = 0 IF floor <= ?",
+        "floor_lower": f"UPDATE {k}.tasks_floor SET floor = ?, epoch = ? WHERE shard = 0 "
+        "IF floor = ?",
+        "floor_raise": f"UPDATE {k}.tasks_floor SET floor = ?, epoch = ? WHERE shard = 0 "
+        "IF floor = ? AND epoch = ?",
         "trun_add": f"INSERT INTO {k}.tasks_by_run (run_id, id) VALUES (?, ?)",
         "trun_list": f"SELECT id FROM {k}.tasks_by_run WHERE run_id = ?",
         "trun_drop": f"DELETE FROM {k}.tasks_by_run WHERE run_id = ?",
         "trun_drop_one": f"DELETE FROM {k}.tasks_by_run WHERE run_id = ? AND id = ?",
         # -- hooks
-        "hook_new": f"INSERT INTO {k}.hooks (token, status, doc) VALUES (?, ?, ?) IF NOT EXISTS",
-        "hook_get": f"SELECT status, doc FROM {k}.hooks WHERE token = ?",
-        "hook_set": f"UPDATE {k}.hooks SET status = ?, doc = ? WHERE token = ? IF status = ?",
-        "hook_drop": f"DELETE FROM {k}.hooks WHERE token = ?",
-        "hrun_add": f"INSERT INTO {k}.hooks_by_run (run_id, token) VALUES (?, ?)",
-        "hrun_list": f"SELECT token FROM {k}.hooks_by_run WHERE run_id = ?",
+        "hook_new": f"INSERT INTO {k}.hooks (hook_token, status, doc) VALUES (?, ?, ?) "
+        "IF NOT EXISTS",
+        "hook_get": f"SELECT status, doc FROM {k}.hooks WHERE hook_token = ?",
+        "hook_set": f"UPDATE {k}.hooks SET status = ?, doc = ? WHERE hook_token = ? IF status = ?",
+        "hook_drop": f"DELETE FROM {k}.hooks WHERE hook_token = ? IF EXISTS",
+        "hrun_add": f"INSERT INTO {k}.hooks_by_run (run_id, hook_token) VALUES (?, ?)",
+        "hrun_list": f"SELECT hook_token FROM {k}.hooks_by_run WHERE run_id = ?",
         "hrun_drop": f"DELETE FROM {k}.hooks_by_run WHERE run_id = ?",
         # -- schedules
         "sched_new": f"INSERT INTO {k}.schedules (id, revision, doc) VALUES (?, ?, ?) "

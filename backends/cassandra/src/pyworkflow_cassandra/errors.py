@@ -13,8 +13,12 @@ problems, not races -> :class:`SchemaError` when they concern the schema, else
 leaks; the caller keeps the driver exception as ``__cause__``.
 
 A ``WriteTimeout`` on a *conditional* statement (``write_type`` CAS) has an unknown
-outcome: :func:`unknown_outcome` recognizes it so that the backend resolves it by reading
-back, never by guessing; when it cannot be resolved it surfaces as
+outcome, and so has ``CAS_WRITE_UNKNOWN`` (error code 0x1700: a Paxos proposal accepted by
+some replicas but not a quorum). Servers before protocol v5 send the latter as a CAS
+``WriteTimeout``; on v5, which cassandra-driver negotiates with Cassandra 4.0+, it arrives as
+a bare ``cassandra.protocol.ErrorMessage`` (the driver has no class for that code), so it is
+recognized by its code. :func:`unknown_outcome` recognizes both so that the backend
+resolves them by reading back, never by guessing; when that cannot be resolved it surfaces as
 :class:`StorageUnavailable`, which the contract documents as "outcome unknown".
 """
 
@@ -37,6 +41,7 @@ from cassandra import (
 from cassandra.cluster import NoHostAvailable
 from cassandra.connection import ConnectionException
 from cassandra.protocol import (
+    ErrorMessage,
     IsBootstrappingErrorMessage,
     OverloadedErrorMessage,
     ServerError,
@@ -50,7 +55,10 @@ from pyworkflow.errors import (
     StorageUnavailable,
 )
 
-__all__ = ["translate", "unknown_outcome"]
+__all__ = ["CAS_WRITE_UNKNOWN", "translate", "unknown_outcome"]
+
+#: Protocol error code of ``CasWriteUnknownResultException`` (native protocol v5).
+CAS_WRITE_UNKNOWN = 0x1700
 
 _TRANSIENT: tuple[type[BaseException], ...] = (
     Unavailable,
@@ -72,15 +80,23 @@ def unknown_outcome(exc: BaseException) -> bool:
     """Whether a failed *write* may nevertheless have been applied.
 
     True for a server ``WriteTimeout`` (any write type; CAS is the Paxos phase, SIMPLE or
-    BATCH the commit phase of a conditional write) and for the client-side
-    ``OperationTimedOut`` (the request may have reached the coordinator).
+    BATCH the commit phase of a conditional write), for ``CAS_WRITE_UNKNOWN`` and for the
+    client-side ``OperationTimedOut`` (the request may have reached the coordinator).
     """
-    return isinstance(exc, WriteTimeout | OperationTimedOut)
+    return isinstance(exc, WriteTimeout | OperationTimedOut) or is_cas_write_unknown(exc)
+
+
+def is_cas_write_unknown(exc: BaseException) -> bool:
+    """The v5 ``CAS_WRITE_UNKNOWN`` error, which the driver raises as a bare ErrorMessage."""
+    return isinstance(exc, ErrorMessage) and getattr(exc, "code", None) == CAS_WRITE_UNKNOWN
 
 
 def is_cas_timeout(exc: BaseException) -> bool:
-    """A ``WriteTimeout`` raised during the Paxos phase of a lightweight transaction."""
-    return isinstance(exc, WriteTimeout) and exc.write_type == WriteType.CAS
+    """A lightweight transaction whose Paxos phase ended without a known result: a CAS
+    ``WriteTimeout`` (protocol < v5) or ``CAS_WRITE_UNKNOWN`` (v5)."""
+    if isinstance(exc, WriteTimeout):
+        return bool(exc.write_type == WriteType.CAS)
+    return is_cas_write_unknown(exc)
 
 
 def _credentials_refused(exc: BaseException) -> bool:
@@ -96,7 +112,7 @@ def translate(exc: BaseException, redact: Callable[[str], str]) -> PyWorkflowErr
     if isinstance(exc, PyWorkflowError):
         return exc
     text = redact(f"{type(exc).__name__}: {exc}")
-    if isinstance(exc, WriteTimeout) and is_cas_timeout(exc):
+    if is_cas_timeout(exc):
         return StorageUnavailable(f"outcome unknown: lightweight transaction timed out ({text})")
     if isinstance(exc, AuthenticationFailed | Unauthorized) or _credentials_refused(exc):
         return ConfigurationError(f"not allowed: {text}")

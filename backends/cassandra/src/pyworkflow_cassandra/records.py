@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
-from pyworkflow._ids import new_id
 from pyworkflow.codec import (
     dumps,
-    from_micros,
     from_record,
     loads,
     record,
@@ -32,12 +29,10 @@ from pyworkflow.models import (
     JSON,
     Hook,
     HookStatus,
-    Lease,
     RunFilter,
     RunStatus,
     Schedule,
     ScheduleStatus,
-    Task,
     WorkflowRun,
 )
 from pyworkflow.storage import StorageBackend
@@ -52,6 +47,9 @@ MAX_MICROS = 2**63 - 1
 MIN_DAY = -(2**62)
 CAS_ATTEMPTS = 50
 FETCH_CONCURRENCY = 64
+#: Statements per LOGGED batch of retention: a multi-partition batch is refused above
+#: ``batch_size_fail_threshold`` (50 KiB by default); 100 index deletions are about 5 KiB.
+PURGE_CHUNK = 100
 
 
 def list_bounds(
@@ -264,84 +262,6 @@ class RecordsMixin(StorageBackend):
         await flush()
         return out
 
-    # -- tasks ---------------------------------------------------------------------------
-
-    def _task(self, row: dict[str, Any]) -> Task:
-        task = from_record(Task, loads(row["doc"]))
-        return replace(task, due_at=from_micros(row["due_at"]), attempts=int(row["attempts"]))
-
-    async def _enqueue(self, task: Task) -> bool:
-        due = to_micros(task.due_at)
-        await self._logged([("due_add", (due, task.id)), ("trun_add", (task.run_id, task.id))])
-        ok, _ = await self._db.lwt(
-            self._st["task_new"], (task.id, dumps(record(task)), due, task.attempts)
-        )
-        return ok
-
-    async def _claim(
-        self, worker: str, now: datetime, expires_at: datetime, limit: int
-    ) -> list[Lease]:
-        now_us, exp_us = to_micros(now), to_micros(expires_at)
-
-        async def try_claim(entry: tuple[int, str]) -> Lease | None:
-            due, task_id = entry
-            row = await self._one("task_get", (task_id,))
-            if row is None or row["due_at"] != due or row["lease_until"] > now_us:
-                return None  # gone, moved (stale entry) or leased
-            token = new_id()
-            attempts = int(row["attempts"])
-            ok, _ = await self._db.lwt(
-                self._st["task_claim"],
-                (attempts + 1, token, worker, exp_us, task_id, attempts, now_us, due),
-            )
-            if not ok:
-                return None
-            task = replace(self._task(row), attempts=attempts + 1)
-            return Lease(task=task, worker=worker, token=token, expires_at=expires_at)
-
-        leases: list[Lease] = []
-        seen: set[str] = set()
-        batch: list[tuple[int, str]] = []
-        async for row in self._db.rows(self._st["due_list"], (now_us,)):
-            if row["id"] in seen:
-                continue
-            seen.add(row["id"])
-            batch.append((row["due_at"], row["id"]))
-            if len(batch) >= limit - len(leases):
-                leases.extend(x for x in await _gather(try_claim, batch) if x is not None)
-                batch.clear()
-                if len(leases) >= limit:
-                    return leases[:limit]
-        leases.extend(x for x in await _gather(try_claim, batch) if x is not None)
-        return leases[:limit]
-
-    async def _complete(self, task_id: str, token: str) -> bool:
-        row = await self._one("task_get", (task_id,))
-        if row is None or row["token"] != token:
-            return False
-        ok, _ = await self._db.lwt(self._st["task_done"], (task_id, token))
-        if ok:
-            run_id = loads(row["doc"])["run_id"]
-            await self._logged(
-                [("due_drop", (row["due_at"], task_id)), ("trun_drop_one", (run_id, task_id))]
-            )
-        return ok
-
-    async def _extend(self, task_id: str, token: str, expires_at: datetime) -> bool:
-        ok, _ = await self._db.lwt(self._st["task_extend"], (to_micros(expires_at), task_id, token))
-        return ok
-
-    async def _release(self, task_id: str, token: str, due_at: datetime) -> bool:
-        row = await self._one("task_get", (task_id,))
-        if row is None or row["token"] != token:
-            return False
-        due = to_micros(due_at)
-        await self._db.execute(self._st["due_add"], (due, task_id))  # before: never unreachable
-        ok, _ = await self._db.lwt(self._st["task_release"], (due, task_id, token))
-        if ok and row["due_at"] != due:
-            await self._db.execute(self._st["due_drop"], (row["due_at"], task_id))
-        return ok
-
     # -- hooks ---------------------------------------------------------------------------
 
     async def _create_hook(self, hook: Hook) -> None:
@@ -459,34 +379,51 @@ class RecordsMixin(StorageBackend):
         return len(doomed)
 
     async def _purge(self, run: WorkflowRun) -> None:
-        """Delete the run and everything it owns in one LOGGED batch."""
-        items: list[tuple[str, Sequence[Any]]] = []
+        """Delete the run and everything it owns; re-drivable after a crash at any point.
+
+        Rows that lightweight transactions write (events, tasks, hooks, the idempotency key,
+        the run) are deleted so that a later LWT write of the same key is never shadowed:
+        conditional deletes, and event partitions at the timestamp of their last append.
+        Index entries (plain writes) go in LOGGED batches of at most ``PURGE_CHUNK``
+        statements, below ``batch_size_fail_threshold`` whatever the run's size. The run's
+        retention entry goes last, so a sweep interrupted half-way finds the run again.
+        """
         bucket = 0
-        while await self._one("ev_version", (run.id, bucket)) is not None:
-            items.append(("ev_drop", (run.id, bucket)))
+        while (stamp := await self._one("ev_stamp", (run.id, bucket))) is not None:
+            if stamp["stamp"] is not None:
+                await self._db.execute(self._st["ev_drop"], (stamp["stamp"], run.id, bucket))
             bucket += 1
-        for row in await self._db.all(self._st["trun_list"], (run.id,)):
-            task = await self._one("task_get", (row["id"],))
+        index: list[tuple[str, Sequence[Any]]] = []
+        task_ids = [row["id"] for row in await self._db.all(self._st["trun_list"], (run.id,))]
+        tasks = await _gather(lambda i: self._one("task_get", (i,)), task_ids)
+        await _gather(
+            lambda i: self._db.lwt(self._st["task_drop"], (i,)),
+            [i for i, t in zip(task_ids, tasks, strict=True) if t is not None],
+        )
+        for task_id, task in zip(task_ids, tasks, strict=True):
             if task is not None:
-                items.append(("due_drop", (task["due_at"], row["id"])))
-            items.append(("task_drop", (row["id"],)))
-        items.append(("trun_drop", (run.id,)))
-        for row in await self._db.all(self._st["hrun_list"], (run.id,)):
-            items.append(("hook_drop", (row["token"],)))
-        items.append(("hrun_drop", (run.id,)))
+                index.append(("due_drop", (task["due_at"], task_id)))
+        tokens = [row["hook_token"] for row in await self._db.all(self._st["hrun_list"], (run.id,))]
+        hooks = await _gather(lambda t: self._one("hook_get", (t,)), tokens)
+        await _gather(
+            lambda t: self._db.lwt(self._st["hook_drop"], (t,)),
+            [t for t, h in zip(tokens, hooks, strict=True) if h is not None],
+        )
         created = to_micros(run.created_at)
         day = buckets.day_of(created)
-        items.append(("by_day_drop", (day, created, run.id)))
-        items.append(("by_wf_drop", (run.workflow_name, day, created, run.id)))
+        index.append(("by_day_drop", (day, created, run.id)))
+        index.append(("by_wf_drop", (run.workflow_name, day, created, run.id)))
         if run.parent_id is not None:
-            items.append(("by_parent_drop", (run.parent_id, created, run.id)))
+            index.append(("by_parent_drop", (run.parent_id, created, run.id)))
+        for start in range(0, len(index), PURGE_CHUNK):
+            await self._logged(index[start : start + PURGE_CHUNK])
+        await self._logged([("trun_drop", (run.id,)), ("hrun_drop", (run.id,))])
+        if run.idempotency_key is not None:
+            await self._db.lwt(self._st["key_undo"], (run.idempotency_key, run.id))
+        await self._db.lwt(self._st["run_drop"], (run.id,))
         if run.completed_at is not None:
             done = to_micros(run.completed_at)
-            items.append(("done_drop", (buckets.day_of(done), done, run.id)))
-        if run.idempotency_key is not None:
-            items.append(("key_drop", (run.idempotency_key,)))
-        items.append(("run_drop", (run.id,)))
-        await self._logged(items)
+            await self._db.execute(self._st["done_drop"], (buckets.day_of(done), done, run.id))
 
 
 def _completed_items(run_id: str, completed: int) -> list[tuple[str, Sequence[Any]]]:

@@ -11,7 +11,7 @@ __all__ = ["RawCeiling", "RawInsert", "raw_for"]
 
 def raw_for(url: str) -> RawCeiling | None:
     """The raw ceiling for the store at ``url`` (same database / directory / endpoint), or
-    ``None`` when there is none for this scheme (Cassandra: not written yet)."""
+    ``None`` when there is none for this scheme."""
     parsed = StorageURL.parse(url)
     scheme = parsed.scheme
     if scheme == "memory":
@@ -38,4 +38,8 @@ def raw_for(url: str) -> RawCeiling | None:
         from .dynamodb import DynamoDBRaw
 
         return DynamoDBRaw(parsed)
+    if scheme == "cassandra":
+        from .cassandra import CassandraRaw
+
+        return CassandraRaw(parsed)
     return None
