@@ -489,8 +489,12 @@ class StorageBackend(BackendPrimitives):
     ) -> int:
         """Delete runs in ``statuses`` whose ``completed_at`` is before ``older_than``.
 
-        Each run goes with its events, tasks and hooks, atomically per run: never half
-        deleted. Only terminal statuses may be named (:class:`InvalidInput` otherwise); a
+        Each run goes with its events, tasks and hooks, and is never left half deleted for
+        good: atomically per run where the store can delete all its rows in one transaction,
+        otherwise (Cassandra, whose batches are bounded in size) in steps that end with the
+        run's own retention entry, so a sweep interrupted half-way finds the run again and
+        the next sweep finishes it; meanwhile a reader may see it partly deleted. Only
+        terminal statuses may be named (:class:`InvalidInput` otherwise); a
         run without ``completed_at`` is kept. Children are not deleted with their parent
         (they keep ``parent_id``); each is deleted when it qualifies itself. A deleted run's
         idempotency key may be used again. Returns the number of runs deleted.
