@@ -26,8 +26,14 @@ def new_id() -> str:
 
 
 def new_token() -> str:
-    """An unguessable token (256 bits of randomness, URL-safe)."""
-    return secrets.token_urlsafe(32)
+    """An unguessable token (256 bits of randomness, URL-safe), never starting with ``-``.
+
+    One token in 64 would otherwise start with ``-`` and be read as an option by a command
+    line (``pyworkflow hooks resume TOKEN``) or a shell tool; drawing again costs nothing.
+    """
+    while (token := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return token
 
 
 def check_id(value: object, what: str) -> str:

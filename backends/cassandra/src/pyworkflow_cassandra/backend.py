@@ -322,7 +322,9 @@ class CassandraBackend(TasksMixin):
             params: tuple[Any, ...] = (run_id, bucket, after)
             stmt = self._st["ev_read"]
             if limit is not None and types is None:
-                stmt, params = self._st["ev_read_n"], (*params, limit - len(out))
+                # CQL's LIMIT is a 32-bit int; a bucket never holds more than ``size`` events,
+                # so that is the most one bucket's read can need.
+                stmt, params = self._st["ev_read_n"], (*params, min(limit - len(out), size))
             async for row in self._db.rows(stmt, params):
                 seen_rows = True
                 version = row["version"]
