@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -109,7 +110,7 @@ class SqliteBackend(GroupCommit):
                 await db.execute("PRAGMA query_only = 1")
             else:
                 if not self.memory:
-                    await db.execute("PRAGMA journal_mode = WAL")
+                    await _switch_to_wal(db, wait / 1000)
                 await db.execute(f"PRAGMA synchronous = {self.synchronous.upper()}")
         except BaseException:
             await db.close()
@@ -242,3 +243,22 @@ class SqliteBackend(GroupCommit):
         if isinstance(exc, OSError | TimeoutError):
             return StorageUnavailable(text)
         return StorageError(text)
+
+
+async def _switch_to_wal(db: aiosqlite.Connection, seconds: float) -> None:
+    """``PRAGMA journal_mode = WAL``, retried for up to ``seconds`` while the file is locked.
+
+    The switch needs an exclusive lock, and SQLite answers SQLITE_BUSY at once, without its
+    busy handler, where waiting could deadlock; several stores opening one new file at once
+    on a loaded machine then failed to open. Retrying after a short pause is safe: the pragma
+    changes nothing until it succeeds.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            await db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(0.05)
