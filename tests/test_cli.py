@@ -94,10 +94,10 @@ def test_cancel_and_chain(db: str) -> None:
     assert js("runs", "show", run_id, storage=db)["status"] == "cancelled"
     assert js("runs", "cancel", run_id, storage=db)["cancelled"] is False
     first = js("run", f"{FLOWS}:loop", "0", storage=db)
-    assert first["status"] == "continued"
+    assert first["status"] == "continued_as_new"
     cli("worker", "--until-idle", storage=db)
     chain = js("runs", "chain", first["run_id"], storage=db)
-    assert [r["status"] for r in chain] == ["continued", "continued", "completed"]
+    assert [r["status"] for r in chain] == ["continued_as_new", "continued_as_new", "completed"]
     assert chain[-1]["result"] == 2
 
 

@@ -230,7 +230,7 @@ async def parent() -> int:
 async def test_item4_replay_stores_a_lost_child_start_task(
     store: StorageBackend, kind: str
 ) -> None:
-    # enqueue #1 is the parent's start task, #2 the child's (after child.started)
+    # enqueue #1 is the parent's start task, #2 the child's (after child_workflow.started)
     life = Life("child", Fault(kind, method="enqueue", nth=2))
     engine = Engine(FaultyBackend(store, life), inline=False)
     run_id = await engine.start(parent, (), {})

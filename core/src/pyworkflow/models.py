@@ -55,7 +55,8 @@ class RunStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
-    CONTINUED = "continued"  # ended by continue_as_new; its successor is ``continued_to``
+    CONTINUED_AS_NEW = "continued_as_new"  # ended by continue_as_new; successor: ``continued_to``
+    CONTINUED = "continued_as_new"  # alias of CONTINUED_AS_NEW
 
     @property
     def terminal(self) -> bool:
@@ -63,7 +64,7 @@ class RunStatus(StrEnum):
 
 
 TERMINAL_STATUSES: frozenset[RunStatus] = frozenset(
-    {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.CONTINUED}
+    {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.CONTINUED_AS_NEW}
 )
 
 

@@ -303,7 +303,7 @@ class EngineContract:
         run = await wait(await start(cf_hook, 0.05), timeout=60)
         assert run.status is RunStatus.COMPLETED
         assert run.result == "timed out"
-        assert "hook.timed_out" in await _types(run.id)
+        assert "hook.expired" in await _types(run.id)
 
     @aio
     async def test_cancel_ends_a_suspended_run(self, engine: Engine) -> None:
@@ -324,14 +324,15 @@ class EngineContract:
         run = await wait(await start(cf_parent, 21), timeout=60)
         assert run.status is RunStatus.COMPLETED, run.error
         assert run.result == {"ok": 42, "failed": "failed"}
-        started = await backend.read(run.id, types=["child.started"])
+        started = await backend.read(run.id, types=["child_workflow.started"])
         children = [c for e in started if (c := await backend.get_run(e.data["child_id"]))]
         assert len(children) == 2
         assert sorted(c.status.value for c in children) == ["completed", "failed"]
         assert all(c.parent_id == run.id for c in children)
         types = await _types(run.id)
-        assert types.count("child.started") == 2
-        assert types.count("child.completed") == 2
+        assert types.count("child_workflow.started") == 2
+        assert types.count("child_workflow.completed") == 1
+        assert types.count("child_workflow.failed") == 1
 
     @aio
     async def test_cancelling_a_parent_cancels_its_running_child(
@@ -340,7 +341,7 @@ class EngineContract:
         run_id = await start(cf_waits_on_child)
         child_id = ""
         for _ in range(1000):  # the child starts from its task, driven by wait()
-            started = await backend.read(run_id, types=["child.started"])
+            started = await backend.read(run_id, types=["child_workflow.started"])
             child = await backend.get_run(started[0].data["child_id"]) if started else None
             if child is not None and child.status is RunStatus.SUSPENDED:
                 child_id = child.id
@@ -359,11 +360,11 @@ class EngineContract:
         first = await start(cf_counter, 0, 3)
         chain = await get_workflow_chain(first)
         for _ in range(200):
-            if chain[-1].status.terminal and chain[-1].status is not RunStatus.CONTINUED:
+            if chain[-1].status.terminal and chain[-1].status is not RunStatus.CONTINUED_AS_NEW:
                 break
             await wait(chain[-1].id, timeout=60)
             chain = await get_workflow_chain(first)
-        assert [r.status for r in chain] == [RunStatus.CONTINUED] * 3 + [RunStatus.COMPLETED]
+        assert [r.status for r in chain] == [RunStatus.CONTINUED_AS_NEW] * 3 + [RunStatus.COMPLETED]
         assert chain[-1].result == 300 + len("acme:3")
         for older, newer in itertools.pairwise(chain):
             assert older.continued_to == newer.id
@@ -372,7 +373,7 @@ class EngineContract:
         middle = await get_workflow_chain(chain[2].id)
         assert [r.id for r in middle] == [r.id for r in chain]
         assert (await _types(chain[1].id))[0] == "workflow.started"
-        assert (await _types(chain[0].id))[-1] == "workflow.continued"
+        assert (await _types(chain[0].id))[-1] == "workflow.continued_as_new"
         # the step context was carried over to every successor
         assert all(r.context == Tenant("acme", 3) for r in chain)
 

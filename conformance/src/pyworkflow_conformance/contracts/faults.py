@@ -136,7 +136,15 @@ async def fx_cancel(key: str) -> object:
 
 
 _STEP_EVENTS = {"step.completed", "step.failed"}
-_ONCE = ("step.completed", "child.started", "child.completed", "sleep.started", "hook.created")
+_ONCE = (
+    "step.completed",
+    "child_workflow.started",
+    "child_workflow.completed",
+    "child_workflow.failed",
+    "child_workflow.cancelled",
+    "sleep.started",
+    "hook.created",
+)
 
 
 class _Pool:
@@ -196,7 +204,7 @@ class FaultsContract:
     #: seconds a worker waits after a claim that found nothing
     fault_idle: ClassVar[float] = 0.02
     #: worker-process call numbers at which a real worker process is SIGKILLed: 7 is the
-    #: child's start task, after the parent recorded child.started; 11 is the claim of that
+    #: child's start task, after the parent recorded child_workflow.started; 11 is the claim of that
     #: task (the process dies holding its lease)
     fault_sigkill_at: ClassVar[tuple[int, ...]] = (7, 11)
     #: the workflows faulted (all by default)
@@ -366,7 +374,7 @@ async def _act_cancel(inner: StorageBackend, engine: Engine, root: str, deadline
 
     async def cancel() -> bool:
         nonlocal asleep
-        started = await inner.read(root, types=["child.started"])
+        started = await inner.read(root, types=["child_workflow.started"])
         child = await inner.get_run(started[0].data["child_id"]) if started else None
         asleep = asleep or (child is not None and child.status is RunStatus.SUSPENDED)
         if not asleep:
@@ -409,7 +417,8 @@ async def _summary(inner: StorageBackend, root: str) -> tuple[list[tuple[Any, ..
         ended = ended and run.status.terminal
         if run.continued_to:
             queue.append(run.continued_to)
-        queue.extend(e.data["child_id"] for e in await inner.read(run.id, types=["child.started"]))
+        started = await inner.read(run.id, types=["child_workflow.started"])
+        queue.extend(e.data["child_id"] for e in started)
     return out, ended
 
 
@@ -423,7 +432,8 @@ async def _family(inner: StorageBackend, root: str) -> list[str]:
         out.append(run.id)
         if run.continued_to:
             queue.append(run.continued_to)
-        queue.extend(e.data["child_id"] for e in await inner.read(run.id, types=["child.started"]))
+        started = await inner.read(run.id, types=["child_workflow.started"])
+        queue.extend(e.data["child_id"] for e in started)
     return out
 
 

@@ -72,7 +72,7 @@ class RetentionContract:
                 RunStatus.COMPLETED,
                 RunStatus.FAILED,
                 RunStatus.CANCELLED,
-                RunStatus.CONTINUED,
+                RunStatus.CONTINUED_AS_NEW,
             )
         ]
         parent = doomed[0][0]

@@ -158,7 +158,7 @@ class RunsContract:
             run = make_run(workflow_name=name, status=status)
             await backend.create_run(run)
             by_status[status] = run.id
-        wanted = frozenset({RunStatus.RUNNING, RunStatus.FAILED, RunStatus.CONTINUED})
+        wanted = frozenset({RunStatus.RUNNING, RunStatus.FAILED, RunStatus.CONTINUED_AS_NEW})
         found = await all_runs(backend, RunFilter(workflow_name=name, statuses=wanted))
         assert {r.id for r in found} == {by_status[s] for s in wanted}
         assert await all_runs(backend, RunFilter(workflow_name=name, statuses=frozenset())) == []
@@ -201,7 +201,7 @@ class RunsContract:
             await backend.create_run(
                 make_run(
                     id=run_id,
-                    status=RunStatus.CONTINUED if i < 2 else RunStatus.RUNNING,
+                    status=RunStatus.CONTINUED_AS_NEW if i < 2 else RunStatus.RUNNING,
                     continued_from=ids[i - 1] if i else None,
                 )
             )

@@ -112,7 +112,7 @@ async def wait(
     In the inline mode, due tasks of this store are processed while waiting (so sleeps,
     retries and hook deliveries happen without a separate worker). :class:`WaitTimeout` (a
     ``TimeoutError``) after ``timeout`` seconds; :class:`WorkflowFailed` if
-    ``raise_on_failure`` and the run did not complete. A ``continued`` run is terminal:
+    ``raise_on_failure`` and the run did not complete. A ``continued_as_new`` run is terminal:
     follow ``run.continued_to`` (or :func:`get_workflow_chain`) to its successor.
     """
     from .worker import Worker
@@ -219,7 +219,7 @@ async def pending_hooks(run_id: str) -> list[PendingHook]:
     ``data.token``), readable by whoever can read the store.
     """
     storage = await default_engine().storage()
-    events = await storage.read(run_id, types=["hook.created", "hook.received", "hook.timed_out"])
+    events = await storage.read(run_id, types=["hook.created", "hook.received", "hook.expired"])
     done = {e.data["pos"] for e in events if e.type != "hook.created"}
     return [
         PendingHook(

@@ -91,8 +91,9 @@ async def start_child(fn: Any, *args: Any, **kwargs: Any) -> ChildHandle:
 
 
 def continue_as_new(*args: Any, **kwargs: Any) -> None:
-    """End this run now (status ``continued``) and start a fresh run of the same workflow with
-    these arguments and an empty log, carrying the step context over. Never returns."""
+    """End this run now (status ``continued_as_new``) and start a fresh run of the same
+    workflow with these arguments and an empty log, carrying the step context over. Never
+    returns."""
     _workflow_ctx("continue_as_new()")
     encode(list(args), "continue_as_new arguments")
     encode(kwargs, "continue_as_new keyword arguments")

@@ -46,6 +46,7 @@ from .errors import (
     error_data,
     minimal_error,
 )
+from .events import CHILD_OUTCOME, EventType
 from .registry import StepOptions, get_workflow
 from .serializer import SerializationError, decode, encode
 
@@ -343,7 +344,7 @@ class RunContext:
         for e in recorded:
             if e.type == "hook.received":
                 return decode(e.data["payload"])
-            if e.type == "hook.timed_out":
+            if e.type == "hook.expired":
                 raise HookTimeout(f"hook {name!r} timed out")
         now = self.now()
         hook: Hook | None
@@ -381,7 +382,7 @@ class RunContext:
             await self.append(self.event("hook.received", pos, "hook", name, payload=hook.payload))
             return decode(hook.payload)
         if expires is not None and now >= expires:
-            await self.append(self.event("hook.timed_out", pos, "hook", name))
+            await self.append(self.event("hook.expired", pos, "hook", name))
             raise HookTimeout(f"hook {name!r} timed out")
         if expires is not None:
             self.wake_at(f"hook:{pos}", expires)
@@ -395,7 +396,7 @@ class RunContext:
         if recorded:
             child_id = str(recorded[0].data["child_id"])
             if child_id not in self.started_children:
-                # An earlier execution may have recorded child.started and then failed (or
+                # An earlier execution may have recorded child_workflow.started and then failed (or
                 # died) before the child's start task was stored: store it again
                 # (idempotent on its id) while the child is still pending.
                 found = await self.io(self.storage.get_run(child_id))
@@ -414,7 +415,7 @@ class RunContext:
         )
         stored, _ = await self.io(self.storage.create_run(child))
         await self.append(
-            self.event("child.started", pos, "child", definition.name, child_id=stored.id)
+            self.event("child_workflow.started", pos, "child", definition.name, child_id=stored.id)
         )
         # Started only now that the parent's log names it; an orphan from a lost race is
         # found again through its idempotency key on the next replay, and a start task lost
@@ -441,7 +442,8 @@ class RunContext:
                 "result": run.result,
                 "error": run.error,
             }
-            await self.append(self.event("child.completed", pos, "join", name, **data))
+            kind = CHILD_OUTCOME.get(run.status, EventType.CHILD_WORKFLOW_FAILED)
+            await self.append(self.event(kind.value, pos, "join", name, **data))
         if data["status"] != "completed":
             raise ChildWorkflowFailed(data["child_id"], data["status"], data["error"])
         return decode(data["result"])
@@ -454,7 +456,7 @@ class RunContext:
             self.context = recorded[0].data["context"]
             return
         encoded = encode(value, "the step context")
-        await self.append(self.event("context.set", pos, "context", "context", context=encoded))
+        await self.append(self.event("context.updated", pos, "context", "context", context=encoded))
         self.context = encoded
         await self.io(self.storage.update_run(self.run.id, {"context": encoded}))
 

@@ -54,7 +54,7 @@ TERMINAL_EVENTS: dict[str, RunStatus] = {
     "workflow.completed": RunStatus.COMPLETED,
     "workflow.failed": RunStatus.FAILED,
     "workflow.cancelled": RunStatus.CANCELLED,
-    "workflow.continued": RunStatus.CONTINUED,
+    "workflow.continued_as_new": RunStatus.CONTINUED_AS_NEW,
 }
 PAGE = 500
 #: how many runs' logs an engine keeps in memory between executions (least recently used go)
@@ -329,7 +329,7 @@ class Engine:
             idempotency_key=f"continue:{run.id}",
         )
         stored, _ = await ctx.storage.create_run(successor)
-        return NewEvent(type="workflow.continued", data={"next_run_id": stored.id})
+        return NewEvent(type="workflow.continued_as_new", data={"next_run_id": stored.id})
 
     async def finalize(self, run: WorkflowRun, event_type: str, data: dict[str, Any]) -> None:
         """Make the run row and the other runs agree with a terminal event in the log.
@@ -349,11 +349,11 @@ class Engine:
         else:
             changes["continued_to"] = data["next_run_id"]
         if run.status is not status or (
-            status is RunStatus.CONTINUED and run.continued_to != data["next_run_id"]
+            status is RunStatus.CONTINUED_AS_NEW and run.continued_to != data["next_run_id"]
         ):
             await storage.update_run(run.id, changes)
         now = utcnow()
-        if status is RunStatus.CONTINUED:
+        if status is RunStatus.CONTINUED_AS_NEW:
             nxt = data["next_run_id"]
             await storage.enqueue(Task(id=f"{nxt}:start", run_id=nxt, kind=RESUME, due_at=now))
         elif run.parent_id is not None:
@@ -366,9 +366,9 @@ class Engine:
                 )
             )
         if status is RunStatus.CANCELLED:
-            # The children are named in the parent's own log (child.started), which needs no
-            # query by parent and cannot miss one created before the cancellation landed.
-            started = await storage.read(run.id, types=["child.started"])
+            # The children are named in the parent's own log (child_workflow.started), which
+            # needs no query by parent and cannot miss one created before the cancellation landed.
+            started = await storage.read(run.id, types=["child_workflow.started"])
             for event in started:
                 child = await storage.get_run(event.data["child_id"])
                 if child is not None and not child.status.terminal:
