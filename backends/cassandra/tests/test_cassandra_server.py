@@ -21,10 +21,10 @@ import pytest
 from cassandra.query import BatchStatement, BatchType
 from pyworkflow import NewEvent, RunStatus, StorageBackend
 from pyworkflow.codec import to_micros
-from pyworkflow.errors import ConflictError, StorageUnavailable
 from pyworkflow.models import utcnow
 from pyworkflow_cassandra import CassandraBackend
 from pyworkflow_conformance.helpers import make_hook, make_run, make_task, uid
+from pyworkflow_conformance.restart import append_through_restart
 from pyworkflow_conformance.services import Services
 
 REPO = Path(__file__).resolve().parents[3]
@@ -214,53 +214,10 @@ class TestCassandraServer:
     ) -> None:
         b = StorageBackend.from_url(backend_url, retries=0, request_timeout=5)
         async with b:
-            acked: list[str] = []
-            version = 0
-            for _ in range(5):
-                e = NewEvent(type="before", id=uid("e"))
-                version = await b.append("r", [e], expected_version=version)
-                acked.append(e.id)
             # SIGKILL (a crash: no drain), then start again; appends keep going meanwhile.
-            proc = await asyncio.create_subprocess_exec(
-                "bash", "-c", f"{SERVERS} kill cassandra && {SERVERS} start cassandra"
-            )
+            command = ["bash", "-c", f"{SERVERS} kill cassandra && {SERVERS} start cassandra"]
             try:
-                saw_unavailable = False
-                causes: list[BaseException | None] = []
-                after_restart = 0
-                pending = NewEvent(type="during", id=uid("e"))
-                deadline = time.monotonic() + 300
-                while time.monotonic() < deadline:
-                    try:
-                        version = await b.append("r", [pending], expected_version=version)
-                        acked.append(pending.id)
-                        pending = NewEvent(type="during", id=uid("e"))
-                        if proc.returncode is not None:
-                            after_restart += 1
-                            if after_restart >= 5:
-                                break
-                    except StorageUnavailable as exc:
-                        causes.append(exc.__cause__)
-                        saw_unavailable = True
-                        await asyncio.sleep(0.2)
-                    except ConflictError:
-                        # The failed call had applied before the crash (its answer was lost);
-                        # the same event id must then be in the log, at the next position.
-                        log = await b.read("r", after=version)
-                        assert [e.id for e in log] == [pending.id], "a conflict that is not ours"
-                        version += 1
-                        acked.append(pending.id)
-                        pending = NewEvent(type="during", id=uid("e"))
-                    if proc.returncode is None:
-                        await asyncio.sleep(0.05)
-                assert await proc.wait() == 0
-                assert saw_unavailable, "calls during the crash never failed: was it real?"
-                assert all(cause is not None for cause in causes)
-                assert after_restart >= 5
-                stored = await b.read("r")
-                # Every acknowledged event is there, once, in acknowledgement order.
-                assert [e.id for e in stored] == acked
-                assert [e.sequence for e in stored] == list(range(1, len(acked) + 1))
+                await append_through_restart(b, command)
             finally:
                 _ensure_running()
 

@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 from pyworkflow import NewEvent, StorageBackend
 from pyworkflow.errors import ConflictError, InvalidInput, StorageUnavailable
+from pyworkflow_conformance.restart import append_through_restart
 from pyworkflow_postgres import PostgresBackend
 from pyworkflow_sql import LATEST, metadata
 from pyworkflow_sql.testing import check_reapply_and_refuse_newer, check_upgrade_from
@@ -143,44 +144,12 @@ class TestPostgresServer:
         version = _cluster_version()
         b = StorageBackend.from_url(backend_url, retries=0)
         async with b:
-            acked = 0
-            for _ in range(5):
-                acked = await b.append("r", [NewEvent(type="before")], expected_version=acked)
-            # Keep appending while the server stops and starts again: calls fail with
-            # StorageUnavailable meanwhile, then succeed on fresh connections.
-            proc = await asyncio.create_subprocess_exec(
-                ctl, "--skip-systemctl-redirect", version, "main", "restart"
-            )
+            # Calls fail with StorageUnavailable while the server stops and starts again,
+            # then succeed on fresh connections.
             try:
-                saw_unavailable = False
-                causes: list[BaseException | None] = []
-                after_restart = 0
-                for _ in range(1200):  # bounded: ~60 s of attempts at most
-                    try:
-                        acked = await b.append(
-                            "r", [NewEvent(type="during")], expected_version=acked
-                        )
-                        if proc.returncode is not None:
-                            after_restart += 1
-                            if after_restart >= 5:
-                                break
-                    except StorageUnavailable as exc:
-                        causes.append(exc.__cause__)
-                        saw_unavailable = True
-                        await asyncio.sleep(0.05)
-                    except ConflictError:
-                        # The failed call had committed before its connection died (a lost
-                        # acknowledgement): the event is there; continue after it.
-                        acked = await b.version("r")
-                    if proc.returncode is None:
-                        await asyncio.sleep(0.01)
-                assert await proc.wait() == 0
-                assert saw_unavailable, "calls during the restart never failed: was it real?"
-                assert all(c is not None for c in causes)
-                assert after_restart >= 5
-                stored = await b.read("r")
-                # Every acknowledged event is there, dense, in order.
-                assert [e.sequence for e in stored] == list(range(1, acked + 1))
+                await append_through_restart(
+                    b, [ctl, "--skip-systemctl-redirect", version, "main", "restart"]
+                )
             finally:
                 _ensure_running(ctl, version)
 
