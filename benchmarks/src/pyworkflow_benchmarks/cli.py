@@ -86,6 +86,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="OUT.png", help="write a bar chart (PNG)")
     p.add_argument("--markdown", metavar="OUT.md", help="write the table as Markdown")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--peers",
+        action="store_true",
+        help="instead: a 100-step workflow on pyworkflow, DBOS Transact and pyworkflow-engine "
+        "0.4.0 side by side (SQLite and PostgreSQL; --backends narrows; each peer in its own "
+        "virtual environment, installed once from PyPI)",
+    )
     return p
 
 
@@ -99,10 +106,31 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.peers:
+        return asyncio.run(_peers(args))
     settings = Settings(
         args.duration, args.repetitions, args.replay_events, args.deep_events, tuple(args.scenarios)
     )
     return asyncio.run(_main(args, settings))
+
+
+async def _peers(args: argparse.Namespace) -> int:
+    from .peers import run_peers
+    from .peers.report import print_peers
+
+    stores = [b for b in (args.backends or ["sqlite", "postgres"]) if b in ("sqlite", "postgres")]
+    if not stores:
+        print("pyworkflow bench --peers: peers run on sqlite and postgres only", file=sys.stderr)
+        return 2
+    results = await run_peers(stores, progress=not args.quiet)
+    print_peers(results, Console(width=None if sys.stdout.isatty() else 180))
+    if args.json:
+        rows = [vars(r) for r in results]
+        await asyncio.to_thread(
+            Path(args.json).write_text, json.dumps({"peers": rows}, indent=2) + "\n"
+        )
+    # A peer that cannot run on a store is a finding, not a failure; ours failing is one.
+    return 1 if any(r.error for r in results if r.peer == "pyworkflow") else 0
 
 
 async def _main(args: argparse.Namespace, settings: Settings) -> int:
