@@ -44,6 +44,8 @@ from .engine import (
     wait_for_hook,
     workflow,
 )
+from .engine.errors import FatalError, RetryableError, StepTimeout
+from .engine.retry import RetryPolicy
 from .errors import (
     ConfigurationError,
     ConflictError,
@@ -85,6 +87,7 @@ __all__ = [
     "ConflictError",
     "Engine",
     "Event",
+    "FatalError",
     "Features",
     "Hook",
     "HookStatus",
@@ -100,6 +103,8 @@ __all__ = [
     "PayloadTooLarge",
     "PendingHook",
     "PyWorkflowError",
+    "RetryPolicy",
+    "RetryableError",
     "RunFilter",
     "RunStatus",
     "Schedule",
@@ -107,6 +112,7 @@ __all__ = [
     "SchemaError",
     "SerializationError",
     "StepFailed",
+    "StepTimeout",
     "StorageBackend",
     "StorageError",
     "StorageURL",

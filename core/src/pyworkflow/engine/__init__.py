@@ -33,9 +33,12 @@ from .calls import (
 )
 from .errors import (
     ChildWorkflowFailed,
+    FatalError,
     HookTimeout,
     NonDeterminismError,
+    RetryableError,
     StepFailed,
+    StepTimeout,
     UnsafeSetup,
     WaitTimeout,
     WorkflowError,
@@ -43,6 +46,7 @@ from .errors import (
     WorkflowNotFound,
 )
 from .registry import step, workflow
+from .retry import RetryPolicy
 from .runtime import Engine
 from .serializer import SerializationError
 from .worker import Worker
@@ -51,11 +55,15 @@ __all__ = [
     "ChildHandle",
     "ChildWorkflowFailed",
     "Engine",
+    "FatalError",
     "HookTimeout",
     "NonDeterminismError",
     "PendingHook",
+    "RetryPolicy",
+    "RetryableError",
     "SerializationError",
     "StepFailed",
+    "StepTimeout",
     "UnsafeSetup",
     "WaitTimeout",
     "Worker",

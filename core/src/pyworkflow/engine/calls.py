@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Generator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .context import ContinueAsNew, RunContext, _in_step, _run_ctx
-from .durations import to_seconds
+from .durations import instant, seconds_until, to_seconds
 from .errors import WorkflowError
 from .registry import get_workflow
 from .serializer import decode, encode
@@ -55,17 +55,25 @@ def _workflow_ctx(what: str) -> RunContext:
     return ctx
 
 
-async def sleep(duration: str | float | timedelta) -> None:
-    """Sleep durably: ``"10m"``, ``"1h30m"``, seconds, or a ``timedelta``.
+async def sleep(duration: str | float | timedelta | datetime, name: str | None = None) -> None:
+    """Sleep durably: ``"10m"``, ``"1h30m"``, seconds, a ``timedelta``, or until a
+    timezone-aware ``datetime``.
 
     The run is suspended and a timer task is stored; any worker resumes it at the wake time.
-    Outside a workflow this is ``asyncio.sleep``.
+    A naive datetime raises :class:`~pyworkflow.engine.durations.NaiveDatetime` (a
+    ``TypeError``); one not in the future raises :class:`InvalidInput` (a ``ValueError``),
+    checked when the sleep is first recorded (never on replay). ``name`` (optional) is recorded
+    as the call's name in its events. Outside a workflow this is ``asyncio.sleep``.
     """
     ctx = _run_ctx.get()
     if ctx is None or _in_step.get():
-        await asyncio.sleep(to_seconds(duration))
+        until = instant(duration)
+        if until is not None:
+            await asyncio.sleep(seconds_until(until, datetime.now(UTC)))
+        else:
+            await asyncio.sleep(to_seconds(duration))  # type: ignore[arg-type]
         return
-    await ctx.sleep(duration)
+    await ctx.sleep(duration, name)
 
 
 async def wait_for_hook(
