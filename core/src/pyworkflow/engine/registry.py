@@ -54,6 +54,8 @@ class WorkflowDef:
     fn: Callable[..., Awaitable[Any]]
     module: str
     file: str | None
+    #: ``@workflow(context_class=...)``: the StepContext subclass its step context is
+    context_class: type[Any] | None = None
 
     def metadata(self) -> dict[str, Any]:
         """What a run records so that another process can import this workflow."""
@@ -71,15 +73,36 @@ def _file_of(fn: Callable[..., Any]) -> str | None:
 @overload
 def workflow(fn: AsyncFn[P, R], /) -> AsyncFn[P, R]: ...
 @overload
-def workflow(*, name: str | None = None) -> Callable[[AsyncFn[P, R]], AsyncFn[P, R]]: ...
-def workflow(fn: Any = None, /, *, name: str | None = None) -> Any:
+def workflow(
+    *,
+    name: str | None = None,
+    context_class: type[Any] | None = None,
+) -> Callable[[AsyncFn[P, R]], AsyncFn[P, R]]: ...
+def workflow(
+    fn: Any = None,
+    /,
+    *,
+    name: str | None = None,
+    context_class: type[Any] | None = None,
+) -> Any:
     """Register an ``async def`` as a durable workflow (``@workflow`` or ``@workflow()``).
 
     The function is returned unchanged apart from a marker attribute: calling it directly runs
     it as plain code (steps then run directly too). Start it durably with ``start(fn, ...)``.
     Its name (``name`` or the function's ``__name__``) identifies it in storage; code that
     runs it must import the same name.
+
+    ``context_class``: a :class:`~pyworkflow.StepContext` subclass; ``get_step_context()``
+    then returns an instance of it and ``set_step_context`` accepts only its instances.
     """
+    if context_class is not None:
+        from .step_context import step_context_class
+
+        base = step_context_class()
+        if not (isinstance(context_class, type) and issubclass(context_class, base)):
+            raise InvalidInput(
+                f"context_class must be a StepContext subclass, got {context_class!r}"
+            )
 
     def register(func: Any) -> Any:
         if not inspect.iscoroutinefunction(func):
@@ -97,7 +120,9 @@ def workflow(fn: Any = None, /, *, name: str | None = None) -> Any:
                     f"({existing.module}.{existing.fn.__qualname__} and "
                     f"{func.__module__}.{func.__qualname__}); pass @workflow(name=...)"
                 )
-        definition = WorkflowDef(wf_name, func, func.__module__, _file_of(func))
+        definition = WorkflowDef(
+            wf_name, func, func.__module__, _file_of(func), context_class=context_class
+        )
         _WORKFLOWS[wf_name] = definition
         setattr(func, ATTR, definition)
         return func
