@@ -42,7 +42,7 @@ async def record(name: str) -> str:
     return name
 
 
-@step
+@step(retries=0)  # fails by design: no retry waits
 async def tries_to_set_context() -> None:
     await set_step_context({"x": 1})
 

@@ -44,6 +44,9 @@ from .engine import (
     wait_for_hook,
     workflow,
 )
+from .engine.calls import has_step_context
+from .engine.errors import FatalError, RetryableError, StepTimeout
+from .engine.retry import RetryPolicy
 from .errors import (
     ConfigurationError,
     ConflictError,
@@ -85,6 +88,7 @@ __all__ = [
     "ConflictError",
     "Engine",
     "Event",
+    "FatalError",
     "Features",
     "Hook",
     "HookStatus",
@@ -100,13 +104,17 @@ __all__ = [
     "PayloadTooLarge",
     "PendingHook",
     "PyWorkflowError",
+    "RetryPolicy",
+    "RetryableError",
     "RunFilter",
     "RunStatus",
     "Schedule",
     "ScheduleStatus",
     "SchemaError",
     "SerializationError",
+    "StepContext",
     "StepFailed",
+    "StepTimeout",
     "StorageBackend",
     "StorageError",
     "StorageURL",
@@ -127,6 +135,7 @@ __all__ = [
     "get_run",
     "get_step_context",
     "get_workflow_chain",
+    "has_step_context",
     "open_backend",
     "pending_hooks",
     "resume_hook",
@@ -142,3 +151,12 @@ __all__ = [
     "wait_for_hook",
     "workflow",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # StepContext is a pydantic model: built (and pydantic imported) only when first asked for
+    if name == "StepContext":
+        from .engine.step_context import step_context_class
+
+        return step_context_class()
+    raise AttributeError(f"module 'pyworkflow' has no attribute {name!r}")

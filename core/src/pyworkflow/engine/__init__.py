@@ -26,6 +26,7 @@ from .calls import (
     ChildHandle,
     continue_as_new,
     get_step_context,
+    has_step_context,
     set_step_context,
     sleep,
     start_child,
@@ -33,9 +34,12 @@ from .calls import (
 )
 from .errors import (
     ChildWorkflowFailed,
+    FatalError,
     HookTimeout,
     NonDeterminismError,
+    RetryableError,
     StepFailed,
+    StepTimeout,
     UnsafeSetup,
     WaitTimeout,
     WorkflowError,
@@ -43,6 +47,7 @@ from .errors import (
     WorkflowNotFound,
 )
 from .registry import step, workflow
+from .retry import RetryPolicy
 from .runtime import Engine
 from .serializer import SerializationError
 from .worker import Worker
@@ -51,11 +56,15 @@ __all__ = [
     "ChildHandle",
     "ChildWorkflowFailed",
     "Engine",
+    "FatalError",
     "HookTimeout",
     "NonDeterminismError",
     "PendingHook",
+    "RetryPolicy",
+    "RetryableError",
     "SerializationError",
     "StepFailed",
+    "StepTimeout",
     "UnsafeSetup",
     "WaitTimeout",
     "Worker",
@@ -71,6 +80,7 @@ __all__ = [
     "get_run",
     "get_step_context",
     "get_workflow_chain",
+    "has_step_context",
     "pending_hooks",
     "resume_hook",
     "run_until_complete",

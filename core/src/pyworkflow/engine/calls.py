@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Generator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .context import ContinueAsNew, RunContext, _in_step, _run_ctx
-from .durations import to_seconds
+from .durations import instant, seconds_until, to_seconds
 from .errors import WorkflowError
-from .registry import get_workflow
+from .registry import get_workflow, lookup_workflow
 from .serializer import decode, encode
+from .step_context import InvalidContext, StepContextReadOnly
 
 __all__ = [
     "ChildHandle",
     "continue_as_new",
     "get_step_context",
+    "has_step_context",
     "set_step_context",
     "sleep",
     "start_child",
@@ -55,17 +57,25 @@ def _workflow_ctx(what: str) -> RunContext:
     return ctx
 
 
-async def sleep(duration: str | float | timedelta) -> None:
-    """Sleep durably: ``"10m"``, ``"1h30m"``, seconds, or a ``timedelta``.
+async def sleep(duration: str | float | timedelta | datetime, name: str | None = None) -> None:
+    """Sleep durably: ``"10m"``, ``"1h30m"``, seconds, a ``timedelta``, or until a
+    timezone-aware ``datetime``.
 
     The run is suspended and a timer task is stored; any worker resumes it at the wake time.
-    Outside a workflow this is ``asyncio.sleep``.
+    A naive datetime raises :class:`~pyworkflow.engine.durations.NaiveDatetime` (a
+    ``TypeError``); one not in the future raises :class:`InvalidInput` (a ``ValueError``),
+    checked when the sleep is first recorded (never on replay). ``name`` (optional) is recorded
+    as the call's name in its events. Outside a workflow this is ``asyncio.sleep``.
     """
     ctx = _run_ctx.get()
     if ctx is None or _in_step.get():
-        await asyncio.sleep(to_seconds(duration))
+        until = instant(duration)
+        if until is not None:
+            await asyncio.sleep(seconds_until(until, datetime.now(UTC)))
+        else:
+            await asyncio.sleep(to_seconds(duration))  # type: ignore[arg-type]
         return
-    await ctx.sleep(duration)
+    await ctx.sleep(duration, name)
 
 
 async def wait_for_hook(
@@ -103,19 +113,48 @@ def continue_as_new(*args: Any, **kwargs: Any) -> None:
 async def set_step_context(value: Any) -> None:
     """Store ``value`` (JSON-serializable: a dataclass, pydantic model, dict...) durably with
     the run (``WorkflowRun.context``); every later step, on any worker, reads it with
-    :func:`get_step_context`. Only the workflow may set it; inside a step it is read-only."""
+    :func:`get_step_context`. Only the workflow may set it: inside a step it raises
+    :class:`StepContextReadOnly` (a ``RuntimeError``). When the workflow declares
+    ``context_class``, ``value`` must be an instance of it (else :class:`InvalidContext`, a
+    ``TypeError``) and its ``to_dict()`` is stored."""
     ctx = _run_ctx.get()
     if ctx is not None and _in_step.get():
-        raise WorkflowError("the step context is read-only inside a step")
-    await _workflow_ctx("set_step_context()").set_context(value)
+        raise StepContextReadOnly(
+            "cannot modify step context within a step: the step context is read-only inside "
+            "a step; set it from the workflow"
+        )
+    ctx = _workflow_ctx("set_step_context()")
+    cls = _context_class(ctx)
+    if cls is not None:
+        if not isinstance(value, cls):
+            raise InvalidContext(
+                f"this workflow's step context is a {cls.__name__}; got {type(value).__name__}"
+            )
+        value = value.to_dict()
+    await ctx.set_context(value)
 
 
 def get_step_context() -> Any:
-    """A fresh copy of the context set by :func:`set_step_context` (``None`` if none was set).
+    """A fresh copy of the context set by :func:`set_step_context` (``None`` if none was set):
+    an instance of the workflow's ``context_class`` when it declares one.
 
     Works in steps and in the workflow. Changing the copy changes nothing stored.
     """
     ctx = _run_ctx.get()
     if ctx is None:
         raise WorkflowError("get_step_context() can only be called inside a workflow or step")
-    return decode(ctx.context)
+    value = decode(ctx.context)
+    cls = _context_class(ctx)
+    if cls is not None and isinstance(value, dict):
+        return cls.from_dict(value)
+    return value
+
+
+def has_step_context() -> bool:
+    """True inside a workflow or step whose run has a step context set."""
+    ctx = _run_ctx.get()
+    return ctx is not None and ctx.context is not None
+
+
+def _context_class(ctx: RunContext) -> type[Any] | None:
+    return lookup_workflow(ctx.run.workflow_name, ctx.run.metadata).context_class

@@ -37,7 +37,7 @@ from pyworkflow.models import (
     utcnow,
 )
 
-from .durations import to_seconds, wake_time
+from .durations import instant, seconds_until, to_seconds, wake_time
 from .errors import (
     ChildWorkflowFailed,
     HookTimeout,
@@ -47,7 +47,8 @@ from .errors import (
     minimal_error,
 )
 from .events import CHILD_OUTCOME, EventType
-from .registry import StepOptions, get_workflow
+from .registry import get_workflow
+from .retry import StepOptions, call_with_timeout
 from .serializer import SerializationError, decode, encode
 
 if TYPE_CHECKING:
@@ -242,7 +243,7 @@ class RunContext:
         )
         token = _in_step.set(True)
         try:
-            value = await fn(*args, **kwargs)
+            value = await call_with_timeout(options, fn, args, kwargs)
             result = encode(value, f"the result of step {options.name!r}")
         except (Suspend, Conflict, ContinueAsNew, Abandon):
             raise
@@ -282,8 +283,10 @@ class RunContext:
     ) -> Any:
         """Record a failed attempt; suspend for the retry, or raise :class:`StepFailed`."""
         error = error_data(exc)
-        if retry and attempt <= options.retries:
-            retry_at = wake_time(self.now(), options.delay(attempt))
+        now = self.now()
+        delay = options.retry_delay(attempt, exc, now) if retry else None
+        if delay is not None:
+            retry_at = wake_time(now, delay)
             more: dict[str, Any] = {"retry_at": _micros(retry_at), "final": False}
         else:
             more = {"final": True}
@@ -310,25 +313,33 @@ class RunContext:
 
     # -- sleep ---------------------------------------------------------------------------------
 
-    async def sleep(self, duration: str | float | timedelta) -> None:
-        seconds = to_seconds(duration)
-        pos, recorded = self.next_pos("sleep", "sleep")
+    async def sleep(
+        self, duration: str | float | timedelta | datetime, name: str | None = None
+    ) -> None:
+        until = instant(duration)
+        seconds = 0.0 if until is not None else to_seconds(duration)  # type: ignore[arg-type]
+        label = name or "sleep"
+        pos, recorded = self.next_pos("sleep", label)
         if any(e.type == "sleep.completed" for e in recorded):
             return
         now = self.now()
+        if until is not None and not recorded:
+            # only when first recorded: a replay uses the recorded wake time, so a target that
+            # has passed since then is not an error
+            seconds = seconds_until(until, now)
         if recorded:
             wake = from_micros(recorded[0].data["wake_at"])
         else:
             wake = wake_time(now, seconds)
             started = self.event(
-                "sleep.started", pos, "sleep", "sleep", seconds=seconds, wake_at=_micros(wake)
+                "sleep.started", pos, "sleep", label, seconds=seconds, wake_at=_micros(wake)
             )
             if seconds == 0:
-                await self.append(started, self.event("sleep.completed", pos, "sleep", "sleep"))
+                await self.append(started, self.event("sleep.completed", pos, "sleep", label))
                 return
             await self.append(started)
         if now >= wake:
-            await self.append(self.event("sleep.completed", pos, "sleep", "sleep"))
+            await self.append(self.event("sleep.completed", pos, "sleep", label))
             return
         self.wake_at(f"sleep:{pos}", wake)
         raise Suspend()

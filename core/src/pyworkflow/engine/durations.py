@@ -9,7 +9,15 @@ from datetime import UTC, datetime, timedelta
 from pyworkflow.codec import show
 from pyworkflow.errors import InvalidInput
 
-__all__ = ["LATEST_WAKE", "MAX_DURATION", "to_seconds", "wake_time"]
+__all__ = [
+    "LATEST_WAKE",
+    "MAX_DURATION",
+    "NaiveDatetime",
+    "instant",
+    "seconds_until",
+    "to_seconds",
+    "wake_time",
+]
 
 #: Longest duration accepted (1000 years): any sleep, timeout, backoff or schedule interval
 #: beyond it is a typo, and "now + duration" then always stays within datetime's range.
@@ -19,6 +27,13 @@ MAX_DURATION = 1000 * 365.25 * 86400
 #: proves it stores timestamps up to here. A longer wait (up to MAX_DURATION) is clamped to it
 #: (see wake_time).
 LATEST_WAKE = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+class NaiveDatetime(InvalidInput, TypeError):
+    """A datetime without a timezone where an instant is needed (``sleep(datetime)``): it
+    names no instant, so it is refused (a ``TypeError``, as the predecessor raised, and an
+    :class:`InvalidInput`)."""
+
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
@@ -70,3 +85,25 @@ def wake_time(now: datetime, seconds: float) -> datetime:
     if seconds >= (LATEST_WAKE - now).total_seconds():
         return max(now, LATEST_WAKE)
     return now + timedelta(seconds=seconds)
+
+
+def instant(value: object) -> datetime | None:
+    """``value`` if it is a timezone-aware datetime, None if it is not a datetime at all;
+    a naive datetime raises :class:`NaiveDatetime`."""
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise NaiveDatetime(
+            f"{value.isoformat()} has no timezone: pass an aware datetime, e.g. "
+            "datetime(2030, 1, 1, 9, tzinfo=UTC) or ZoneInfo('Europe/Paris')"
+        )
+    return value
+
+
+def seconds_until(until: datetime, now: datetime) -> float:
+    """Seconds from ``now`` to the aware datetime ``until``; :class:`InvalidInput` (a
+    ``ValueError``) if it is not in the future, or beyond :data:`MAX_DURATION`."""
+    seconds = (until - now).total_seconds()
+    if seconds <= 0:
+        raise InvalidInput(f"cannot sleep until past time {until.isoformat()} (now {now})")
+    return to_seconds(seconds)

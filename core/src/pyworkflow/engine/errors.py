@@ -3,18 +3,26 @@ and how any exception is recorded in a run's log (:func:`error_data`)."""
 
 from __future__ import annotations
 
+import json
 import traceback
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pyworkflow.errors import PyWorkflowError
+
+from .durations import NaiveDatetime, to_seconds
 
 __all__ = [
     "MAX_ERROR_MESSAGE",
     "MAX_TRACEBACK",
     "ChildWorkflowFailed",
+    "FatalError",
     "HookTimeout",
+    "NaiveDatetime",
     "NonDeterminismError",
+    "RetryableError",
     "StepFailed",
+    "StepTimeout",
     "UnsafeSetup",
     "WaitTimeout",
     "WorkflowError",
@@ -50,6 +58,59 @@ class StepFailed(WorkflowError):
             f"step {step!r} failed after {attempts} attempt(s): "
             f"{error.get('type')}: {error.get('message')}"
         )
+
+
+class FatalError(WorkflowError):
+    """Raise it in a step to fail the step at once: it is never retried, whatever the retry
+    policy. ``metadata`` (keyword arguments) is kept on the exception and, when it is
+    JSON-serializable, recorded with the error."""
+
+    def __init__(self, message: str, **metadata: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.metadata = metadata
+
+
+class RetryableError(WorkflowError):
+    """Raise it in a step to ask for a retry (within the policy's attempts), optionally after
+    ``retry_after`` instead of the policy's wait: seconds, a duration string (``"30s"``,
+    ``"1h30m"``), a ``timedelta``, or a ``datetime`` to retry at (a naive one is read as UTC,
+    as the predecessor did). It is retried even if its type is listed as non-retryable.
+    A malformed ``retry_after`` raises :class:`InvalidInput` here."""
+
+    def __init__(
+        self,
+        message: str,
+        retry_after: float | str | timedelta | datetime | None = None,
+        **metadata: Any,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+        self.metadata = metadata
+        if retry_after is not None and not isinstance(retry_after, datetime):
+            to_seconds(retry_after)
+
+    def retry_delay_from(self, now: datetime) -> float | None:
+        """Seconds from ``now`` until the retry ``retry_after`` asks for (never negative), or
+        None when it does not say."""
+        if self.retry_after is None:
+            return None
+        if isinstance(self.retry_after, datetime):
+            at = self.retry_after
+            if at.tzinfo is None:
+                at = at.replace(tzinfo=UTC)
+            return max(0.0, (at - now).total_seconds())
+        return to_seconds(self.retry_after)
+
+    def get_retry_delay_seconds(self) -> float | None:
+        """The predecessor's name: seconds to wait from now before retrying, or None."""
+        return self.retry_delay_from(datetime.now(UTC))
+
+
+class StepTimeout(WorkflowError, TimeoutError):
+    """A step attempt ran longer than its ``@step(timeout=...)``; the attempt failed and is
+    retried per the step's policy like any other failure."""
 
 
 class HookTimeout(WorkflowError):
@@ -104,6 +165,14 @@ def error_data(exc: BaseException) -> dict[str, Any]:
         "message": _clip(str(exc), MAX_ERROR_MESSAGE),
         "traceback": tb[-MAX_TRACEBACK:],
     }
+    metadata = getattr(exc, "metadata", None)
+    if isinstance(exc, FatalError | RetryableError) and metadata:
+        try:
+            json.dumps(metadata)
+        except (TypeError, ValueError):
+            data["metadata"] = {"unrecorded": "not JSON-serializable"}
+        else:
+            data["metadata"] = metadata
     if isinstance(exc, StepFailed):
         data["step"] = exc.step
         data["cause"] = {k: v for k, v in exc.error.items() if k != "traceback"}

@@ -15,7 +15,7 @@ import importlib.util
 import inspect
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, overload
@@ -24,6 +24,7 @@ from pyworkflow.errors import InvalidInput
 
 from .durations import to_seconds
 from .errors import WorkflowNotFound
+from .retry import DEFAULT_MAX_INTERVAL, RetryPolicy, StepOptions, predecessor_schedule
 from .serializer import register_module_alias
 
 __all__ = [
@@ -53,29 +54,12 @@ class WorkflowDef:
     fn: Callable[..., Awaitable[Any]]
     module: str
     file: str | None
+    #: ``@workflow(context_class=...)``: the StepContext subclass its step context is
+    context_class: type[Any] | None = None
 
     def metadata(self) -> dict[str, Any]:
         """What a run records so that another process can import this workflow."""
         return {"module": self.module, "file": self.file}
-
-
-@dataclass(frozen=True, slots=True)
-class StepOptions:
-    """How a step retries: ``retries`` more attempts after the first, waiting
-    ``backoff * 2**(attempt-1)`` seconds (capped at ``max_backoff``) before each, or
-    ``backoff(attempt)`` seconds when ``backoff`` is a callable."""
-
-    name: str
-    retries: int = 0
-    backoff: float | Callable[[int], float] = 1.0
-    max_backoff: float = 300.0
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait before attempt ``attempt + 1`` after attempt ``attempt`` failed."""
-        if callable(self.backoff):
-            return max(0.0, float(self.backoff(attempt)))
-        assert isinstance(self.backoff, float | int)
-        return min(self.max_backoff, float(self.backoff) * 2.0 ** (attempt - 1))
 
 
 def _file_of(fn: Callable[..., Any]) -> str | None:
@@ -89,15 +73,36 @@ def _file_of(fn: Callable[..., Any]) -> str | None:
 @overload
 def workflow(fn: AsyncFn[P, R], /) -> AsyncFn[P, R]: ...
 @overload
-def workflow(*, name: str | None = None) -> Callable[[AsyncFn[P, R]], AsyncFn[P, R]]: ...
-def workflow(fn: Any = None, /, *, name: str | None = None) -> Any:
+def workflow(
+    *,
+    name: str | None = None,
+    context_class: type[Any] | None = None,
+) -> Callable[[AsyncFn[P, R]], AsyncFn[P, R]]: ...
+def workflow(
+    fn: Any = None,
+    /,
+    *,
+    name: str | None = None,
+    context_class: type[Any] | None = None,
+) -> Any:
     """Register an ``async def`` as a durable workflow (``@workflow`` or ``@workflow()``).
 
     The function is returned unchanged apart from a marker attribute: calling it directly runs
     it as plain code (steps then run directly too). Start it durably with ``start(fn, ...)``.
     Its name (``name`` or the function's ``__name__``) identifies it in storage; code that
     runs it must import the same name.
+
+    ``context_class``: a :class:`~pyworkflow.StepContext` subclass; ``get_step_context()``
+    then returns an instance of it and ``set_step_context`` accepts only its instances.
     """
+    if context_class is not None:
+        from .step_context import step_context_class
+
+        base = step_context_class()
+        if not (isinstance(context_class, type) and issubclass(context_class, base)):
+            raise InvalidInput(
+                f"context_class must be a StepContext subclass, got {context_class!r}"
+            )
 
     def register(func: Any) -> Any:
         if not inspect.iscoroutinefunction(func):
@@ -115,7 +120,9 @@ def workflow(fn: Any = None, /, *, name: str | None = None) -> Any:
                     f"({existing.module}.{existing.fn.__qualname__} and "
                     f"{func.__module__}.{func.__qualname__}); pass @workflow(name=...)"
                 )
-        definition = WorkflowDef(wf_name, func, func.__module__, _file_of(func))
+        definition = WorkflowDef(
+            wf_name, func, func.__module__, _file_of(func), context_class=context_class
+        )
         _WORKFLOWS[wf_name] = definition
         setattr(func, ATTR, definition)
         return func
@@ -129,37 +136,59 @@ def step(fn: AsyncFn[P, R], /) -> AsyncFn[P, R]: ...
 def step(
     *,
     name: str | None = None,
-    retries: int = 0,
-    backoff: float | str | timedelta | Callable[[int], float] = 1.0,
-    max_backoff: float | str | timedelta = 300.0,
+    retry: RetryPolicy | None = None,
+    retries: int | None = None,
+    backoff: float | str | timedelta | Callable[[int], float] | None = None,
+    max_backoff: float | str | timedelta | None = None,
+    timeout: float | str | timedelta | None = None,
+    max_retries: int | None = None,
+    retry_delay: str | int | list[int] | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> Callable[[AsyncFn[P, R]], AsyncFn[P, R]]: ...
 def step(
     fn: Any = None,
     /,
     *,
     name: str | None = None,
-    retries: int = 0,
-    backoff: Any = 1.0,
-    max_backoff: Any = 300.0,
+    retry: RetryPolicy | None = None,
+    retries: int | None = None,
+    backoff: Any = None,
+    max_backoff: Any = None,
+    timeout: Any = None,
+    max_retries: int | None = None,
+    retry_delay: Any = None,
+    metadata: dict[str, Any] | None = None,
 ) -> Any:
     """Make an ``async def`` a recorded step of the workflow that calls it.
 
     Inside a workflow, the first execution runs the function and records its result (or its
-    failure); every replay returns the recorded result without running it again. A failing
-    call is retried ``retries`` more times, durably: the wait before retry ``n`` is
-    ``backoff * 2**(n-1)`` seconds (a number, ``"5s"``, a ``timedelta``, or a callable
-    ``attempt -> seconds``) capped at ``max_backoff``. Outside a workflow, or inside another
-    step, the function simply runs.
+    failure); every replay returns the recorded result without running it again. Outside a
+    workflow, or inside another step, the function simply runs (no retries, no timeout).
+
+    Retries (durable: the run suspends between attempts) follow ``retry``, a
+    :class:`RetryPolicy`, or these shorthands for one:
+
+    * ``retries``: retries after the first attempt (default: ``default_retries`` of
+      :mod:`pyworkflow.engine.settings`, 3); ``max_retries`` is the predecessor's name for it.
+    * ``backoff``: the first wait (seconds, ``"5s"``, ``timedelta``), doubling each retry up
+      to ``max_backoff`` (default 300 s); or a callable ``attempt -> seconds``.
+    * ``retry_delay`` (the predecessor's): ``"exponential"`` (1, 2, 4... s, capped at 300),
+      an int (fixed seconds), a list (per retry, the last repeating); other values mean 1 s.
+
+    ``timeout`` (seconds or a duration) bounds each attempt: an attempt still running then is
+    cancelled and fails with :class:`StepTimeout`, retried like any failure. A body that blocks
+    the event loop (``time.sleep``, CPU work) cannot be interrupted. ``metadata`` is kept on
+    the function (``__step_metadata__``). Giving both ``retries`` and ``max_retries``, or
+    ``retry`` with any shorthand, raises :class:`InvalidInput`.
     """
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise InvalidInput("retries must be an int >= 0")
-    delay = backoff if callable(backoff) else to_seconds(backoff)
-    cap = to_seconds(max_backoff)
+    options_base = _step_options(
+        retry, retries, max_retries, backoff, max_backoff, retry_delay, timeout, metadata
+    )
 
     def decorate(func: Any) -> Any:
         if not inspect.iscoroutinefunction(func):
             raise InvalidInput(f"@step needs an async def, got {func!r}")
-        options = StepOptions(name or func.__name__, retries, delay, cap)
+        options = replace(options_base, name=name or func.__name__)
 
         @functools.wraps(func)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -171,9 +200,66 @@ def step(
             return await runner.run_step(options, func, args, kwargs)
 
         wrapper.__pyworkflow_step__ = options  # type: ignore[attr-defined]
+        # the predecessor's attributes, for code that introspects its steps
+        wrapper.__step__ = True  # type: ignore[attr-defined]
+        wrapper.__step_name__ = options.name  # type: ignore[attr-defined]
+        wrapper.__step_max_retries__ = (  # type: ignore[attr-defined]
+            retries if retries is not None else max_retries
+        )
+        wrapper.__step_retry_delay__ = retry_delay  # type: ignore[attr-defined]
+        wrapper.__step_timeout__ = options.timeout  # type: ignore[attr-defined]
+        wrapper.__step_metadata__ = metadata  # type: ignore[attr-defined]
         return wrapper
 
     return decorate(fn) if fn is not None else decorate
+
+
+def _step_options(
+    retry: RetryPolicy | None,
+    retries: int | None,
+    max_retries: int | None,
+    backoff: Any,
+    max_backoff: Any,
+    retry_delay: Any,
+    timeout: Any,
+    metadata: dict[str, Any] | None,
+) -> StepOptions:
+    """One :class:`StepOptions` from ``@step``'s keywords (see there), validated."""
+    if retries is not None and max_retries is not None:
+        raise InvalidInput("give retries or max_retries (the same thing), not both")
+    if retry is not None:
+        if any(v is not None for v in (retries, max_retries, backoff, max_backoff, retry_delay)):
+            raise InvalidInput(
+                "retry=RetryPolicy(...) says everything about retries; do not combine it with "
+                "retries, max_retries, backoff, max_backoff or retry_delay"
+            )
+        if not isinstance(retry, RetryPolicy):
+            raise InvalidInput(f"retry must be a RetryPolicy, got {retry!r}")
+    if retry_delay is not None and (backoff is not None or max_backoff is not None):
+        raise InvalidInput("give retry_delay (the predecessor's) or backoff/max_backoff, not both")
+    count = retries if retries is not None else max_retries
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+        raise InvalidInput("retries must be an int >= 0")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InvalidInput("metadata must be a dict")
+    seconds: float | None = None
+    if timeout is not None:
+        seconds = to_seconds(timeout)
+        if seconds <= 0:
+            raise InvalidInput("timeout must be more than 0 seconds")
+    schedule: Callable[[int], float] | None = None
+    if retry is None:
+        attempts = None if count is None else count + 1
+        if retry_delay is not None:
+            initial, coefficient, cap, schedule = predecessor_schedule(retry_delay)
+        elif callable(backoff):
+            initial, coefficient, cap, schedule = 1.0, 2.0, DEFAULT_MAX_INTERVAL, backoff
+        else:
+            initial = 1.0 if backoff is None else to_seconds(backoff)
+            coefficient = 2.0
+            cap = DEFAULT_MAX_INTERVAL if max_backoff is None else to_seconds(max_backoff)
+        retry = RetryPolicy(initial, coefficient, cap, attempts)
+    return StepOptions(name="", policy=retry, timeout=seconds, schedule=schedule, metadata=metadata)
 
 
 def get_workflow(fn: Any) -> WorkflowDef:

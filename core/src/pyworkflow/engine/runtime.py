@@ -17,7 +17,7 @@ import asyncio
 import logging
 import random
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -113,6 +113,9 @@ class Engine:
         # just the events after the cached ones instead of its whole history again.
         self._logs: OrderedDict[str, list[Event]] = OrderedDict()
         self._started_children: set[str] = set()
+        #: what "now" is for the workflow calls (step retries, sleeps, hooks): tests replace it
+        #: to move a run past its timers without waiting; storage and tasks keep real time
+        self.clock: Callable[[], datetime] = utcnow
 
     def __repr__(self) -> str:
         where = str(self._url) if self._backend is None else repr(self._backend)
@@ -255,6 +258,7 @@ class Engine:
         if len(self._started_children) > STARTED_CHILDREN:
             self._started_children.clear()
         ctx = RunContext(storage, run, history, self._started_children)
+        ctx.now = self.clock
         if not history:
             ctx.pending.append(
                 NewEvent(type="workflow.started", data={"workflow": definition.name})
