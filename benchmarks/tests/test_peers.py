@@ -16,13 +16,15 @@ def test_our_workload_reports_steps_per_second(tmp_path: Path) -> None:
     assert python == Path(sys.executable)  # ours needs no environment of its own
     result = _measure(python, "workload_ours.py", f"sqlite:///{tmp_path}/s.db", 2, 2)
     assert result.error is None
-    assert result.steps_per_s is not None and result.steps_per_s > 0
+    assert result.steps_per_s is not None
+    assert result.steps_per_s > 0
 
 
 def test_a_peer_that_fails_is_reported_with_its_error(tmp_path: Path) -> None:
     result = _measure(Path(sys.executable), "workload_ours.py", "nosuchscheme://x", 1, 1)
     assert result.steps_per_s is None
-    assert result.error is not None and "nosuchscheme" in result.error
+    assert result.error is not None
+    assert "nosuchscheme" in result.error
 
 
 def test_the_table_shows_figures_and_errors_side_by_side() -> None:
