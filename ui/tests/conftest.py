@@ -1,19 +1,34 @@
-"""A store with what the UI tests look at (not a test module).
+"""Fixtures of the UI tests: a seeded store, the UI served on a loopback port, a browser.
 
-Most runs are written through the storage contract (fast and exact: statuses, times,
+The seeded store holds what the pages show:
+most runs are written through the storage contract (fast and exact: statuses, times,
 parent/child links, a 10,000-event log, hostile text); two are real engine runs, one waiting
 on a hook and one continued-as-new twice, so the actions and the chain are the engine's own.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
+import pytest
+import uvicorn
 from pyworkflow import continue_as_new, sleep, step, wait_for_hook, workflow
 from pyworkflow.engine import api
 from pyworkflow.models import Hook, NewEvent, RunStatus, WorkflowRun
 from pyworkflow.storage import StorageBackend
+from pyworkflow_ui import create_app
+
+CHROMIUM = os.environ.get("PYWORKFLOW_TEST_CHROMIUM", "/usr/bin/chromium")
 
 XSS = "<script>window.__xss = 1</script></textarea><img src=x onerror='window.__xss = 2'>"
 BIG_EVENTS = 10_000
@@ -140,3 +155,92 @@ async def seed(url: str) -> Seeded:
         s.chain = [r.id for r in await api.get_workflow_chain(first)]
         await api.shutdown()
     return s
+
+
+@pytest.fixture(scope="session")
+def sqlite_store(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    """One seeded SQLite store for the plain HTTP tests (they only read it, or act on their
+    own runs)."""
+    path = tmp_path_factory.mktemp("ui-sqlite") / "store.db"
+    return asyncio.run(seed(f"sqlite:///{path}"))
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def store(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    pyworkflow_services: Any,
+) -> Seeded:
+    """A seeded store on SQLite and on PostgreSQL (skipped, saying so, without a server)."""
+    tmp = tmp_path_factory.mktemp(f"ui-{request.param}")
+    url: str = pyworkflow_services.fresh_url(request.param, tmp)
+    return asyncio.run(seed(url))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Served:
+    base: str
+    store: Seeded
+    server: uvicorn.Server
+    thread: threading.Thread
+
+
+def _serve(store: Seeded, *, allow_actions: bool) -> Served:
+    """The UI on a free loopback port, in a thread with its own event loop."""
+    port = _free_port()
+    app = create_app(store.url, allow_actions=allow_actions)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the UI server did not start")
+        time.sleep(0.02)
+    return Served(f"http://127.0.0.1:{port}", store, server, thread)
+
+
+@pytest.fixture(scope="session")
+def served(store: Seeded) -> Iterator[Served]:
+    """The read-only UI (no --allow-actions) over ``store``."""
+    s = _serve(store, allow_actions=False)
+    yield s
+    s.server.should_exit = True
+    s.thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def served_actions(store: Seeded) -> Iterator[Served]:
+    """The UI with --allow-actions over ``store``."""
+    s = _serve(store, allow_actions=True)
+    yield s
+    s.server.should_exit = True
+    s.thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium (Debian's, not Playwright's download) for the whole session."""
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    yield pg
+    context.close()
