@@ -14,22 +14,24 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import uvicorn
 from pyworkflow import continue_as_new, sleep, step, wait_for_hook, workflow
 from pyworkflow.engine import api
-from pyworkflow.models import Hook, NewEvent, RunStatus, WorkflowRun
+from pyworkflow.models import Hook, NewEvent, RunStatus, Schedule, WorkflowRun
 from pyworkflow.storage import StorageBackend
 from pyworkflow_ui import create_app
 
 CHROMIUM = os.environ.get("PYWORKFLOW_TEST_CHROMIUM", "/usr/bin/chromium")
 
+T = TypeVar("T")
 XSS = "<script>window.__xss = 1</script></textarea><img src=x onerror='window.__xss = 2'>"
 BIG_EVENTS = 10_000
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -102,6 +104,18 @@ async def seed(url: str) -> Seeded:
                 created_at=T0 - timedelta(days=1),
             )
         )
+        await backend.create_schedule(
+            Schedule(
+                id="hourly-orders",
+                workflow_name="orders",
+                cron="0 * * * *",
+                next_run_at=T0 + timedelta(hours=13),
+                last_run_at=T0 + timedelta(hours=12),
+            )
+        )
+        await backend.create_schedule(
+            Schedule(id="every-5m", workflow_name=XSS[:40], interval=300, next_run_at=T0)
+        )
         # Hostile text in every place a stored value is shown.
         s.xss = "xss-run"
         await backend.create_run(
@@ -157,12 +171,19 @@ async def seed(url: str) -> Seeded:
     return s
 
 
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(coro)`` in a thread of its own: Playwright's sync API keeps an event loop
+    running in the test's thread, where ``asyncio.run`` is refused."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 @pytest.fixture(scope="session")
 def sqlite_store(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     """One seeded SQLite store for the plain HTTP tests (they only read it, or act on their
     own runs)."""
     path = tmp_path_factory.mktemp("ui-sqlite") / "store.db"
-    return asyncio.run(seed(f"sqlite:///{path}"))
+    return run_async(seed(f"sqlite:///{path}"))
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
@@ -173,8 +194,9 @@ def store(
 ) -> Seeded:
     """A seeded store on SQLite and on PostgreSQL (skipped, saying so, without a server)."""
     tmp = tmp_path_factory.mktemp(f"ui-{request.param}")
-    url: str = pyworkflow_services.fresh_url(request.param, tmp)
-    return asyncio.run(seed(url))
+    with ThreadPoolExecutor(1) as pool:  # it may run an event loop of its own (see run_async)
+        url: str = pool.submit(pyworkflow_services.fresh_url, request.param, tmp).result()
+    return run_async(seed(url))
 
 
 def _free_port() -> int:
@@ -225,8 +247,11 @@ def served_actions(store: Seeded) -> Iterator[Served]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One headless Chromium (Debian's, not Playwright's download) for the whole session."""
+def browser(pyworkflow_services: Any) -> Iterator[Any]:
+    """One headless Chromium (Debian's, not Playwright's download) for the whole session.
+
+    It depends on ``pyworkflow_services`` so that the stores are dropped after the browser
+    (and its event loop) is gone: dropping them runs ``asyncio.run``."""
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 import os
 import re
@@ -21,7 +20,7 @@ from pyworkflow_ui import create_app
 from pyworkflow_ui.timeline import build_timeline
 from starlette.testclient import TestClient
 
-from .conftest import BIG_EVENTS, T0, Seeded, _free_port
+from .conftest import BIG_EVENTS, T0, Seeded, _free_port, run_async
 
 
 @pytest.fixture
@@ -68,7 +67,7 @@ def test_runs_filters_counts_and_keyset_paging(client: TestClient, sqlite_store:
         page = client.get("/", params=params).text
         seen.extend(_run_ids(page))
         if len(seen) == 5:
-            asyncio.run(_add_run(sqlite_store.url, "orders-new"))
+            run_async(_add_run(sqlite_store.url, "orders-new"))
         nxt = re.search(r'id="next-page" href="/\?([^"]+)"', page)
         if nxt is None:
             break
@@ -147,13 +146,13 @@ def _status(url: str, run_id: str) -> RunStatus:
             assert run is not None
             return run.status
 
-    return asyncio.run(get())
+    return run_async(get())
 
 
 def test_actions_need_same_origin_and_the_csrf_token(
     actions: TestClient, sqlite_store: Seeded
 ) -> None:
-    run_id = asyncio.run(_suspended_run(sqlite_store.url))
+    run_id = run_async(_suspended_run(sqlite_store.url))
     token = _csrf(actions.get(f"/runs/{run_id}").text)
     url = f"/runs/{run_id}/cancel"
     own = {"origin": "http://testserver"}
@@ -180,7 +179,7 @@ async def _suspended_run(url: str) -> str:
 
 
 def test_resume_a_hook_with_a_json_payload(actions: TestClient, sqlite_store: Seeded) -> None:
-    run_id = asyncio.run(_suspended_run(sqlite_store.url))
+    run_id = run_async(_suspended_run(sqlite_store.url))
     page = actions.get(f"/runs/{run_id}").text
     token = re.search(r'action="/hooks/([^"/]+)/resume"', page)
     assert token
@@ -191,7 +190,7 @@ def test_resume_a_hook_with_a_json_payload(actions: TestClient, sqlite_store: Se
     assert "JSON" in bad.text
     r = actions.post(url, data={"csrf": _csrf(page), "payload": '{"ok": true}'}, headers=own)
     assert r.status_code == 200  # followed the redirect to the run
-    hook = asyncio.run(_hook(sqlite_store.url, token.group(1)))
+    hook = run_async(_hook(sqlite_store.url, token.group(1)))
     assert hook.status is HookStatus.RECEIVED
 
 

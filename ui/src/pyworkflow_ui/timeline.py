@@ -33,6 +33,7 @@ class Span:
     retries: int = 0
     first_seq: int = 0
     detail: str = ""
+    offset: float = 0.0  # seconds from the run's first event, filled by build_timeline
     left: float = 0.0  # percent of the run's span, filled by build_timeline
     width: float = 0.0
 
@@ -49,6 +50,7 @@ class Marker:
     sequence: int
     type: str
     at: datetime
+    offset: float = 0.0
     left: float = 0.0
 
 
@@ -151,12 +153,15 @@ def build_timeline(events: Iterable[Event]) -> Timeline:
             tl.spans.append(span)
         _apply(span, event)
     total = tl.seconds
-    if tl.start is not None and total > 0:
+    if tl.start is not None:
         origin = tl.start
+        scale = 100 / total if total > 0 else 0.0
         for span in tl.spans:
-            span.left = (span.start - origin).total_seconds() / total * 100
+            span.offset = (span.start - origin).total_seconds()
+            span.left = span.offset * scale
             end = span.end or span.start
-            span.width = max(0.0, (end - span.start).total_seconds() / total * 100)
+            span.width = max(0.0, (end - span.start).total_seconds() * scale)
         for marker in tl.markers:
-            marker.left = (marker.at - origin).total_seconds() / total * 100
+            marker.offset = (marker.at - origin).total_seconds()
+            marker.left = marker.offset * scale
     return tl
