@@ -278,3 +278,27 @@ def test_cli_binds_loopback_and_says_so(sqlite_store: Seeded) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_timeline_starts_at_the_earliest_timestamp_and_open_calls_reach_the_end() -> None:
+    from pyworkflow.models import Event
+
+    def ev(seq: int, kind: str, data: dict[str, Any], second: float) -> Event:
+        at = T0 + timedelta(seconds=second)
+        return Event(run_id="r", sequence=seq, id=f"e{seq}", type=kind, data=data, timestamp=at)
+
+    step = {"pos": 1, "kind": "step", "name": "s", "attempt": 1}
+    tl = build_timeline(
+        [
+            ev(1, "workflow.started", {}, 1.0),
+            ev(2, "step.started", step, 0.0),  # stamped when the attempt began: earlier
+            ev(3, "step.completed", step, 2.0),
+            ev(4, "hook.created", {"pos": 2, "kind": "hook", "name": "h"}, 3.0),
+            ev(5, "context.updated", {}, 4.0),
+        ]
+    )
+    assert tl.start == T0
+    assert [s.offset for s in tl.spans] == [0.0, 3.0]
+    assert tl.markers[0].offset == 1.0
+    assert tl.spans[1].state == "waiting"
+    assert tl.spans[1].width == pytest.approx(25.0)  # from 3 s to the log's end at 4 s

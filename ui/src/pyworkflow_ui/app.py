@@ -78,7 +78,7 @@ class _UI:
         self.allow_actions = allow_actions
         self.csrf = new_csrf_token()
         self.env = environment()
-        self.where = repr(self.backend)
+        self.where = str(self.backend.url)  # the URL with its password hidden
 
     def page(self, request: Request, name: str, status: int = 200, **values: Any) -> Response:
         template = self.env.get_template(name)

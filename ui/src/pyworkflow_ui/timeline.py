@@ -69,6 +69,9 @@ class Timeline:
         return (self.end - self.start).total_seconds()
 
 
+_OPEN = frozenset({"running", "sleeping", "waiting", "retrying"})
+
+
 def _micros(value: object) -> datetime | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return datetime.fromtimestamp(value / 1_000_000, UTC)
@@ -123,17 +126,20 @@ def build_timeline(events: Iterable[Event]) -> Timeline:
 
     Events without an integer ``pos`` in their data are markers. An event log that ends with a
     call still open leaves that span's ``end`` at its last event and its state as that event
-    left it (``running``, ``sleeping``, ``waiting``). Positions (``left``, ``width``) are
-    percents of the time from the first to the last event; a run whose events all share one
-    timestamp gets zero-width bars at 0 %.
+    left it (``running``, ``sleeping``, ``waiting``); its bar reaches to the log's end.
+    Positions (``left``, ``width``) are percents of the time from the earliest to the latest
+    event timestamp; a run whose events all share one timestamp gets zero-width bars at 0 %.
     """
     tl = Timeline()
     by_pos: dict[int, Span] = {}
     for event in events:
         tl.events += 1
-        if tl.start is None:
+        # min/max, not first/last: a step's start is stamped when its attempt began, which
+        # can precede events appended before it in the same batch.
+        if tl.start is None or event.timestamp < tl.start:
             tl.start = event.timestamp
-        tl.end = event.timestamp
+        if tl.end is None or event.timestamp > tl.end:
+            tl.end = event.timestamp
         pos = event.data.get("pos")
         if not isinstance(pos, int) or isinstance(pos, bool):
             tl.markers.append(Marker(event.sequence, event.type, event.timestamp))
@@ -159,7 +165,8 @@ def build_timeline(events: Iterable[Event]) -> Timeline:
         for span in tl.spans:
             span.offset = (span.start - origin).total_seconds()
             span.left = span.offset * scale
-            end = span.end or span.start
+            # A call still open (sleeping, waiting, running) reaches to the log's end.
+            end = (tl.end if span.state in _OPEN else span.end) or span.start
             span.width = max(0.0, (end - span.start).total_seconds() * scale)
         for marker in tl.markers:
             marker.offset = (marker.at - origin).total_seconds()
