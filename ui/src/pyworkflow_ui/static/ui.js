@@ -7,7 +7,7 @@
   if (!main || !main.dataset.live) { return; }
   var busy = false;
   function tick() {
-    if (busy || document.hidden) { return; }
+    if (busy || document.hidden || !main.dataset.live) { return; }
     var active = document.activeElement;
     if (active && main.contains(active) && active !== document.body &&
         /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(active.tagName)) { return; }
