@@ -302,3 +302,13 @@ def test_timeline_starts_at_the_earliest_timestamp_and_open_calls_reach_the_end(
     assert tl.markers[0].offset == 1.0
     assert tl.spans[1].state == "waiting"
     assert tl.spans[1].width == pytest.approx(25.0)  # from 3 s to the log's end at 4 s
+
+
+def test_schedules_show_their_next_firings(client: TestClient) -> None:
+    text = client.get("/schedules").text
+    assert "hourly-orders" in text
+    assert "2026-01-06 01:00:00.000 UTC" in text  # the cron schedule's next_run_at
+    # The 5-minute interval schedule: next_run_at, then the three firings after it.
+    for minute in ("00", "05", "10", "15"):
+        assert f"2026-01-05 12:{minute}:00.000 UTC" in text
+    assert "&lt;script&gt;" in text  # its workflow name is hostile text, escaped

@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 from pyworkflow.errors import InvalidInput, NotFound, PyWorkflowError
-from pyworkflow.models import TERMINAL_STATUSES, RunFilter, RunStatus, WorkflowRun
+from pyworkflow.models import TERMINAL_STATUSES, RunFilter, RunStatus, Schedule, WorkflowRun
 from pyworkflow.storage import StorageBackend
 from pyworkflow.urls import StorageURL
 from starlette.applications import Starlette
@@ -65,6 +65,15 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise InvalidInput(f"{name} must be in {low}..{high}, got {value}")
     return value
+
+
+def _upcoming(schedule: Schedule, count: int = 3) -> list[datetime]:
+    """The firings after ``next_run_at`` that an interval alone determines (cron and calendar
+    times are the scheduler's to compute: for those only ``next_run_at`` is shown)."""
+    if schedule.next_run_at is None or not schedule.interval or schedule.cron or schedule.calendar:
+        return []
+    step = timedelta(seconds=schedule.interval)
+    return [schedule.next_run_at + step * k for k in range(1, count + 1)]
 
 
 class _UI:
@@ -247,6 +256,7 @@ class _UI:
             request,
             "schedules.html",
             schedules=page.items,
+            upcoming={s.id: _upcoming(s) for s in page.items},
             next_cursor=page.next_cursor,
             now=datetime.now(UTC),
             live=True,
