@@ -246,12 +246,13 @@ def served_actions(store: Seeded) -> Iterator[Served]:
     s.thread.join(10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(pyworkflow_services: Any) -> Iterator[Any]:
-    """One headless Chromium (Debian's, not Playwright's download) for the whole session.
+    """One headless Chromium (Debian's, not Playwright's download) for the browser tests.
 
-    It depends on ``pyworkflow_services`` so that the stores are dropped after the browser
-    (and its event loop) is gone: dropping them runs ``asyncio.run``."""
+    Module-scoped, not session-scoped: Playwright's sync API keeps an event loop running in
+    the test thread while it is open, where every later test's ``asyncio.run`` would fail. It
+    depends on ``pyworkflow_services`` so that the stores are dropped after it is gone."""
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
