@@ -20,6 +20,7 @@ from pyworkflow.errors import PyWorkflowError
 
 from . import _commands as c
 from ._types import page_size, positive_int, positive_seconds
+from ._ui import run_ui
 
 __all__ = ["build_parser", "main"]
 
@@ -153,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("argv", nargs=argparse.REMAINDER)
     p.set_defaults(func=c.cmd_bench)
 
+    p = sub.add_parser("ui", help="web UI over a store (pyworkflow-ui)", add_help=False)
+    p.add_argument("argv", nargs=argparse.REMAINDER)
+
     storage = sub.add_parser("storage", help="schema and data management").add_subparsers(
         dest="storage_command", required=True, metavar="ACTION"
     )
@@ -175,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["bench"]:  # hand everything after "bench" over untouched
         return c.run_bench(args_list[1:])
+    if args_list[:1] == ["ui"]:  # likewise for the web UI (its own options and --help)
+        return run_ui(args_list[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
