@@ -99,6 +99,8 @@ class StorageBackend(BackendPrimitives):
         when the scheme's package is not installed.
         """
         if cls is StorageBackend:
+            # Lazily: the registry names this class only for type checkers, so there is no
+            # cycle, but importing it here keeps `import pyworkflow.storage` light.
             from .registry import open_backend
 
             return open_backend(url, **options)
