@@ -19,8 +19,6 @@ ROOT = Path(pyworkflow.__file__).parent
 KNOWN: set[frozenset[str]] = {
     # registry.step's wrapper asks context for the running step; context reads StepOptions.
     frozenset({"pyworkflow.engine.context", "pyworkflow.engine.registry"}),
-    # wait() runs a Worker; a Worker without a store takes the configured engine.
-    frozenset({"pyworkflow.engine.api", "pyworkflow.engine.worker"}),
 }
 
 

@@ -44,9 +44,20 @@ from .engine import (
     wait_for_hook,
     workflow,
 )
+
+# The predecessor's configuration, discovery and storage names (docs/configuration.md).
+from .engine.configuration import (
+    PyWorkflowConfig,
+    configure_from_yaml,
+    get_config,
+    get_storage,
+    reset_config,
+)
+from .engine.discovery import DiscoveryError, discover_workflows
 from .errors import (
     ConfigurationError,
     ConflictError,
+    InvalidConfiguration,
     InvalidInput,
     LeaseLost,
     MissingDependency,
@@ -74,6 +85,7 @@ from .models import (
 )
 from .registry import open_backend
 from .storage import StorageBackend
+from .storage.classes import FileStorageBackend, InMemoryStorageBackend
 from .urls import StorageURL
 
 __version__ = "0.1.0"
@@ -141,4 +153,16 @@ __all__ = [
     "wait",
     "wait_for_hook",
     "workflow",
+]
+__all__ += [
+    "DiscoveryError",
+    "FileStorageBackend",
+    "InMemoryStorageBackend",
+    "InvalidConfiguration",
+    "PyWorkflowConfig",
+    "configure_from_yaml",
+    "discover_workflows",
+    "get_config",
+    "get_storage",
+    "reset_config",
 ]
