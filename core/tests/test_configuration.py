@@ -170,3 +170,54 @@ def test_configure_module_imports_it(clean: Path) -> None:
     assert conf_mod.seen
     with pytest.raises(DiscoveryError):
         configure("memory://", module="no_such_module_xyz")
+
+
+def test_unknown_runtime_names_its_source(clean: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (clean / "pyworkflow.config.yaml").write_text("runtime: threads\n")
+    with pytest.raises(InvalidConfiguration, match=r"pyworkflow.config.yaml: unknown runtime"):
+        get_config()
+    monkeypatch.setenv("PYWORKFLOW_RUNTIME", "threadz")
+    with pytest.raises(InvalidConfiguration, match="PYWORKFLOW_RUNTIME: unknown runtime"):
+        get_config()
+
+
+def test_runtime_names() -> None:
+    from pyworkflow import LocalRuntime, Runtime, get_runtime, register_runtime
+
+    assert isinstance(get_runtime("local"), LocalRuntime)
+    assert get_runtime("local") is not get_runtime("local")
+    assert get_runtime("celery").inline is False
+    with pytest.raises(ValueError, match="unknown runtime"):
+        get_runtime("nope")
+
+    class Queued(Runtime):
+        name = "queued"
+        inline = False
+
+    register_runtime("queued", Queued)
+    assert not configure("memory://", default_runtime="queued").inline
+    with pytest.raises(InvalidConfiguration):
+        register_runtime("bad", int)  # type: ignore[arg-type]
+
+
+def test_listing(clean: Path) -> None:
+    from pyworkflow import get_step, get_workflow, list_steps, list_workflows
+
+    (clean / "listed_mod.py").write_text(
+        "from pyworkflow import step, workflow\n"
+        "@step(retries=2)\n"
+        "async def listed_step() -> int:\n    return 1\n"
+        "@workflow(name='listed_flow')\n"
+        'async def listed_flow() -> int:\n    """Does a thing."""\n    return 1\n'
+    )
+    discover_workflows(module_path="listed_mod")
+    meta = get_workflow("listed_flow")
+    assert meta is not None
+    assert meta.description == "Does a thing."
+    assert "listed_flow" in list_workflows()
+    assert get_workflow("nope") is None
+    step_meta = get_step("listed_step")
+    assert step_meta is not None
+    assert step_meta.max_retries == 2
+    assert "listed_step" in list_steps()
+    assert get_step("nope") is None

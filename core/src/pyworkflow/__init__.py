@@ -54,6 +54,8 @@ from .engine.configuration import (
     reset_config,
 )
 from .engine.discovery import DiscoveryError, discover_workflows
+from .engine.listing import get_step, get_workflow, list_steps, list_workflows
+from .engine.runtimes import LocalRuntime, Runtime, get_runtime, register_runtime
 from .errors import (
     ConfigurationError,
     ConflictError,
@@ -69,6 +71,7 @@ from .errors import (
     StorageUnavailable,
 )
 from .features import Features
+from .logs import bind_step_context, bind_workflow_context, configure_logging, get_logger
 from .models import (
     Event,
     Hook,
@@ -159,10 +162,22 @@ __all__ += [
     "FileStorageBackend",
     "InMemoryStorageBackend",
     "InvalidConfiguration",
+    "LocalRuntime",
     "PyWorkflowConfig",
+    "Runtime",
+    "bind_step_context",
+    "bind_workflow_context",
     "configure_from_yaml",
+    "configure_logging",
     "discover_workflows",
     "get_config",
+    "get_logger",
+    "get_runtime",
+    "get_step",
     "get_storage",
+    "get_workflow",
+    "list_steps",
+    "list_workflows",
+    "register_runtime",
     "reset_config",
 ]

@@ -39,7 +39,6 @@ __all__ = [
 
 YAML_NAME = "pyworkflow.config.yaml"
 _KEYS = {"runtime", "storage", "module", "modules", "celery"}
-RUNTIMES = ("local", "celery")
 
 
 @dataclass(frozen=True)
@@ -79,8 +78,8 @@ def load_yaml(path: str | os.PathLike[str]) -> FileConfig:
             f"{file}: key(s) {ignored} are not read by pyworkflow", UserWarning, stacklevel=3
         )
     runtime = data.get("runtime")
-    if runtime is not None and runtime not in RUNTIMES:
-        raise InvalidConfiguration(f"{file}: runtime must be one of {RUNTIMES}, not {runtime!r}")
+    if runtime is not None and not isinstance(runtime, str):
+        raise InvalidConfiguration(f"{file}: runtime must be a name such as 'local' or 'celery'")
     storage = None
     if data.get("storage") is not None:
         if not isinstance(data["storage"], dict):
@@ -129,11 +128,8 @@ def env_storage_url() -> StorageURL | None:
 
 
 def env_runtime() -> str | None:
-    """``PYWORKFLOW_RUNTIME`` (``local`` or ``celery``), if set."""
-    value = os.environ.get("PYWORKFLOW_RUNTIME")
-    if value and value not in RUNTIMES:
-        raise InvalidConfiguration(f"PYWORKFLOW_RUNTIME must be one of {RUNTIMES}, not {value!r}")
-    return value or None
+    """``PYWORKFLOW_RUNTIME`` (``local`` or ``celery``), if set (checked where it is used)."""
+    return os.environ.get("PYWORKFLOW_RUNTIME") or None
 
 
 def env_modules() -> tuple[str, ...]:

@@ -30,6 +30,7 @@ from pyworkflow.urls import StorageURL
 
 from . import current, settings
 from .runtime import Engine
+from .runtimes import get_runtime
 
 __all__ = [
     "PyWorkflowConfig",
@@ -68,15 +69,24 @@ class PyWorkflowConfig:
 
 def runtime_name() -> str:
     """``local`` (start() runs the workflow here) or ``celery``/``workers`` (workers do),
-    by the precedence above."""
+    by the precedence above; an unknown name raises, naming where it came from."""
     if "default_runtime" not in _from_code:
-        found = env_runtime()
+        found, source = env_runtime(), "PYWORKFLOW_RUNTIME"
         if found is None:
             yaml_file = find_yaml()
             found = load_yaml(yaml_file).runtime if yaml_file is not None else None
+            source = str(yaml_file)
         if found is not None:
+            try:
+                get_runtime(found)
+            except InvalidConfiguration as exc:
+                raise InvalidConfiguration(f"{source}: {exc}") from None
             return found
     return settings.current().default_runtime
+
+
+def _inline(inline: bool | None) -> bool:
+    return get_runtime(runtime_name()).inline if inline is None else inline
 
 
 def _storage(spec: StorageSpec | None) -> str | StorageURL | StorageBackend:
@@ -94,7 +104,7 @@ def _storage(spec: StorageSpec | None) -> str | StorageURL | StorageBackend:
 def build_engine(storage: StorageSpec | None = None, inline: bool | None = None) -> Engine:
     """An engine on ``storage`` (default: by the precedence above), inline unless the
     runtime is ``celery``/``workers`` or ``inline`` says otherwise."""
-    return Engine(_storage(storage), inline=runtime_name() == "local" if inline is None else inline)
+    return Engine(_storage(storage), inline=_inline(inline))
 
 
 def apply(storage: StorageSpec | None, inline: bool | None, keys: Mapping[str, Any]) -> Engine:
@@ -116,7 +126,7 @@ def apply(storage: StorageSpec | None, inline: bool | None, keys: Mapping[str, A
                 UserWarning,
                 stacklevel=4,
             )
-    engine = Engine(target, inline=runtime_name() == "local" if inline is None else inline)
+    engine = Engine(target, inline=_inline(inline))
     current.install(engine)
     return engine
 

@@ -13,7 +13,9 @@ from typing import Any
 
 from pyworkflow.errors import InvalidConfiguration
 
-__all__ = ["RUNTIMES", "Settings", "current", "reset", "update"]
+from .runtimes import get_runtime
+
+__all__ = ["Settings", "current", "reset", "update"]
 
 
 @dataclass
@@ -54,7 +56,6 @@ def current() -> Settings:
     return _current
 
 
-RUNTIMES = ("local", "celery", "workers")
 _TYPES: dict[str, tuple[type, ...]] = {
     "default_durable": (bool,),
     "default_runtime": (str,),
@@ -87,8 +88,8 @@ def update(**changes: Any) -> Settings:
             )
         if isinstance(value, int) and not isinstance(value, bool) and value < 0:
             raise InvalidConfiguration(f"{name} must be >= 0")
-    if "default_runtime" in changes and changes["default_runtime"] not in RUNTIMES:
-        raise InvalidConfiguration(f"default_runtime must be one of {RUNTIMES}")
+    if "default_runtime" in changes:
+        get_runtime(changes["default_runtime"])  # InvalidConfiguration for an unknown name
     _current = replace(_current, **changes)
     return _current
 
