@@ -26,7 +26,7 @@ DICTS: list[dict[str, Any]] = [
     {"type": "file", "base_path": "/tmp/wf_data"},
     {"type": "memory"},
     {"type": "sqlite", "base_path": "data/wf.db"},
-    {"type": "sqlite", "base_path": "/abs/wf.db"},
+    {"type": "sqlite", "base_path": "/abs/wf.db", "options": {"synchronous": "normal"}},
     {
         "type": "postgres",
         "host": "db.example",
@@ -34,6 +34,7 @@ DICTS: list[dict[str, Any]] = [
         "user": "app",
         "password": SECRET,
         "database": "wf",
+        "options": {"schema": "tenant_a", "sslmode": "require"},
     },
     {
         "type": "mysql",
@@ -103,6 +104,7 @@ def test_defaults_as_the_predecessor() -> None:
         ({"type": "redis"}, "no redis"),
         ({"type": "oracle"}, "Unknown storage type"),
         ({"type": "file", "path": "x"}, "unknown key"),
+        ({"type": "memory", "options": ["x"]}, "options"),
         ({"type": "postgres", "port": "abc"}, "integer"),
         ({"type": "postgres", "dsn": "mysql://x@h/db"}, "postgresql://"),
         ({"type": "cassandra", "read_consistency": "ONE", "write_consistency": "ALL"}, "differ"),

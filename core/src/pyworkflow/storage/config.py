@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from pyworkflow.errors import InvalidConfiguration, InvalidInput
@@ -160,7 +161,22 @@ def _cassandra_url(config: Mapping[str, Any]) -> StorageURL:
 
 
 def config_to_url(config: Mapping[str, Any] | None = None) -> StorageURL:
-    """The storage URL a config dict names (see the module docstring for the defaults)."""
+    """The storage URL a config dict names (see the module docstring for the defaults).
+
+    ``options`` (ours, not the predecessor's) is a mapping of URL options with no dict key of
+    their own (``{"schema": "tenant_a"}`` for ``?schema=tenant_a``); the backend checks them
+    when it is opened.
+    """
+    url = _config_to_url(config)
+    extra = (config or {}).get("options")
+    if extra is None:
+        return url
+    if not isinstance(extra, Mapping) or not all(isinstance(k, str) for k in extra):
+        raise InvalidConfiguration("storage key 'options' must be a mapping of URL options")
+    return replace(url, query={**url.query, **{k: str(v) for k, v in extra.items()}})
+
+
+def _config_to_url(config: Mapping[str, Any] | None) -> StorageURL:
     if config is None:
         config = {}
     if not isinstance(config, Mapping):
@@ -170,7 +186,7 @@ def config_to_url(config: Mapping[str, Any] | None = None) -> StorageURL:
         raise InvalidConfiguration("there is no redis storage backend; use one of " + _TYPES)
     if kind not in STORAGE_TYPES:
         raise InvalidConfiguration(f"Unknown storage type: {kind!r}; known: {_TYPES}")
-    unknown = sorted(set(config) - STORAGE_TYPES[kind] - {"type"})
+    unknown = sorted(set(config) - STORAGE_TYPES[kind] - {"type", "options"})
     if unknown:
         raise InvalidConfiguration(f"unknown key(s) for storage type {kind!r}: {unknown}")
     if kind == "file":
@@ -193,11 +209,30 @@ def config_to_url(config: Mapping[str, Any] | None = None) -> StorageURL:
     return _cassandra_url(config)
 
 
+#: the URL options each type's dict keys stand for
+_CONSUMED = {
+    "postgres": {"pool_size"},
+    "mysql": {"pool_size"},
+    "dynamodb": {"region", "endpoint_url"},
+    "cassandra": {"consistency", "local_dc", "replication_factor", "connect_timeout"},
+}
+
+
 def url_to_config(url: str | StorageURL) -> dict[str, Any]:
     """The config dict naming the same store as ``url`` (the inverse of :func:`config_to_url`
-    for every dict it produces). Options with no dict key (``?synchronous=...``) are dropped;
-    an unknown scheme gives ``{"type": "unknown"}``, as the predecessor's did."""
+    for every dict it produces); URL options without a dict key go under ``options``. An
+    unknown scheme gives ``{"type": "unknown"}``, as the predecessor's did."""
     parsed = StorageURL.parse(url)
+    out = _url_to_config(parsed)
+    kind = out["type"]
+    if kind != "unknown":
+        extra = {k: v for k, v in parsed.query.items() if k not in _CONSUMED.get(kind, set())}
+        if extra:
+            out["options"] = extra
+    return out
+
+
+def _url_to_config(parsed: StorageURL) -> dict[str, Any]:
     kind = _SCHEME_TYPE.get(parsed.scheme)
     q = parsed.query
     if kind is None:
