@@ -48,6 +48,16 @@ StorageSpec = str | StorageURL | StorageBackend | Mapping[str, Any]
 _EVENT_LIMITS = ("event_soft_limit", "event_hard_limit", "event_warning_interval")
 #: settings given in code (configure / configure_from_yaml), which beat env and file
 _from_code: set[str] = set()
+#: engines replaced while their store is open: kept until their event loop closes the store
+#: (the loop holds the closing task weakly; dropping the engine would destroy it pending)
+_retired: list[Engine] = []
+
+
+def _install(engine: Engine | None) -> None:
+    previous = current.install(engine)
+    if previous is not None and previous is not engine:
+        _retired.append(previous)
+    _retired[:] = [e for e in _retired if e._closer is not None and not e._closer.done()]
 
 
 @dataclass(frozen=True)
@@ -127,7 +137,7 @@ def apply(storage: StorageSpec | None, inline: bool | None, keys: Mapping[str, A
                 stacklevel=4,
             )
     engine = Engine(target, inline=_inline(inline))
-    current.install(engine)
+    _install(engine)
     return engine
 
 
@@ -136,7 +146,7 @@ def default_engine() -> Engine:
     engine = current.get()
     if engine is None:
         engine = build_engine()
-        current.install(engine)
+        _install(engine)
     return engine
 
 
@@ -171,7 +181,7 @@ def reset_config() -> None:
     The previous engine's store is not closed (call ``shutdown()`` first for that)."""
     settings.reset()
     _from_code.clear()
-    current.install(None)
+    _install(None)
 
 
 def configure_from_yaml(path: str | os.PathLike[str], discover: bool = True) -> None:
@@ -188,7 +198,7 @@ def configure_from_yaml(path: str | os.PathLike[str], discover: bool = True) -> 
     broker = loaded.celery.get("broker")
     if isinstance(broker, str):
         settings.update(celery_broker=broker)
-    current.install(build_engine(loaded.storage))
+    _install(build_engine(loaded.storage))
     if discover and loaded.modules:
         from .discovery import discover_workflows
 

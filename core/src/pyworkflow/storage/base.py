@@ -124,6 +124,10 @@ class StorageBackend(BackendPrimitives):
             self._open = False
             await self._call(self._close())
 
+    async def disconnect(self) -> None:
+        """:meth:`close` under the predecessor's name."""
+        await self.close()
+
     async def __aenter__(self) -> Self:
         await self.connect()
         return self
