@@ -156,6 +156,8 @@ def test_discovery_order(clean: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert discover_workflows(config={"module": "mod_b"}) == ["mod_b"]
     monkeypatch.setenv("PYWORKFLOW_DISCOVER", "mod_a, mod_b")
     assert discover_workflows(config={"module": "mod_c"}) == ["mod_a", "mod_b"]
+    monkeypatch.setenv("PYWORKFLOW_MODULE", "mod_c")
+    assert discover_workflows() == ["mod_c", "mod_a", "mod_b"]
     assert discover_workflows(module_path="mod_c") == ["mod_c"]
     with pytest.raises(DiscoveryError) as info:
         discover_workflows(module_path="no_such_module_xyz")

@@ -1,11 +1,12 @@
 """Importing the modules that define workflows, as the predecessor's ``discover_workflows``.
 
-Which modules, first that names any: the ``module_path`` argument; ``PYWORKFLOW_DISCOVER``
-(comma separated); ``module``/``modules`` of the ``config`` mapping; of the YAML file at
-``config_path``; of ``./pyworkflow.config.yaml``. The working directory and the project root
-(the first folder upwards holding ``pyproject.toml``, ``setup.py`` or ``.git``) go on
-``sys.path`` first, so a program's own modules import. A name ending in ``.py`` (or a path) is
-imported as a file. A module that fails to import raises :class:`DiscoveryError`, naming it.
+Which modules, first that names any: the ``module_path`` argument; ``PYWORKFLOW_MODULE`` and
+``PYWORKFLOW_DISCOVER`` (comma separated, both); ``module``/``modules`` of the ``config``
+mapping; of the YAML file at ``config_path``; of ``./pyworkflow.config.yaml``. The working
+directory and the project root (the first folder upwards holding ``pyproject.toml``,
+``setup.py`` or ``.git``) go on ``sys.path`` first, so a program's own modules import. A
+name ending in ``.py`` (or a path) is imported as a file. A module that fails to import
+raises :class:`DiscoveryError`, naming it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pyworkflow.config_file import find_yaml, load_yaml
+from pyworkflow.config_file import env_modules, find_yaml, load_yaml
 from pyworkflow.errors import PyWorkflowError
 
 from .registry import load_file
@@ -61,7 +62,7 @@ def discover_workflows(
     if module_path:
         names = [module_path]
     if not names:
-        names = [m.strip() for m in os.environ.get("PYWORKFLOW_DISCOVER", "").split(",") if m]
+        names = list(env_modules())
     if not names and config is not None:
         names = _modules_of(config)
     if not names and config_path is not None:
