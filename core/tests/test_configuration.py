@@ -139,6 +139,7 @@ def test_configure_from_yaml_replaces_and_discovers(clean: Path) -> None:
     assert cfg.default_retries == 3  # replaced, not merged
     assert cfg.default_runtime == "celery"
     assert cfg.celery_broker == "redis://x"
+    assert "redis://x" not in repr(cfg)  # a broker URL may hold a password
     assert not default_engine().inline
     from pyworkflow.engine.registry import lookup_workflow
 

@@ -49,7 +49,8 @@ class FileConfig:
     runtime: str | None = None
     storage: StorageURL | None = None
     modules: tuple[str, ...] = ()
-    celery: Mapping[str, Any] = field(default_factory=dict)
+    #: not in the repr: a broker URL may hold a password
+    celery: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
 def find_yaml(cwd: Path | None = None) -> Path | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from pyworkflow.config import resolve_url
@@ -70,7 +70,8 @@ class PyWorkflowConfig:
     default_recover_on_worker_loss: bool | None
     default_max_recovery_attempts: int
     storage: StorageBackend | None
-    celery_broker: str | None
+    #: not in the repr: a broker URL may hold a password
+    celery_broker: str | None = field(repr=False)
     aws_region: str | None
     event_soft_limit: int
     event_hard_limit: int
