@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import InvalidConfiguration
 from .storage.config import config_to_url
 from .urls import StorageURL
@@ -61,6 +59,8 @@ def find_yaml(cwd: Path | None = None) -> Path | None:
 
 def load_yaml(path: str | os.PathLike[str]) -> FileConfig:
     """Read and check a config file; ``FileNotFoundError`` if it does not exist."""
+    import yaml  # here: only a program with a config file pays for importing it
+
     file = Path(path)
     text = file.read_text(encoding="utf-8")  # FileNotFoundError, as the predecessor
     try:
