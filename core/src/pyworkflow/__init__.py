@@ -45,11 +45,24 @@ from .engine import (
     workflow,
 )
 from .engine.calls import has_step_context
+
+# The predecessor's configuration, discovery and storage names (docs/configuration.md).
+from .engine.configuration import (
+    PyWorkflowConfig,
+    configure_from_yaml,
+    get_config,
+    get_storage,
+    reset_config,
+)
+from .engine.discovery import DiscoveryError, discover_workflows
 from .engine.errors import FatalError, RetryableError, StepTimeout
+from .engine.listing import get_step, get_workflow, list_steps, list_workflows
 from .engine.retry import RetryPolicy
+from .engine.runtimes import LocalRuntime, Runtime, get_runtime, register_runtime
 from .errors import (
     ConfigurationError,
     ConflictError,
+    InvalidConfiguration,
     InvalidInput,
     LeaseLost,
     MissingDependency,
@@ -61,6 +74,7 @@ from .errors import (
     StorageUnavailable,
 )
 from .features import Features
+from .logs import bind_step_context, bind_workflow_context, configure_logging, get_logger
 from .models import (
     Event,
     Hook,
@@ -77,6 +91,7 @@ from .models import (
 )
 from .registry import open_backend
 from .storage import StorageBackend
+from .storage.classes import FileStorageBackend, InMemoryStorageBackend
 from .urls import StorageURL
 
 __version__ = "0.1.0"
@@ -160,3 +175,29 @@ def __getattr__(name: str) -> object:
 
         return step_context_class()
     raise AttributeError(f"module 'pyworkflow' has no attribute {name!r}")
+
+
+__all__ += [
+    "DiscoveryError",
+    "FileStorageBackend",
+    "InMemoryStorageBackend",
+    "InvalidConfiguration",
+    "LocalRuntime",
+    "PyWorkflowConfig",
+    "Runtime",
+    "bind_step_context",
+    "bind_workflow_context",
+    "configure_from_yaml",
+    "configure_logging",
+    "discover_workflows",
+    "get_config",
+    "get_logger",
+    "get_runtime",
+    "get_step",
+    "get_storage",
+    "get_workflow",
+    "list_steps",
+    "list_workflows",
+    "register_runtime",
+    "reset_config",
+]

@@ -29,6 +29,7 @@ from typing import ClassVar
 __all__ = [
     "ConfigurationError",
     "ConflictError",
+    "InvalidConfiguration",
     "InvalidInput",
     "LeaseLost",
     "MissingDependency",
@@ -98,6 +99,12 @@ class ConfigurationError(StorageError):
     not offer it or its certificate does not verify. The message says what to fix; it never
     holds the password.
     """
+
+
+class InvalidConfiguration(ConfigurationError, ValueError):
+    """A configuration key, file, environment variable or storage dict is wrong: an unknown
+    key, unreadable YAML, an unknown storage ``type``. Raised before anything is opened or
+    changed. A ``ValueError`` too, as the predecessor raised for the same mistakes."""
 
 
 class MissingDependency(PyWorkflowError, ImportError):

@@ -11,8 +11,9 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from ._primitives import BackendPrimitives
 from .errors import InvalidInput, MissingDependency
 from .urls import StorageURL
 
@@ -75,8 +76,6 @@ def resolve(scheme: str) -> type[StorageBackend]:
     Raises :class:`MissingDependency` for an unknown scheme, or with the exact
     ``pip install "pyworkflow[extra]"`` line when the package is not installed.
     """
-    from .storage import StorageBackend
-
     spec = _spec(scheme.lower())
     if spec is None:
         raise MissingDependency(
@@ -96,9 +95,11 @@ def resolve(scheme: str) -> type[StorageBackend]:
             f"missing). Install it with: {hint}"
         ) from exc
     cls = getattr(module, attr, None)
-    if not (isinstance(cls, type) and issubclass(cls, StorageBackend)):
+    # The storage module imports this one (StorageBackend.from_url), so the check is against
+    # the primitives' base class, which every StorageBackend is and storage.py builds on.
+    if not (isinstance(cls, type) and issubclass(cls, BackendPrimitives)):
         raise MissingDependency(f"{spec.target} is not a StorageBackend subclass")
-    return cls
+    return cast("type[StorageBackend]", cls)
 
 
 def open_backend(url: str | StorageURL, **options: Any) -> StorageBackend:

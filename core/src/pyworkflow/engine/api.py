@@ -1,26 +1,26 @@
 """The module-level API: ``configure`` once, then ``start``, ``wait``, ``cancel``...
 
-Every function uses the engine set by :func:`configure` (or, if it was never called, one on
-:func:`pyworkflow.config.resolve_url`: ``PYWORKFLOW_STORAGE_URL``, ``[tool.pyworkflow]
-storage`` in pyproject.toml, else ``sqlite:///pyworkflow.db``).
+Every function uses the engine set by :func:`configure` (or, if it was never called, one
+built from the environment, ``pyworkflow.config.yaml`` or ``[tool.pyworkflow]`` in
+pyproject.toml, else ``sqlite:///pyworkflow.db``: see docs/configuration.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pyworkflow.codec import from_micros
-from pyworkflow.config import resolve_url
 from pyworkflow.errors import NotFound
 from pyworkflow.models import Event, Task, WorkflowRun, utcnow
 from pyworkflow.storage import StorageBackend
 
+from . import configuration, current
 from .context import RESUME, hook_task_id
 from .durations import to_seconds
 from .errors import WaitTimeout, WorkflowFailed
@@ -46,20 +46,43 @@ __all__ = [
     "wait",
 ]
 
-_engine: Engine | None = None
 
+def configure(
+    storage: str | StorageBackend | Mapping[str, Any] | None = None,
+    *,
+    inline: bool | None = None,
+    module: str | None = None,
+    discover: bool = True,
+    **keys: Any,
+) -> Engine:
+    """Choose the store and the execution mode, set engine defaults; return the engine.
 
-def configure(storage: str | StorageBackend | None = None, *, inline: bool = True) -> Engine:
-    """Choose the store (a URL such as ``"sqlite:///wf.db"`` or a connected or unconnected
-    :class:`StorageBackend`) and the execution mode; return the engine.
+    ``storage``: a URL such as ``"sqlite:///wf.db"``, a connected or unconnected
+    :class:`StorageBackend` (also one of the predecessor's classes, such as
+    ``SQLiteStorageBackend(db_path=...)``), or a storage dict (``{"type": "sqlite", ...}``);
+    ``None``: the environment, ``pyworkflow.config.yaml``, ``[tool.pyworkflow]``, else
+    ``sqlite:///pyworkflow.db`` (docs/configuration.md).
 
     ``inline=True``: ``start()`` runs the workflow in this process until it ends or suspends,
     and ``wait()`` processes due tasks (timers, retries, hooks) while waiting. With
-    ``inline=False`` runs are only executed by workers (``pyworkflow worker``).
+    ``inline=False`` runs are only executed by workers (``pyworkflow worker``). ``None``:
+    inline unless the runtime is ``"celery"`` (``default_runtime``, ``PYWORKFLOW_RUNTIME``,
+    the YAML's ``runtime``).
+
+    ``keys`` are the predecessor's: ``default_runtime``, ``default_durable``,
+    ``default_retries``, ``default_recover_on_worker_loss``, ``default_max_recovery_attempts``,
+    ``storage``, ``celery_broker``, ``aws_region``, ``event_soft_limit``, ``event_hard_limit``,
+    ``event_warning_interval``; an unknown key or a bad value raises
+    :class:`~pyworkflow.errors.InvalidConfiguration` (a ``ValueError``) and changes nothing.
+    ``module`` (with ``discover``) imports that workflow module
+    (:class:`~pyworkflow.engine.discovery.DiscoveryError` if it fails).
     """
-    global _engine
-    _engine = Engine(resolve_url(None) if storage is None else storage, inline=inline)
-    return _engine
+    engine = configuration.apply(storage, inline, keys)
+    if module and discover:
+        from .discovery import discover_workflows
+
+        discover_workflows(module_path=module)
+    return engine
 
 
 @contextmanager
@@ -68,25 +91,23 @@ def configured(
 ) -> Iterator[Engine]:
     """``configure(...)`` for the duration of a ``with`` block, then the previous engine
     again (for tests and for code that works on several stores)."""
-    global _engine
-    previous = _engine
+    previous = current.get()
     try:
         yield configure(storage, inline=inline)
     finally:
-        _engine = previous
+        current.install(previous)
 
 
 def default_engine() -> Engine:
-    """The configured engine (configured from :func:`resolve_url` on first use)."""
-    return _engine if _engine is not None else configure()
+    """The configured engine (configured from the environment and files on first use)."""
+    return configuration.default_engine()
 
 
 async def shutdown() -> None:
     """Close the configured engine's store (if it opened it from a URL) and forget it."""
-    global _engine
-    if _engine is not None:
-        await _engine.close()
-        _engine = None
+    engine = current.install(None)
+    if engine is not None:
+        await engine.close()
 
 
 async def start(fn: Any, /, *args: Any, idempotency_key: str | None = None, **kwargs: Any) -> str:

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from pyworkflow.errors import InvalidInput
+from pyworkflow.errors import InvalidConfiguration
+
+from .runtimes import get_runtime
 
 __all__ = ["Settings", "current", "reset", "update"]
 
@@ -28,6 +30,22 @@ class Settings:
     default_runtime: str = "local"
     #: retries of a ``@step`` that does not say (the predecessor's default, 3)
     default_retries: int = 3
+    # The predecessor's keys below are kept and shown by ``get_config()`` but change nothing:
+    # a run is recovered after a worker loss by its task's lease expiring, always and without
+    # an attempt limit; the broker of ``pyworkflow worker`` is the store itself.
+    #: kept for the predecessor's programs; recovery is always on here (lease expiry)
+    default_recover_on_worker_loss: bool | None = None
+    #: kept for the predecessor's programs; not used
+    default_max_recovery_attempts: int = 3
+    #: kept for the predecessor's programs; workers take tasks from the store, not a broker
+    celery_broker: str | None = None
+    #: kept for the predecessor's programs; a DynamoDB URL names its own ``?region=``
+    aws_region: str | None = None
+    #: the predecessor's event-count limits of one run; kept, not enforced (see
+    #: docs/configuration.md: a long-lived workflow uses ``continue_as_new`` instead)
+    event_soft_limit: int = 10_000
+    event_hard_limit: int = 50_000
+    event_warning_interval: int = 100
 
 
 _current = Settings()
@@ -38,13 +56,40 @@ def current() -> Settings:
     return _current
 
 
+_TYPES: dict[str, tuple[type, ...]] = {
+    "default_durable": (bool,),
+    "default_runtime": (str,),
+    "default_retries": (int,),
+    "default_recover_on_worker_loss": (bool, type(None)),
+    "default_max_recovery_attempts": (int,),
+    "celery_broker": (str, type(None)),
+    "aws_region": (str, type(None)),
+    "event_soft_limit": (int,),
+    "event_hard_limit": (int,),
+    "event_warning_interval": (int,),
+}
+
+
 def update(**changes: Any) -> Settings:
-    """Change some settings; an unknown name raises :class:`InvalidInput`, changing nothing."""
+    """Change some settings; an unknown name or a bad value raises
+    :class:`~pyworkflow.errors.InvalidConfiguration` (a ``ValueError``), changing nothing."""
     global _current
     known = {f.name for f in fields(Settings)}
     unknown = sorted(set(changes) - known)
     if unknown:
-        raise InvalidInput(f"unknown setting(s): {', '.join(unknown)}; known: {sorted(known)}")
+        raise InvalidConfiguration(
+            f"Unknown config option(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    for name, value in changes.items():
+        expected = _TYPES[name]
+        if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
+            raise InvalidConfiguration(
+                f"{name} must be {' or '.join(t.__name__ for t in expected)}"
+            )
+        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            raise InvalidConfiguration(f"{name} must be >= 0")
+    if "default_runtime" in changes:
+        get_runtime(changes["default_runtime"])  # InvalidConfiguration for an unknown name
     _current = replace(_current, **changes)
     return _current
 

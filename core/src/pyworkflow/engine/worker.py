@@ -82,7 +82,7 @@ class Worker:
         if isinstance(storage, Engine):
             self.engine = storage
         elif storage is None:
-            from .api import default_engine
+            from .configuration import default_engine
 
             self.engine = default_engine()
         else:

@@ -21,13 +21,13 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, ClassVar, Self, TypeVar
 
-from . import _validate as v
-from ._cursors import decode_id_cursor, decode_run_cursor, encode_cursor
-from ._ids import check_id
-from ._primitives import BackendPrimitives
-from ._validate import EncodedEvent
-from .codec import ensure_utc
-from .errors import (
+from pyworkflow import _validate as v
+from pyworkflow._cursors import decode_id_cursor, decode_run_cursor, encode_cursor
+from pyworkflow._ids import check_id
+from pyworkflow._primitives import BackendPrimitives
+from pyworkflow._validate import EncodedEvent
+from pyworkflow.codec import ensure_utc
+from pyworkflow.errors import (
     ConflictError,
     LeaseLost,
     NotFound,
@@ -35,8 +35,8 @@ from .errors import (
     StorageError,
     StorageUnavailable,
 )
-from .features import Features
-from .models import (
+from pyworkflow.features import Features
+from pyworkflow.models import (
     JSON,
     TERMINAL_STATUSES,
     Event,
@@ -52,7 +52,7 @@ from .models import (
     WorkflowRun,
     utcnow,
 )
-from .urls import StorageURL
+from pyworkflow.urls import StorageURL
 
 __all__ = ["EncodedEvent", "StorageBackend"]
 
@@ -99,7 +99,9 @@ class StorageBackend(BackendPrimitives):
         when the scheme's package is not installed.
         """
         if cls is StorageBackend:
-            from .registry import open_backend
+            # Lazily: the registry names this class only for type checkers, so there is no
+            # cycle, but importing it here keeps `import pyworkflow.storage` light.
+            from pyworkflow.registry import open_backend
 
             return open_backend(url, **options)
         return cls(url, **options)
@@ -121,6 +123,10 @@ class StorageBackend(BackendPrimitives):
         if self._open:
             self._open = False
             await self._call(self._close())
+
+    async def disconnect(self) -> None:
+        """:meth:`close` under the predecessor's name."""
+        await self.close()
 
     async def __aenter__(self) -> Self:
         await self.connect()
