@@ -26,6 +26,7 @@ from .durations import to_seconds
 from .errors import WaitTimeout, WorkflowFailed
 from .runtime import Engine, decoded_run, read_all
 from .schedules import create_schedule_row
+from .scope import RunScope
 from .serializer import encode
 
 __all__ = [
@@ -109,8 +110,10 @@ async def wait(
 ) -> WorkflowRun:
     """Wait until the run is terminal; return it with ``result`` decoded.
 
-    In the inline mode, due tasks of this store are processed while waiting (so sleeps,
-    retries and hook deliveries happen without a separate worker). :class:`WaitTimeout` (a
+    In the inline mode, the due tasks of this run and of the runs it depends on (its
+    children, its continue-as-new successors) are processed while waiting (so sleeps,
+    retries and hook deliveries happen without a separate worker); other programs' tasks in
+    the same store are left to workers. :class:`WaitTimeout` (a
     ``TimeoutError``) after ``timeout`` seconds; :class:`WorkflowFailed` if
     ``raise_on_failure`` and the run did not complete. A ``continued_as_new`` run is terminal:
     follow ``run.continued_to`` (or :func:`get_workflow_chain`) to its successor.
@@ -123,6 +126,7 @@ async def wait(
     engine = default_engine()
     storage = await engine.storage()
     worker = Worker(engine, concurrency=4, poll=poll) if engine.inline else None
+    scope = RunScope(storage, run_id)
     deadline = None if limit is None else time.monotonic() + limit
     delay = poll
     while True:
@@ -138,7 +142,7 @@ async def wait(
                 f"run {run_id} is still {run.status.value} after {timeout}s; it goes on "
                 "(a worker resumes it when it is due)"
             )
-        worked = await worker.run_once() if worker is not None else 0
+        worked = await worker.run_once(accept=scope.accepts) if worker is not None else 0
         if worked:
             delay = poll
         else:

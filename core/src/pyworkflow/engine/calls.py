@@ -9,6 +9,8 @@ from collections.abc import Generator
 from datetime import timedelta
 from typing import Any
 
+from pyworkflow.errors import InvalidInput
+
 from .context import ContinueAsNew, RunContext, _in_step, _run_ctx
 from .durations import to_seconds
 from .errors import WorkflowError
@@ -93,8 +95,18 @@ async def start_child(fn: Any, *args: Any, **kwargs: Any) -> ChildHandle:
 def continue_as_new(*args: Any, **kwargs: Any) -> None:
     """End this run now (status ``continued_as_new``) and start a fresh run of the same
     workflow with these arguments and an empty log, carrying the step context over. Never
-    returns."""
+    returns.
+
+    At least one argument is required: a restart with the defaults is, for the usual polling
+    or batching loop, an endless chain, so ``continue_as_new()`` raises :class:`InvalidInput`
+    (a ``ValueError``) in the workflow, which fails the run unless the workflow catches it.
+    """
     _workflow_ctx("continue_as_new()")
+    if not args and not kwargs:
+        raise InvalidInput(
+            "continue_as_new() needs the arguments of the next run; with none it would "
+            "restart with the defaults forever"
+        )
     encode(list(args), "continue_as_new arguments")
     encode(kwargs, "continue_as_new keyword arguments")
     raise ContinueAsNew(args, kwargs)
