@@ -11,19 +11,28 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import pytest
 import pytest_asyncio
 from pyworkflow import (
+    InvalidInput,
     RunStatus,
     StorageBackend,
     configured,
     continue_as_new,
     get_run,
     get_workflow_chain,
+    get_workflow_events,
+    get_workflow_run,
+    resume,
     sleep,
     start,
+    start_child,
+    step,
     wait,
+    wait_for_hook,
     workflow,
 )
+from pyworkflow.engine.events import EventType
 from pyworkflow.engine.runtime import Engine
 
 from pyworkflow_conformance.helpers import aio
@@ -52,6 +61,35 @@ async def cf_naps() -> str:
 @workflow(name="conformance_flow_other")
 async def cf_other() -> str:
     return "other"
+
+
+_TRANSIENT: list[str] = []
+
+
+@step
+async def cf_note(what: str) -> str:
+    _TRANSIENT.append(what)
+    return what
+
+
+@workflow(name="conformance_flow_transient", durable=False)
+async def cf_transient(key: str) -> str:
+    await cf_note(f"{key}:step")
+    await sleep(0.01)  # asyncio.sleep: nothing is stored
+    for attempt, call in (
+        ("hook", lambda: wait_for_hook("h")),
+        ("child", lambda: start_child(cf_other)),
+    ):
+        try:
+            await call()
+        except (NotImplementedError, RuntimeError) as exc:
+            _TRANSIENT.append(f"{key}:{attempt}:{type(exc).__name__}")
+    return key
+
+
+@workflow(name="conformance_flow_echo", tags=["billing", "nightly"], max_duration="1h")
+async def cf_echo(*args: object, **kwargs: object) -> dict[str, object]:
+    return {"args": list(args), "kwargs": kwargs}
 
 
 class EngineFlowContract:
@@ -98,3 +136,56 @@ class EngineFlowContract:
         assert run.status is RunStatus.COMPLETED, run.error
         assert run.result == "rested"
         assert (await get_run(other)).status is RunStatus.PENDING
+
+    @aio
+    async def test_transient_run_stores_nothing(self, flow_engine: Engine) -> None:
+        key = f"t{len(_TRANSIENT)}-{id(flow_engine)}"
+        run_id = await start(cf_transient, key)
+        assert await get_workflow_run(run_id) is None
+        assert await get_workflow_events(run_id) == []
+        assert [n for n in _TRANSIENT if n.startswith(key)] == [
+            f"{key}:step",
+            f"{key}:hook:NotImplementedError",
+            f"{key}:child:RuntimeError",
+        ]
+        # start(durable=False) makes any workflow transient; True overrides the decorator
+        durable_id = await start(cf_transient, key + "d", durable=True)
+        run = await get_workflow_run(durable_id)
+        assert run is not None
+        assert run.workflow_name == "conformance_flow_transient"
+
+    @aio
+    async def test_start_keywords_never_reach_the_workflow(
+        self, flow_engine: Engine, backend: StorageBackend
+    ) -> None:
+        run_id = await start(
+            cf_echo, 1, runtime="local", durable=True, storage=backend, idempotency_key=None, x=2
+        )
+        run = await wait(run_id, timeout=60)
+        assert run.result == {"args": [1], "kwargs": {"x": 2}}
+        assert run.run_id == run.id == run_id
+        assert run.input_args == [1]
+        assert run.input_kwargs == {"x": 2}
+        assert run.parent_run_id is None
+        assert run.nesting_depth == 0
+        assert run.continued_from_run_id is None
+        assert run.continued_to_run_id is None
+        assert run.metadata["tags"] == ["billing", "nightly"]
+        assert run.metadata["max_duration"] == 3600.0
+        events = await get_workflow_events(run_id)
+        assert events[0].type is EventType.WORKFLOW_STARTED
+        last = events[-1].type
+        assert isinstance(last, EventType)
+        assert last.value == "workflow.completed"
+        assert events[0].event_id == events[0].id
+        with pytest.raises(InvalidInput):
+            workflow(tags=["a", "b", "c", "d"])
+
+    @aio
+    async def test_runtime_celery_stores_and_resume_executes(self, flow_engine: Engine) -> None:
+        run_id = await start(cf_echo, "queued", runtime="celery")
+        pending = await get_workflow_run(run_id)
+        assert pending is not None
+        assert pending.status is RunStatus.PENDING
+        assert await resume(run_id) == {"args": ["queued"], "kwargs": {}}
+        assert (await get_run(run_id)).status is RunStatus.COMPLETED

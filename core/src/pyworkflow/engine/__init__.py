@@ -42,6 +42,15 @@ from .errors import (
     WorkflowFailed,
     WorkflowNotFound,
 )
+
+# the predecessor's execution API (see execution.py)
+from .execution import (
+    WorkflowAlreadyRunningError,
+    WorkflowNotFoundError,
+    get_workflow_events,
+    get_workflow_run,
+    resume,
+)
 from .registry import step, workflow
 from .runtime import Engine
 from .serializer import SerializationError
@@ -59,9 +68,11 @@ __all__ = [
     "UnsafeSetup",
     "WaitTimeout",
     "Worker",
+    "WorkflowAlreadyRunningError",
     "WorkflowError",
     "WorkflowFailed",
     "WorkflowNotFound",
+    "WorkflowNotFoundError",
     "cancel",
     "configure",
     "configured",
@@ -71,7 +82,10 @@ __all__ = [
     "get_run",
     "get_step_context",
     "get_workflow_chain",
+    "get_workflow_events",
+    "get_workflow_run",
     "pending_hooks",
+    "resume",
     "resume_hook",
     "run_until_complete",
     "schedule",

@@ -17,7 +17,7 @@ from typing import Any
 
 from pyworkflow.codec import from_micros
 from pyworkflow.config import resolve_url
-from pyworkflow.errors import NotFound
+from pyworkflow.errors import InvalidInput, NotFound
 from pyworkflow.models import Event, Task, WorkflowRun, utcnow
 from pyworkflow.storage import StorageBackend
 
@@ -90,15 +90,46 @@ async def shutdown() -> None:
         _engine = None
 
 
-async def start(fn: Any, /, *args: Any, idempotency_key: str | None = None, **kwargs: Any) -> str:
+async def start(
+    fn: Any,
+    /,
+    *args: Any,
+    runtime: str | None = None,
+    durable: bool | None = None,
+    storage: str | StorageBackend | None = None,
+    idempotency_key: str | None = None,
+    **kwargs: Any,
+) -> str:
     """Start ``fn`` (a ``@workflow``) durably; return its run id.
 
     Arguments are serialized now (a value that cannot be stored raises
     :class:`~pyworkflow.engine.serializer.SerializationError` here, nothing is written). With
-    ``idempotency_key``, a second start with the same key returns the first run's id. In the
-    inline mode the run executes in this call until it ends or first suspends.
+    ``idempotency_key``, a second start with the same key returns the first run's id,
+    whatever that run's status. In the inline mode the run executes in this call until it ends
+    or first suspends, following a continue-as-new chain to its end.
+
+    ``runtime``, ``durable``, ``storage`` and ``idempotency_key`` are this call's options and
+    never reach the workflow. ``runtime``: ``"local"`` (inline) or ``"celery"``/``"workers"``
+    (stored only; workers execute it); default: the configured engine's mode. ``durable``:
+    this argument, else ``@workflow(durable=)``, else the configured default; ``False`` runs
+    the workflow in process, stores nothing and re-raises its exception (see
+    :mod:`pyworkflow.engine.transient`). ``storage``: a URL or backend for this call only.
     """
-    return await default_engine().start(fn, args, kwargs, idempotency_key=idempotency_key)
+    from .execution import engine_for, resolve_durable, resolve_inline
+    from .registry import get_workflow
+    from .transient import run_transient
+
+    inline = resolve_inline(runtime)
+    definition = get_workflow(fn)
+    if not resolve_durable(durable, definition):
+        if inline is False:
+            raise InvalidInput(
+                "a transient (durable=False) run executes in this process; it cannot be "
+                f"handed to workers (runtime={runtime!r})"
+            )
+        return await run_transient(definition, args, kwargs)
+    async with engine_for(default_engine(), storage=storage, inline=inline) as engine:
+        return await engine.start(fn, args, kwargs, idempotency_key=idempotency_key)
 
 
 async def wait(
@@ -194,10 +225,17 @@ async def get_events(run_id: str, *, after: int = 0) -> list[Event]:
     return await read_all(storage, run_id, after)
 
 
-async def get_workflow_chain(run_id: str) -> list[WorkflowRun]:
-    """Every run of the continue-as-new chain containing ``run_id``, oldest first."""
-    storage = await default_engine().storage()
-    return [decoded_run(r) for r in await storage.chain(run_id)]
+async def get_workflow_chain(
+    run_id: str, storage: str | StorageBackend | None = None
+) -> list[WorkflowRun]:
+    """Every run of the continue-as-new chain containing ``run_id``, oldest first;
+    :class:`NotFound` if there is no such run. ``storage``: a URL or backend for this call
+    only."""
+    from .execution import engine_for
+
+    async with engine_for(default_engine(), storage=storage, inline=None) as engine:
+        store = await engine.storage()
+        return [decoded_run(r) for r in await store.chain(run_id)]
 
 
 async def cancel(run_id: str, *, reason: str | None = None) -> bool:

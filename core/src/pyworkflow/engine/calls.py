@@ -16,6 +16,7 @@ from .durations import to_seconds
 from .errors import WorkflowError
 from .registry import get_workflow
 from .serializer import decode, encode
+from .transient import in_transient
 
 __all__ = [
     "ChildHandle",
@@ -81,11 +82,15 @@ async def wait_for_hook(
     suspends; ``pending_hooks(run_id)`` lists a run's open hooks. With ``timeout``,
     :class:`HookTimeout` is raised in the workflow when it passes without a payload.
     """
+    if in_transient():
+        raise NotImplementedError("a transient (durable=False) run cannot wait for a hook")
     return await _workflow_ctx("wait_for_hook()").wait_for_hook(name, timeout)
 
 
 async def start_child(fn: Any, *args: Any, **kwargs: Any) -> ChildHandle:
     """Start ``fn`` as a child run of this workflow; ``await`` the handle for its result."""
+    if in_transient():
+        raise RuntimeError("a transient (durable=False) run cannot start child workflows")
     ctx = _workflow_ctx("start_child()")
     definition = get_workflow(fn)
     child_id = await ctx.start_child(fn, args, kwargs)
@@ -101,7 +106,8 @@ def continue_as_new(*args: Any, **kwargs: Any) -> None:
     or batching loop, an endless chain, so ``continue_as_new()`` raises :class:`InvalidInput`
     (a ``ValueError``) in the workflow, which fails the run unless the workflow catches it.
     """
-    _workflow_ctx("continue_as_new()")
+    if not in_transient():
+        _workflow_ctx("continue_as_new()")
     if not args and not kwargs:
         raise InvalidInput(
             "continue_as_new() needs the arguments of the next run; with none it would "

@@ -15,7 +15,7 @@ import importlib.util
 import inspect
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, overload
@@ -25,6 +25,7 @@ from pyworkflow.errors import InvalidInput
 from .durations import to_seconds
 from .errors import WorkflowNotFound
 from .serializer import register_module_alias
+from .workflow_options import WorkflowOptions
 
 __all__ = [
     "StepOptions",
@@ -53,10 +54,12 @@ class WorkflowDef:
     fn: Callable[..., Awaitable[Any]]
     module: str
     file: str | None
+    options: WorkflowOptions = field(default_factory=WorkflowOptions)
 
     def metadata(self) -> dict[str, Any]:
-        """What a run records so that another process can import this workflow."""
-        return {"module": self.module, "file": self.file}
+        """What a run records so that another process can import this workflow (and the
+        options a reader of the run may filter on: tags, max_duration)."""
+        return {"module": self.module, "file": self.file, **self.options.metadata()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,15 +92,45 @@ def _file_of(fn: Callable[..., Any]) -> str | None:
 @overload
 def workflow(fn: AsyncFn[P, R], /) -> AsyncFn[P, R]: ...
 @overload
-def workflow(*, name: str | None = None) -> Callable[[AsyncFn[P, R]], AsyncFn[P, R]]: ...
-def workflow(fn: Any = None, /, *, name: str | None = None) -> Any:
+def workflow(
+    *,
+    name: str | None = None,
+    durable: bool | None = None,
+    max_duration: str | float | timedelta | None = None,
+    tags: list[str] | tuple[str, ...] | None = None,
+    recover_on_worker_loss: bool | None = None,
+    max_recovery_attempts: int | None = None,
+) -> Callable[[AsyncFn[P, R]], AsyncFn[P, R]]: ...
+def workflow(
+    fn: Any = None,
+    /,
+    *,
+    name: str | None = None,
+    durable: bool | None = None,
+    max_duration: str | float | timedelta | None = None,
+    tags: list[str] | tuple[str, ...] | None = None,
+    recover_on_worker_loss: bool | None = None,
+    max_recovery_attempts: int | None = None,
+) -> Any:
     """Register an ``async def`` as a durable workflow (``@workflow`` or ``@workflow()``).
+
+    The options (``durable``, ``max_duration``, ``tags``...) are described by
+    :class:`~pyworkflow.engine.workflow_options.WorkflowOptions`; a bad one raises
+    :class:`InvalidInput` (a ``ValueError``) here, at decoration.
 
     The function is returned unchanged apart from a marker attribute: calling it directly runs
     it as plain code (steps then run directly too). Start it durably with ``start(fn, ...)``.
     Its name (``name`` or the function's ``__name__``) identifies it in storage; code that
     runs it must import the same name.
     """
+
+    options = WorkflowOptions.of(
+        durable=durable,
+        max_duration=max_duration,
+        tags=tags,
+        recover_on_worker_loss=recover_on_worker_loss,
+        max_recovery_attempts=max_recovery_attempts,
+    )
 
     def register(func: Any) -> Any:
         if not inspect.iscoroutinefunction(func):
@@ -115,7 +148,7 @@ def workflow(fn: Any = None, /, *, name: str | None = None) -> Any:
                     f"({existing.module}.{existing.fn.__qualname__} and "
                     f"{func.__module__}.{func.__qualname__}); pass @workflow(name=...)"
                 )
-        definition = WorkflowDef(wf_name, func, func.__module__, _file_of(func))
+        definition = WorkflowDef(wf_name, func, func.__module__, _file_of(func), options)
         _WORKFLOWS[wf_name] = definition
         setattr(func, ATTR, definition)
         return func
