@@ -14,7 +14,11 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 from pyworkflow import (
+    HookAlreadyReceivedError,
+    HookNotFoundError,
     InvalidInput,
+    InvalidTokenError,
+    ResumeResult,
     RunStatus,
     StorageBackend,
     configured,
@@ -23,7 +27,9 @@ from pyworkflow import (
     get_workflow_chain,
     get_workflow_events,
     get_workflow_run,
+    hook,
     resume,
+    resume_hook,
     sleep,
     start,
     start_child,
@@ -90,6 +96,17 @@ async def cf_transient(key: str) -> str:
 @workflow(name="conformance_flow_echo", tags=["billing", "nightly"], max_duration="1h")
 async def cf_echo(*args: object, **kwargs: object) -> dict[str, object]:
     return {"args": list(args), "kwargs": kwargs}
+
+
+_TOKENS: dict[str, list[str]] = {}
+
+
+@workflow(name="conformance_flow_hook")
+async def cf_announced_hook(key: str) -> object:
+    async def announce(token: str) -> None:
+        _TOKENS.setdefault(key, []).append(token)
+
+    return await hook("approval", timeout="1h", on_created=announce)
 
 
 class EngineFlowContract:
@@ -189,3 +206,24 @@ class EngineFlowContract:
         assert pending.status is RunStatus.PENDING
         assert await resume(run_id) == {"args": ["queued"], "kwargs": {}}
         assert (await get_run(run_id)).status is RunStatus.COMPLETED
+
+    @aio
+    async def test_hook_announces_its_token_and_resume_hook_is_strict(
+        self, flow_engine: Engine
+    ) -> None:
+        key = f"h{id(flow_engine)}-{len(_TOKENS)}"
+        run_id = await start(cf_announced_hook, key)
+        assert (await get_run(run_id)).status is RunStatus.SUSPENDED
+        [token] = _TOKENS[key]
+        result = await resume_hook(token, {"ok": True})
+        assert result == ResumeResult(run_id=run_id, hook_id="approval", status="resumed")
+        with pytest.raises(HookAlreadyReceivedError):
+            await resume_hook(token, {"ok": False})
+        run = await wait(run_id, timeout=60)
+        assert run.result == {"ok": True}
+        assert _TOKENS[key] == [token]  # announced once, not again on replay
+        with pytest.raises(HookNotFoundError) as missing:
+            await resume_hook(token + "x", 1)
+        assert token not in str(missing.value)
+        with pytest.raises(InvalidTokenError):
+            await resume_hook("", 1)

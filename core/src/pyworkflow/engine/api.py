@@ -35,11 +35,11 @@ __all__ = [
     "configure",
     "configured",
     "default_engine",
+    "deliver_hook",
     "get_events",
     "get_run",
     "get_workflow_chain",
     "pending_hooks",
-    "resume_hook",
     "run_until_complete",
     "schedule",
     "shutdown",
@@ -278,15 +278,24 @@ async def pending_hooks(run_id: str) -> list[PendingHook]:
     ]
 
 
-async def resume_hook(token: str, payload: Any = None) -> bool:
+async def deliver_hook(
+    token: str, payload: Any = None, *, storage: str | StorageBackend | None = None
+) -> bool:
     """Deliver ``payload`` to the hook with ``token`` and schedule its run to resume.
 
     ``True`` for the call that delivered it; ``False`` if it was already delivered or has
     expired. :class:`NotFound` for an unknown token. If this call raised midway, call it
-    again: it then returns ``False`` but still makes sure the run is resumed.
+    again: it then returns ``False`` but still makes sure the run is resumed. (The
+    predecessor's :func:`~pyworkflow.engine.hooks.resume_hook` is this call raising a typed
+    error instead of returning ``False``.) ``storage``: a URL or backend for this call only.
     """
-    engine = default_engine()
-    storage = await engine.storage()
+    from .execution import engine_for
+
+    async with engine_for(default_engine(), storage=storage, inline=None) as engine:
+        return await _deliver(await engine.storage(), token, payload)
+
+
+async def _deliver(storage: StorageBackend, token: str, payload: Any) -> bool:
     hook = await storage.get_hook(token)
     if hook is None:
         raise NotFound("no hook with this token")
