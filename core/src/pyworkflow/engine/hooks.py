@@ -11,12 +11,13 @@ strictness: a second delivery raises :class:`HookAlreadyReceivedError`, a late o
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
-from pyworkflow.errors import ConflictError, InvalidInput, NotFound
+from pyworkflow.errors import ConflictError, InvalidInput, NotFound, PyWorkflowError
 from pyworkflow.models import HookStatus
 from pyworkflow.storage import StorageBackend
 
@@ -37,6 +38,8 @@ __all__ = [
 ]
 
 S = TypeVar("S")
+
+log = logging.getLogger("pyworkflow.engine")
 
 
 def _hint(token: str) -> str:
@@ -155,7 +158,9 @@ def define_hook(name: str, schema: type[S]) -> TypedHook[S]:
 async def resume_hook(
     token: str, payload: Any = None, *, storage: str | StorageBackend | None = None
 ) -> ResumeResult:
-    """Deliver ``payload`` to the hook with ``token`` and schedule its run to resume.
+    """Deliver ``payload`` to the hook with ``token`` and schedule its run to resume; in the
+    local (inline) mode the run is also resumed in this call, until it ends or suspends again
+    (an error doing so is logged: a worker or ``wait`` resumes it from its stored task).
 
     Raises :class:`InvalidTokenError` for a malformed token, :class:`HookNotFoundError` for
     an unknown one, :class:`HookAlreadyReceivedError` if a payload was delivered before and
@@ -174,6 +179,13 @@ async def resume_hook(
         if found is None:
             raise HookNotFoundError(token)
         if await deliver_hook(token, payload, storage=store):
+            if engine.inline:
+                # the local runtime resumes the run here, as the predecessor's did; the task
+                # deliver_hook stored resumes it anyway if this stops midway
+                try:
+                    await engine.execute(found.run_id)
+                except PyWorkflowError as exc:
+                    log.warning("run %s: resuming after its hook failed: %s", found.run_id, exc)
             return ResumeResult(run_id=found.run_id, hook_id=found.name)
         now = await store.get_hook(token)
         if now is not None and now.status is HookStatus.RECEIVED:
