@@ -10,6 +10,7 @@ The workflows live at module level so a worker subprocess can import them by nam
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 import pytest_asyncio
@@ -21,6 +22,7 @@ from pyworkflow import (
     ResumeResult,
     RunStatus,
     StorageBackend,
+    WorkflowFailed,
     configured,
     continue_as_new,
     get_run,
@@ -38,6 +40,7 @@ from pyworkflow import (
     wait_for_hook,
     workflow,
 )
+from pyworkflow.engine import deadline
 from pyworkflow.engine.events import EventType
 from pyworkflow.engine.runtime import Engine
 
@@ -107,6 +110,11 @@ async def cf_announced_hook(key: str) -> object:
         _TOKENS.setdefault(key, []).append(token)
 
     return await hook("approval", timeout="1h", on_created=announce)
+
+
+@workflow(name="conformance_flow_deadline", max_duration="1h")
+async def cf_deadline() -> object:
+    return await wait_for_hook("never")
 
 
 class EngineFlowContract:
@@ -227,3 +235,32 @@ class EngineFlowContract:
         assert token not in str(missing.value)
         with pytest.raises(InvalidTokenError):
             await resume_hook("", 1)
+
+    @aio
+    async def test_max_duration_fails_the_run_at_its_deadline(
+        self, flow_engine: Engine, backend: StorageBackend, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        run_id = await start(cf_deadline)
+        run = await get_run(run_id)
+        assert run.status is RunStatus.SUSPENDED
+        due = run.created_at + timedelta(hours=1)
+        # a timer task makes sure the run is executed at its deadline (the hook never comes)
+        leases = await backend.claim(
+            "deadline-check", lease=30, limit=1000, now=due + timedelta(seconds=1)
+        )
+        try:
+            mine = [le.task for le in leases if le.task.id == f"{run_id}:deadline"]
+            assert len(mine) == 1
+            assert abs((mine[0].due_at - due).total_seconds()) < 0.01
+        finally:
+            for lease in leases:
+                await backend.release(lease, due_at=lease.task.due_at)
+        # before the deadline a resume leaves it waiting; after it, the run fails
+        assert await resume(run_id) is None
+        assert (await get_run(run_id)).status is RunStatus.SUSPENDED
+        monkeypatch.setattr(deadline, "clock", lambda: due + timedelta(seconds=1))
+        with pytest.raises(WorkflowFailed):
+            await resume(run_id)
+        ended = await get_run(run_id)
+        assert ended.status is RunStatus.FAILED
+        assert ended.error["type"].endswith("WorkflowTimeout"), ended.error

@@ -31,6 +31,7 @@ from .calls import (
     start_child,
     wait_for_hook,
 )
+from .deadline import WorkflowTimeout
 from .errors import (
     ChildWorkflowFailed,
     HookTimeout,
@@ -90,6 +91,7 @@ __all__ = [
     "WorkflowFailed",
     "WorkflowNotFound",
     "WorkflowNotFoundError",
+    "WorkflowTimeout",
     "cancel",
     "configure",
     "configured",

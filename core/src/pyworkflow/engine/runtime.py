@@ -42,6 +42,7 @@ from .context import (
     error_data,
     minimal_error,
 )
+from .deadline import deadline_task, overdue
 from .errors import WorkflowError
 from .registry import get_workflow, lookup_workflow
 from .serializer import decode, encode
@@ -272,6 +273,15 @@ class Engine:
             ctx.pending.append(
                 NewEvent(type="workflow.started", data={"workflow": definition.name})
             )
+            timer = deadline_task(run)  # max_duration: be executed at the deadline
+            if timer is not None:
+                await storage.enqueue(timer)
+        timed_out = overdue(run)
+        if timed_out is not None:
+            final = NewEvent(type="workflow.failed", data={"error": error_data(timed_out)})
+            final = await self._record_end(ctx, final, definition.name)
+            await self.finalize(run, final.type, final.data)
+            return Outcome("done")
         if run.status is not RunStatus.RUNNING:
             changes: dict[str, Any] = {"status": RunStatus.RUNNING}
             if run.started_at is None:
