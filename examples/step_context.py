@@ -2,8 +2,8 @@
 
     uv run python examples/step_context.py
 
-Needs pydantic (``pip install 'pyworkflow[context]'``). The context is stored with the run
-as plain JSON and restored on every replay; steps may read it but not change it.
+The context is stored with the run as plain JSON and restored on every replay; steps
+may read it but not change it.
 """
 
 from __future__ import annotations

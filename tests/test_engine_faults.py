@@ -21,11 +21,11 @@ from pyworkflow import (
     Worker,
     cancel,
     configured,
+    deliver_hook,
     get_events,
     get_run,
     get_step_context,
     pending_hooks,
-    resume_hook,
     set_step_context,
     sleep,
     start,
@@ -295,7 +295,7 @@ async def test_item7_a_hook_timeout_too_long_for_a_datetime_is_clamped(
         assert (await get_run(run_id)).status is RunStatus.SUSPENDED
         [hook] = await pending_hooks(run_id)
         assert hook.expires_at == LATEST_WAKE
-        assert await resume_hook(hook.token, "now") is True
+        assert await deliver_hook(hook.token, "now") is True
         run = await wait(run_id, timeout=20)
     assert run.status is RunStatus.COMPLETED
     assert run.result == "now"

@@ -212,13 +212,14 @@ def test_listing(clean: Path) -> None:
         "async def listed_step() -> int:\n    return 1\n"
         "@step(max_retries=1, retry_delay=[1, 5], timeout=9)\n"
         "async def seed_step() -> int:\n    return 1\n"
-        "@workflow(name='listed_flow')\n"
+        "@workflow(name='listed_flow', tags=['a', 'b'], max_duration='1h')\n"
         'async def listed_flow() -> int:\n    """Does a thing."""\n    return 1\n'
     )
     discover_workflows(module_path="listed_mod")
     meta = get_workflow("listed_flow")
     assert meta is not None
     assert meta.description == "Does a thing."
+    assert (meta.tags, meta.max_duration) == (["a", "b"], 3600.0)
     assert "listed_flow" in list_workflows()
     assert get_workflow("nope") is None
     step_meta = get_step("listed_step")

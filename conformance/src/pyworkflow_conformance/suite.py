@@ -5,6 +5,7 @@ from __future__ import annotations
 from .contracts.concurrency import ConcurrencyContract
 from .contracts.crash import CrashContract
 from .contracts.engine import EngineContract
+from .contracts.engine_flow import EngineFlowContract
 from .contracts.engine_steps import StepsContract
 from .contracts.errors import ErrorsContract
 from .contracts.events import EventsContract
@@ -40,6 +41,7 @@ class BackendContract(
     CrashContract,
     EngineContract,
     StepsContract,
+    EngineFlowContract,
     FaultsContract,
 ):
     """Every area. Subclass it as ``Test<Name>Conformance`` and set ``backend_name`` (a service

@@ -40,6 +40,10 @@ JSON: TypeAlias = Any
 
 T = TypeVar("T")
 
+#: engine event type value -> its ``pyworkflow.engine.events.EventType`` member, filled in by
+#: that module when it is imported (the storage layer does not import the engine)
+EVENT_TYPES: dict[str, Any] = {}
+
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
@@ -100,6 +104,19 @@ class Event:
     data: dict[str, JSON]
     timestamp: datetime
 
+    def __post_init__(self) -> None:
+        # An engine event type becomes its EventType member (a StrEnum: still equal to the
+        # string), so ``event.type.value`` works as in the predecessor. One dict lookup: this
+        # is on the read hot path. Other types (a user's own) stay plain strings.
+        member = EVENT_TYPES.get(self.type)
+        if member is not None:
+            object.__setattr__(self, "type", member)
+
+    @property
+    def event_id(self) -> str:
+        """The predecessor's name of :attr:`id`."""
+        return self.id
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkflowRun:
@@ -126,6 +143,50 @@ class WorkflowRun:
     updated_at: datetime = field(default_factory=utcnow)
     started_at: datetime | None = None
     completed_at: datetime | None = None
+
+    # The predecessor's field names, as read-only aliases (nothing extra is stored).
+
+    @property
+    def run_id(self) -> str:
+        """Alias of :attr:`id`."""
+        return self.id
+
+    @property
+    def parent_run_id(self) -> str | None:
+        """Alias of :attr:`parent_id`."""
+        return self.parent_id
+
+    @property
+    def continued_from_run_id(self) -> str | None:
+        """Alias of :attr:`continued_from`."""
+        return self.continued_from
+
+    @property
+    def continued_to_run_id(self) -> str | None:
+        """Alias of :attr:`continued_to`."""
+        return self.continued_to
+
+    @property
+    def input_args(self) -> JSON:
+        """The positional arguments (``input["args"]``; ``[]`` if none). Unlike the
+        predecessor's JSON text, these are values: decoded on a run from ``get_run``/
+        ``get_workflow_run``, in their stored form on a run read from a backend directly."""
+        return self.input.get("args", []) if isinstance(self.input, dict) else []
+
+    @property
+    def input_kwargs(self) -> JSON:
+        """The keyword arguments (``input["kwargs"]``; ``{}`` if none); see :attr:`input_args`."""
+        return self.input.get("kwargs", {}) if isinstance(self.input, dict) else {}
+
+    @property
+    def nesting_depth(self) -> int:
+        """0 for a root run, 1 for its child, 2 for a grandchild... Read from the metadata
+        key ``nesting_depth`` where the engine recorded it, else 0 for a root and 1 for a
+        child."""
+        depth = self.metadata.get("nesting_depth") if isinstance(self.metadata, dict) else None
+        if isinstance(depth, int) and not isinstance(depth, bool):
+            return depth
+        return 0 if self.parent_id is None else 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

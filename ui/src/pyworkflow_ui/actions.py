@@ -23,4 +23,4 @@ async def cancel_run(backend: StorageBackend, run_id: str, reason: str) -> bool:
 async def resume_hook(backend: StorageBackend, token: str, payload: Any) -> bool:
     """Deliver ``payload`` to the hook ``token``; ``False`` if it was already resumed or expired."""
     with api.configured(backend, inline=False):
-        return await api.resume_hook(token, payload)
+        return await api.deliver_hook(token, payload)

@@ -21,6 +21,7 @@ from pyworkflow.codec import dumps, loads, to_micros
 from pyworkflow.errors import ConflictError, NotFound, SchemaError
 from pyworkflow.features import Features
 from pyworkflow.models import (
+    EVENT_TYPES,
     JSON,
     Event,
     Hook,
@@ -76,6 +77,7 @@ def events_from_rows(run_id: str, rows: Sequence[Row]) -> list[Event]:
             for seq, eid, etype, data, ts in rows
         ]
     new = object.__new__
+    kind = EVENT_TYPES.get  # engine types become EventType members, as Event.__post_init__ does
     s_run, s_seq, s_id, s_type, s_data, s_ts = _EVENT_SETTERS
     out: list[Event] = []
     append = out.append
@@ -86,7 +88,7 @@ def events_from_rows(run_id: str, rows: Sequence[Row]) -> list[Event]:
         s_run(event, run_id)
         s_seq(event, seq)
         s_id(event, eid)
-        s_type(event, etype)
+        s_type(event, kind(etype, etype))
         s_data(event, loads(data))
         if ts != last_ts:  # a batch shares one timestamp: convert it once
             when, last_ts = epoch + ts * micro, ts

@@ -38,12 +38,12 @@ from pyworkflow import (
     cancel,
     configured,
     continue_as_new,
+    deliver_hook,
     get_events,
     get_run,
     get_step_context,
     get_workflow_chain,
     pending_hooks,
-    resume_hook,
     set_step_context,
     sleep,
     start,
@@ -288,8 +288,8 @@ class EngineContract:
         hooks = await pending_hooks(run_id)
         assert [h.name for h in hooks] == ["approval"]
         payload = {"approved": True, "by": "ops", "at": (1, 2)}
-        assert await resume_hook(hooks[0].token, payload) is True
-        assert await resume_hook(hooks[0].token, {"approved": False}) is False
+        assert await deliver_hook(hooks[0].token, payload) is True
+        assert await deliver_hook(hooks[0].token, {"approved": False}) is False
         run = await wait(run_id, timeout=60)
         assert run.status is RunStatus.COMPLETED
         assert run.result == payload

@@ -55,7 +55,7 @@ from pyworkflow import (
     Worker,
     configured,
     continue_as_new,
-    resume_hook,
+    deliver_hook,
     sleep,
     start_child,
     step,
@@ -361,7 +361,7 @@ async def _act_hook(inner: StorageBackend, engine: Engine, root: str, deadline: 
         created = await inner.read(root, types=["hook.created"])
         if not created or await inner.get_hook(created[0].data["token"]) is None:
             raise NotFound("the hook is not created yet")
-        return await resume_hook(created[0].data["token"], 41)
+        return await deliver_hook(created[0].data["token"], 41)
 
     await _client(deliver, deadline)
 

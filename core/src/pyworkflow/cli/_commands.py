@@ -342,7 +342,7 @@ async def cmd_hooks_resume(args: argparse.Namespace) -> int:
         raise InvalidInput("the payload must be JSON (quote a string: '\"yes\"')") from None
     api.configure(resolve_url(args.storage), inline=False)
     try:
-        done = await api.resume_hook(args.token, payload)
+        done = await api.deliver_hook(args.token, payload)
     finally:
         await api.shutdown()
     if args.json:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pyworkflow.codec import from_micros
-from pyworkflow.errors import NotFound
+from pyworkflow.errors import InvalidInput, NotFound
 from pyworkflow.models import Event, Task, WorkflowRun, utcnow
 from pyworkflow.storage import StorageBackend
 
@@ -26,6 +26,7 @@ from .durations import to_seconds
 from .errors import WaitTimeout, WorkflowFailed
 from .runtime import Engine, decoded_run, read_all
 from .schedules import create_schedule_row
+from .scope import RunScope
 from .serializer import encode
 
 __all__ = [
@@ -34,11 +35,11 @@ __all__ = [
     "configure",
     "configured",
     "default_engine",
+    "deliver_hook",
     "get_events",
     "get_run",
     "get_workflow_chain",
     "pending_hooks",
-    "resume_hook",
     "run_until_complete",
     "schedule",
     "shutdown",
@@ -110,15 +111,46 @@ async def shutdown() -> None:
         await engine.close()
 
 
-async def start(fn: Any, /, *args: Any, idempotency_key: str | None = None, **kwargs: Any) -> str:
+async def start(
+    fn: Any,
+    /,
+    *args: Any,
+    runtime: str | None = None,
+    durable: bool | None = None,
+    storage: str | StorageBackend | None = None,
+    idempotency_key: str | None = None,
+    **kwargs: Any,
+) -> str:
     """Start ``fn`` (a ``@workflow``) durably; return its run id.
 
     Arguments are serialized now (a value that cannot be stored raises
     :class:`~pyworkflow.engine.serializer.SerializationError` here, nothing is written). With
-    ``idempotency_key``, a second start with the same key returns the first run's id. In the
-    inline mode the run executes in this call until it ends or first suspends.
+    ``idempotency_key``, a second start with the same key returns the first run's id,
+    whatever that run's status. In the inline mode the run executes in this call until it ends
+    or first suspends, following a continue-as-new chain to its end.
+
+    ``runtime``, ``durable``, ``storage`` and ``idempotency_key`` are this call's options and
+    never reach the workflow. ``runtime``: ``"local"`` (inline) or ``"celery"``/``"workers"``
+    (stored only; workers execute it); default: the configured engine's mode. ``durable``:
+    this argument, else ``@workflow(durable=)``, else the configured default; ``False`` runs
+    the workflow in process, stores nothing and re-raises its exception (see
+    :mod:`pyworkflow.engine.transient`). ``storage``: a URL or backend for this call only.
     """
-    return await default_engine().start(fn, args, kwargs, idempotency_key=idempotency_key)
+    from .execution import engine_for, resolve_durable, resolve_inline
+    from .registry import get_workflow
+    from .transient import run_transient
+
+    inline = resolve_inline(runtime)
+    definition = get_workflow(fn)
+    if not resolve_durable(durable, definition):
+        if inline is False:
+            raise InvalidInput(
+                "a transient (durable=False) run executes in this process; it cannot be "
+                f"handed to workers (runtime={runtime!r})"
+            )
+        return await run_transient(definition, args, kwargs)
+    async with engine_for(default_engine(), storage=storage, inline=inline) as engine:
+        return await engine.start(fn, args, kwargs, idempotency_key=idempotency_key)
 
 
 async def wait(
@@ -130,8 +162,10 @@ async def wait(
 ) -> WorkflowRun:
     """Wait until the run is terminal; return it with ``result`` decoded.
 
-    In the inline mode, due tasks of this store are processed while waiting (so sleeps,
-    retries and hook deliveries happen without a separate worker). :class:`WaitTimeout` (a
+    In the inline mode, the due tasks of this run and of the runs it depends on (its
+    children, its continue-as-new successors) are processed while waiting (so sleeps,
+    retries and hook deliveries happen without a separate worker); other programs' tasks in
+    the same store are left to workers. :class:`WaitTimeout` (a
     ``TimeoutError``) after ``timeout`` seconds; :class:`WorkflowFailed` if
     ``raise_on_failure`` and the run did not complete. A ``continued_as_new`` run is terminal:
     follow ``run.continued_to`` (or :func:`get_workflow_chain`) to its successor.
@@ -144,6 +178,7 @@ async def wait(
     engine = default_engine()
     storage = await engine.storage()
     worker = Worker(engine, concurrency=4, poll=poll) if engine.inline else None
+    scope = RunScope(storage, run_id)
     deadline = None if limit is None else time.monotonic() + limit
     delay = poll
     while True:
@@ -159,7 +194,7 @@ async def wait(
                 f"run {run_id} is still {run.status.value} after {timeout}s; it goes on "
                 "(a worker resumes it when it is due)"
             )
-        worked = await worker.run_once() if worker is not None else 0
+        worked = await worker.run_once(accept=scope.accepts) if worker is not None else 0
         if worked:
             delay = poll
         else:
@@ -211,10 +246,17 @@ async def get_events(run_id: str, *, after: int = 0) -> list[Event]:
     return await read_all(storage, run_id, after)
 
 
-async def get_workflow_chain(run_id: str) -> list[WorkflowRun]:
-    """Every run of the continue-as-new chain containing ``run_id``, oldest first."""
-    storage = await default_engine().storage()
-    return [decoded_run(r) for r in await storage.chain(run_id)]
+async def get_workflow_chain(
+    run_id: str, storage: str | StorageBackend | None = None
+) -> list[WorkflowRun]:
+    """Every run of the continue-as-new chain containing ``run_id``, oldest first;
+    :class:`NotFound` if there is no such run. ``storage``: a URL or backend for this call
+    only."""
+    from .execution import engine_for
+
+    async with engine_for(default_engine(), storage=storage, inline=None) as engine:
+        store = await engine.storage()
+        return [decoded_run(r) for r in await store.chain(run_id)]
 
 
 async def cancel(run_id: str, *, reason: str | None = None) -> bool:
@@ -257,15 +299,24 @@ async def pending_hooks(run_id: str) -> list[PendingHook]:
     ]
 
 
-async def resume_hook(token: str, payload: Any = None) -> bool:
+async def deliver_hook(
+    token: str, payload: Any = None, *, storage: str | StorageBackend | None = None
+) -> bool:
     """Deliver ``payload`` to the hook with ``token`` and schedule its run to resume.
 
     ``True`` for the call that delivered it; ``False`` if it was already delivered or has
     expired. :class:`NotFound` for an unknown token. If this call raised midway, call it
-    again: it then returns ``False`` but still makes sure the run is resumed.
+    again: it then returns ``False`` but still makes sure the run is resumed. (The
+    predecessor's :func:`~pyworkflow.engine.hooks.resume_hook` is this call raising a typed
+    error instead of returning ``False``.) ``storage``: a URL or backend for this call only.
     """
-    engine = default_engine()
-    storage = await engine.storage()
+    from .execution import engine_for
+
+    async with engine_for(default_engine(), storage=storage, inline=None) as engine:
+        return await _deliver(await engine.storage(), token, payload)
+
+
+async def _deliver(storage: StorageBackend, token: str, payload: Any) -> bool:
     hook = await storage.get_hook(token)
     if hook is None:
         raise NotFound("no hook with this token")

@@ -9,12 +9,15 @@ from collections.abc import Generator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pyworkflow.errors import InvalidInput
+
 from .context import ContinueAsNew, RunContext, _in_step, _run_ctx
 from .durations import instant, seconds_until, to_seconds
 from .errors import WorkflowError
 from .registry import get_workflow, lookup_workflow
 from .serializer import decode, encode
 from .step_context import InvalidContext, StepContextReadOnly
+from .transient import in_transient
 
 __all__ = [
     "ChildHandle",
@@ -89,11 +92,15 @@ async def wait_for_hook(
     suspends; ``pending_hooks(run_id)`` lists a run's open hooks. With ``timeout``,
     :class:`HookTimeout` is raised in the workflow when it passes without a payload.
     """
+    if in_transient():
+        raise NotImplementedError("a transient (durable=False) run cannot wait for a hook")
     return await _workflow_ctx("wait_for_hook()").wait_for_hook(name, timeout)
 
 
 async def start_child(fn: Any, *args: Any, **kwargs: Any) -> ChildHandle:
     """Start ``fn`` as a child run of this workflow; ``await`` the handle for its result."""
+    if in_transient():
+        raise RuntimeError("a transient (durable=False) run cannot start child workflows")
     ctx = _workflow_ctx("start_child()")
     definition = get_workflow(fn)
     child_id = await ctx.start_child(fn, args, kwargs)
@@ -103,8 +110,19 @@ async def start_child(fn: Any, *args: Any, **kwargs: Any) -> ChildHandle:
 def continue_as_new(*args: Any, **kwargs: Any) -> None:
     """End this run now (status ``continued_as_new``) and start a fresh run of the same
     workflow with these arguments and an empty log, carrying the step context over. Never
-    returns."""
-    _workflow_ctx("continue_as_new()")
+    returns.
+
+    At least one argument is required: a restart with the defaults is, for the usual polling
+    or batching loop, an endless chain, so ``continue_as_new()`` raises :class:`InvalidInput`
+    (a ``ValueError``) in the workflow, which fails the run unless the workflow catches it.
+    """
+    if not in_transient():
+        _workflow_ctx("continue_as_new()")
+    if not args and not kwargs:
+        raise InvalidInput(
+            "continue_as_new() needs the arguments of the next run; with none it would "
+            "restart with the defaults forever"
+        )
     encode(list(args), "continue_as_new arguments")
     encode(kwargs, "continue_as_new keyword arguments")
     raise ContinueAsNew(args, kwargs)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pyworkflow.models import RunStatus
+from pyworkflow.models import EVENT_TYPES, RunStatus
 
 __all__ = ["CHILD_OUTCOME", "EventType"]
 
@@ -69,3 +69,7 @@ CHILD_OUTCOME: dict[RunStatus, EventType] = {
     RunStatus.FAILED: EventType.CHILD_WORKFLOW_FAILED,
     RunStatus.CANCELLED: EventType.CHILD_WORKFLOW_CANCELLED,
 }
+
+
+# Events read from any backend from now on carry EventType members (see models.Event).
+EVENT_TYPES.update({member.value: member for member in EventType})

@@ -61,8 +61,8 @@ def _workflow_metadata(definition: Any) -> WorkflowMetadata:
         name=definition.name,
         func=fn,
         original_func=inspect.unwrap(fn),
-        max_duration=getattr(definition, "max_duration", None),
-        tags=list(getattr(definition, "tags", None) or []),
+        max_duration=definition.options.max_duration,  # seconds, or None
+        tags=list(definition.options.tags),
         description=doc.strip() if doc else None,
         context_class=getattr(definition, "context_class", None),
     )

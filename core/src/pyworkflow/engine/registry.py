@@ -15,7 +15,7 @@ import importlib.util
 import inspect
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, overload
@@ -26,6 +26,7 @@ from .durations import to_seconds
 from .errors import WorkflowNotFound
 from .retry import DEFAULT_MAX_INTERVAL, RetryPolicy, StepOptions, predecessor_schedule
 from .serializer import register_module_alias
+from .workflow_options import WorkflowOptions
 
 __all__ = [
     "StepOptions",
@@ -54,12 +55,14 @@ class WorkflowDef:
     fn: Callable[..., Awaitable[Any]]
     module: str
     file: str | None
+    options: WorkflowOptions = field(default_factory=WorkflowOptions)
     #: ``@workflow(context_class=...)``: the StepContext subclass its step context is
     context_class: type[Any] | None = None
 
     def metadata(self) -> dict[str, Any]:
-        """What a run records so that another process can import this workflow."""
-        return {"module": self.module, "file": self.file}
+        """What a run records so that another process can import this workflow (and the
+        options a reader of the run may filter on: tags, max_duration)."""
+        return {"module": self.module, "file": self.file, **self.options.metadata()}
 
 
 def _file_of(fn: Callable[..., Any]) -> str | None:
@@ -77,6 +80,11 @@ def workflow(
     *,
     name: str | None = None,
     context_class: type[Any] | None = None,
+    durable: bool | None = None,
+    max_duration: str | float | timedelta | None = None,
+    tags: list[str] | tuple[str, ...] | None = None,
+    recover_on_worker_loss: bool | None = None,
+    max_recovery_attempts: int | None = None,
 ) -> Callable[[AsyncFn[P, R]], AsyncFn[P, R]]: ...
 def workflow(
     fn: Any = None,
@@ -84,8 +92,17 @@ def workflow(
     *,
     name: str | None = None,
     context_class: type[Any] | None = None,
+    durable: bool | None = None,
+    max_duration: str | float | timedelta | None = None,
+    tags: list[str] | tuple[str, ...] | None = None,
+    recover_on_worker_loss: bool | None = None,
+    max_recovery_attempts: int | None = None,
 ) -> Any:
     """Register an ``async def`` as a durable workflow (``@workflow`` or ``@workflow()``).
+
+    The options (``durable``, ``max_duration``, ``tags``...) are described by
+    :class:`~pyworkflow.engine.workflow_options.WorkflowOptions`; a bad one raises
+    :class:`InvalidInput` (a ``ValueError``) here, at decoration.
 
     The function is returned unchanged apart from a marker attribute: calling it directly runs
     it as plain code (steps then run directly too). Start it durably with ``start(fn, ...)``.
@@ -104,6 +121,14 @@ def workflow(
                 f"context_class must be a StepContext subclass, got {context_class!r}"
             )
 
+    options = WorkflowOptions.of(
+        durable=durable,
+        max_duration=max_duration,
+        tags=tags,
+        recover_on_worker_loss=recover_on_worker_loss,
+        max_recovery_attempts=max_recovery_attempts,
+    )
+
     def register(func: Any) -> Any:
         if not inspect.iscoroutinefunction(func):
             raise InvalidInput(f"@workflow needs an async def, got {func!r}")
@@ -121,7 +146,7 @@ def workflow(
                     f"{func.__module__}.{func.__qualname__}); pass @workflow(name=...)"
                 )
         definition = WorkflowDef(
-            wf_name, func, func.__module__, _file_of(func), context_class=context_class
+            wf_name, func, func.__module__, _file_of(func), options, context_class=context_class
         )
         _WORKFLOWS[wf_name] = definition
         setattr(func, ATTR, definition)

@@ -42,6 +42,7 @@ from .context import (
     error_data,
     minimal_error,
 )
+from .deadline import deadline_task, overdue
 from .errors import WorkflowError
 from .registry import get_workflow, lookup_workflow
 from .serializer import decode, encode
@@ -207,11 +208,24 @@ class Engine:
             await storage.enqueue(self._start_task(stored.id, utcnow()))
             return stored.id
         try:
-            await self.execute(stored.id, fresh=stored)
+            await self._execute_chain(storage, stored)
         except StorageError as exc:
             # The run is stored and its safety-net task resumes it: starting succeeded.
             log.warning("run %s: first execution stopped by a storage error: %s", stored.id, exc)
         return stored.id
+
+    async def _execute_chain(self, storage: StorageBackend, run: WorkflowRun) -> None:
+        """Execute a freshly created run inline and, while it continues-as-new, each
+        successor in turn, until one ends or suspends (a suspended one is resumed by its
+        task). The successors' start tasks stay stored, so a crash in between loses none."""
+        run_id = run.id
+        outcome = await self.execute(run_id, fresh=run)
+        while outcome.status == "done":
+            ended = await storage.get_run(run_id)
+            if ended is None or ended.continued_to is None:
+                return
+            run_id = ended.continued_to
+            outcome = await self.execute(run_id)
 
     @staticmethod
     def _start_task(run_id: str, due: datetime) -> Task:
@@ -263,6 +277,15 @@ class Engine:
             ctx.pending.append(
                 NewEvent(type="workflow.started", data={"workflow": definition.name})
             )
+            timer = deadline_task(run)  # max_duration: be executed at the deadline
+            if timer is not None:
+                await storage.enqueue(timer)
+        timed_out = overdue(run)
+        if timed_out is not None:
+            final = NewEvent(type="workflow.failed", data={"error": error_data(timed_out)})
+            final = await self._record_end(ctx, final, definition.name)
+            await self.finalize(run, final.type, final.data)
+            return Outcome("done")
         if run.status is not RunStatus.RUNNING:
             changes: dict[str, Any] = {"status": RunStatus.RUNNING}
             if run.started_at is None:

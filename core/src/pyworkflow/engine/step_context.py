@@ -38,9 +38,7 @@ def step_context_class() -> type[Any]:
     try:
         from pydantic import BaseModel, ConfigDict
     except ImportError as exc:  # pragma: no cover - pydantic is installed in the workspace
-        raise MissingDependency(
-            "StepContext needs pydantic: pip install 'pyworkflow[context]' (or pydantic>=2)"
-        ) from exc
+        raise MissingDependency("StepContext needs pydantic: pip install 'pydantic>=2'") from exc
 
     class StepContext(BaseModel):
         """Base class of a typed step context: subclass it with typed fields.

@@ -25,13 +25,14 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from pyworkflow._ids import new_id
 from pyworkflow._validate import check_int, check_seconds
 from pyworkflow.errors import LeaseLost, PyWorkflowError, StorageUnavailable
-from pyworkflow.models import Lease, utcnow
+from pyworkflow.models import Lease, Task, utcnow
 from pyworkflow.storage import StorageBackend
 
 from .context import RESUME
@@ -39,7 +40,7 @@ from .errors import UnsafeSetup, WorkflowNotFound
 from .runtime import Engine
 from .schedules import SCHEDULE, fire
 
-__all__ = ["DEFAULT_LEASE", "Worker"]
+__all__ = ["DEFAULT_LEASE", "SCOPED_CLAIM", "Accept", "Worker"]
 
 log = logging.getLogger("pyworkflow.worker")
 
@@ -47,6 +48,12 @@ log = logging.getLogger("pyworkflow.worker")
 #: this long after its last renewal, so a run resumes within about ``lease + poll``; busy
 #: workers renew at half the lease, so a longer lease only delays failover.
 DEFAULT_LEASE = 3.0
+
+#: how many due tasks a filtered ``run_once(accept=...)`` claims at a time
+SCOPED_CLAIM = 32
+
+#: a filter of claimed tasks: ``True`` to execute the task, ``False`` to give it back
+Accept = Callable[[Task], Awaitable[bool]]
 
 
 class Worker:
@@ -141,10 +148,25 @@ class Worker:
             if self._busy:
                 await asyncio.gather(*self._busy, return_exceptions=True)
 
-    async def run_once(self) -> int:
-        """Claim up to ``concurrency`` due tasks, process them, return how many."""
+    async def run_once(self, *, accept: Accept | None = None) -> int:
+        """Claim up to ``concurrency`` due tasks, process them, return how many.
+
+        With ``accept``, up to :data:`SCOPED_CLAIM` due tasks are claimed and those it refuses
+        are given back at once, due as before (their ``attempts`` count the claim), so that a
+        caller can execute only its own runs' tasks (see ``pyworkflow.engine.scope``). Only
+        the accepted ones are counted.
+        """
         storage = await self.engine.storage()
-        leases = await self._claim(storage, self.concurrency)
+        if accept is None:
+            leases = await self._claim(storage, self.concurrency)
+        else:
+            leases = []
+            for lease in await self._claim(storage, SCOPED_CLAIM):
+                if await accept(lease.task):
+                    leases.append(lease)
+                    continue
+                with contextlib.suppress(PyWorkflowError):  # else it is free at lease expiry
+                    await storage.release(lease, due_at=lease.task.due_at)
         if leases:
             await asyncio.gather(*(self._process(storage, lease) for lease in leases))
         return len(leases)
