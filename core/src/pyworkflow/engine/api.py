@@ -24,6 +24,7 @@ from . import configuration, current
 from .context import RESUME, hook_task_id
 from .durations import to_seconds
 from .errors import WaitTimeout, WorkflowFailed
+from .execution import engine_for, resolve_durable, resolve_inline
 from .runtime import Engine, decoded_run, read_all
 from .schedules import create_schedule_row
 from .scope import RunScope
@@ -136,7 +137,6 @@ async def start(
     the workflow in process, stores nothing and re-raises its exception (see
     :mod:`pyworkflow.engine.transient`). ``storage``: a URL or backend for this call only.
     """
-    from .execution import engine_for, resolve_durable, resolve_inline
     from .registry import get_workflow
     from .transient import run_transient
 
@@ -252,8 +252,6 @@ async def get_workflow_chain(
     """Every run of the continue-as-new chain containing ``run_id``, oldest first;
     :class:`NotFound` if there is no such run. ``storage``: a URL or backend for this call
     only."""
-    from .execution import engine_for
-
     async with engine_for(default_engine(), storage=storage, inline=None) as engine:
         store = await engine.storage()
         return [decoded_run(r) for r in await store.chain(run_id)]
@@ -310,8 +308,6 @@ async def deliver_hook(
     predecessor's :func:`~pyworkflow.engine.hooks.resume_hook` is this call raising a typed
     error instead of returning ``False``.) ``storage``: a URL or backend for this call only.
     """
-    from .execution import engine_for
-
     async with engine_for(default_engine(), storage=storage, inline=None) as engine:
         return await _deliver(await engine.storage(), token, payload)
 

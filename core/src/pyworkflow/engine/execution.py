@@ -19,6 +19,7 @@ from pyworkflow.models import Event, RunStatus, Task, WorkflowRun, utcnow
 from pyworkflow.storage import StorageBackend
 
 from . import settings
+from .configuration import default_engine
 from .context import RESUME
 from .errors import WorkflowFailed
 from .registry import WorkflowDef
@@ -102,8 +103,6 @@ async def get_workflow_run(
 ) -> WorkflowRun | None:
     """The run with its values decoded, or ``None`` if there is none (a transient run's id
     is never stored). ``storage``: a URL or backend for this call only."""
-    from .api import default_engine
-
     async with engine_for(default_engine(), storage=storage, inline=None) as engine:
         run = await (await engine.storage()).get_run(run_id)
         return None if run is None else decoded_run(run)
@@ -115,8 +114,6 @@ async def get_workflow_events(
     """The run's log, oldest first (``[]`` for an unknown run). Each engine event's ``type``
     is an :class:`~pyworkflow.engine.events.EventType`; values inside ``data`` are in their
     stored, serialized form."""
-    from .api import default_engine
-
     async with engine_for(default_engine(), storage=storage, inline=None) as engine:
         return await read_all(await engine.storage(), run_id)
 
@@ -130,8 +127,6 @@ async def resume(
     for a worker and return ``None``. A sleep or retry whose time has not come suspends
     again; resuming a run is always safe (the log decides what happens).
     :class:`WorkflowNotFoundError` for an unknown run."""
-    from .api import default_engine
-
     inline = resolve_inline(runtime)
     async with engine_for(default_engine(), storage=storage, inline=inline) as engine:
         store = await engine.storage()
