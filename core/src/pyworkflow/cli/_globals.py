@@ -28,6 +28,7 @@ __all__ = [
     "discover_modules",
     "ensure_store_exists",
     "output_format",
+    "prepare_store",
     "storage_url",
 ]
 
@@ -157,6 +158,19 @@ def ensure_store_exists(url: str) -> None:
             f"there is no store at {Path(path).resolve()} (nothing has run with this storage "
             "yet); pass --storage URL or set PYWORKFLOW_STORAGE_URL"
         )
+
+
+def prepare_store(url: str) -> None:
+    """Before a command that writes: make the folder of a SQLite file given by a type name
+    (``--storage sqlite`` defaults to ``./pyworkflow_data/pyworkflow.db``, whose folder the
+    predecessor created)."""
+    parsed = StorageURL.parse(url)
+    if (
+        parsed.scheme == "sqlite"
+        and parsed.database
+        and not parsed.database.startswith((":memory:", "file:"))
+    ):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _yaml_modules() -> list[str]:

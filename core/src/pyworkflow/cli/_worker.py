@@ -28,7 +28,7 @@ from pyworkflow.engine.worker import Worker
 from pyworkflow.models import RunFilter, RunStatus
 from pyworkflow.storage import StorageBackend
 
-from ._globals import discover_modules, output_format, storage_url
+from ._globals import discover_modules, output_format, prepare_store, storage_url
 from ._output import err, show_list
 from ._runs import opened
 
@@ -80,6 +80,7 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     for spec in args.imports:
         _import(spec)
     url = storage_url(args)
+    prepare_store(url)
     engine = api.configure(url, inline=False)
     storage = await engine.storage()
     if not storage.features.multi_process:

@@ -19,7 +19,7 @@ from pyworkflow.engine.registry import WorkflowDef, load_target, lookup_workflow
 from pyworkflow.errors import InvalidInput
 from pyworkflow.models import RunStatus
 
-from ._globals import discover_modules, output_format, storage_url
+from ._globals import discover_modules, output_format, prepare_store, storage_url
 from ._output import emit_json, err, jsonable, show_list, show_record
 
 __all__ = [
@@ -146,6 +146,7 @@ async def start_and_report(
     """Start ``definition``; print the id (``--no-wait``) or wait and print the outcome.
     Exit 1 if the run failed or was cancelled."""
     url = storage_url(args)
+    prepare_store(url)
     engine = api.configure(url, inline=not args.no_wait)
     storage = await engine.storage()
     if args.no_wait and not storage.features.multi_process:

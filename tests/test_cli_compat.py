@@ -1,0 +1,403 @@
+"""The predecessor's CLI commands, global options and output formats, and the CLI items of a
+newcomer's first hour; run in-process through ``pyworkflow.cli.main`` on a SQLite store (one
+subprocess only, where two processes must talk)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyworkflow.cli import build_parser, main
+
+HERE = Path(__file__).resolve().parent
+FLOWS = HERE / "cli_flows.py"
+
+pytest.importorskip("pyworkflow_sqlite")
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in (
+        "PYWORKFLOW_STORAGE_URL",
+        "PYWORKFLOW_STORAGE_BACKEND",
+        "PYWORKFLOW_STORAGE_PATH",
+        "PYWORKFLOW_MODULE",
+        "PYWORKFLOW_RUNTIME",
+        "PYWORKFLOW_DISCOVER",
+        "PYWORKFLOW_OUTPUT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "250")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str, code: int = 0) -> tuple[str, str]:
+    got = main(list(argv))
+    out, err = capsys.readouterr()
+    assert got == code, (out, err)
+    return out, err
+
+
+def js(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    return json.loads(run(capsys, "--output", "json", *argv)[0])
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/compat.db"
+
+
+def test_version_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    out, _ = run(capsys, "--version")
+    assert out.startswith("pyworkflow ")
+
+
+def test_read_commands_never_create_a_store(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for argv in (
+        ("runs", "list"),
+        ("runs", "status", "x"),
+        ("runs", "logs", "x"),
+        ("hooks", "list"),
+        ("--storage", "sqlite", "runs", "list"),
+    ):
+        _, err = run(capsys, *argv, code=1)
+        assert "there is no store at" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_runs_commands_in_every_format(capsys: pytest.CaptureFixture[str], db: str) -> None:
+    started = js(capsys, "--storage", db, "run", f"{FLOWS}:parent", "4")
+    assert started["status"] == "completed"
+    assert started["result"] == 5
+    run_id = started["run_id"]
+    runs = js(capsys, "--storage", db, "runs", "list")
+    assert {r["workflow_name"] for r in runs} == {"cli_parent", "cli_add"}
+    row = next(r for r in runs if r["run_id"] == run_id)
+    assert set(row) >= {
+        "run_id",
+        "workflow_name",
+        "status",
+        "created_at",
+        "started_at",
+        "completed_at",
+        "duration",
+    }
+    assert row["duration"].endswith("s")
+    assert "ongoing" not in row["duration"]
+    plain, _ = run(capsys, "--storage", db, "--output", "plain", "runs", "list")
+    assert set(plain.split()) == {r["run_id"] for r in runs}
+    table, _ = run(capsys, "--storage", db, "runs", "list")
+    for header in ("Run ID", "Workflow", "Status", "Started", "Duration"):
+        assert header in table
+    assert js(capsys, "--storage", db, "runs", "list", "-q", "ADD")[0]["workflow_name"] == (
+        "cli_add"
+    )
+    assert js(capsys, "--storage", db, "runs", "list", "--start-time", "2999-01-01") == []
+    assert len(js(capsys, "--storage", db, "runs", "list", "--end-time", "2999-01-01")) == 2
+
+    status = js(capsys, "--storage", db, "runs", "status", run_id)
+    assert status["input_args"] == [4]
+    assert status["input_kwargs"] == {}
+    assert status["result"] == 5
+    assert status["error"] is None
+    text, _ = run(capsys, "--storage", db, "runs", "status", run_id)
+    assert "Input Arguments" in text
+    assert "Result" in text
+
+    logs = js(capsys, "--storage", db, "runs", "logs", run_id, "--filter", "CHILD")
+    assert logs
+    assert all("child" in e["type"] for e in logs)
+    assert set(logs[0]) >= {"event_id", "sequence", "type", "timestamp", "data"}
+    plain, _ = run(capsys, "--storage", db, "--output", "plain", "runs", "logs", run_id)
+    assert plain.splitlines()[0] == "1: workflow.started"
+
+    children = js(capsys, "--storage", db, "runs", "children", run_id)
+    assert [(c["workflow_name"], c["nesting_depth"]) for c in children] == [("cli_add", 1)]
+    table, _ = run(capsys, "--storage", db, "runs", "children", run_id)
+    assert "Depth" in table
+    assert js(capsys, "--storage", db, "runs", "children", run_id, "--status", "failed") == []
+
+    chain = js(capsys, "--storage", db, "runs", "chain", run_id)
+    assert [c["run_id"] for c in chain] == [run_id]
+    assert chain[0]["continued_to_run_id"] is None
+    table, _ = run(capsys, "--storage", db, "runs", "chain", run_id)
+    assert "Continue-As-New Chain" in table
+    assert "<--" in table
+
+
+def test_workflows_list_info_run(capsys: pytest.CaptureFixture[str], db: str) -> None:
+    flows = str(FLOWS.with_suffix(""))
+    sys.path.insert(0, str(HERE))
+    try:
+        listed = js(capsys, "--module", "cli_flows", "workflows", "list")
+        names = [w["name"] for w in listed]
+        assert {"cli_add", "cli_nap"} <= set(names)
+        assert listed[0] == {"name": listed[0]["name"], "max_duration": "None", "tags": []}
+        info = js(capsys, "--module", "cli_flows", "workflows", "info", "cli_add")
+        assert info["function"] == {"name": "add", "module": "cli_flows", "doc": None}
+        table, _ = run(capsys, "--module", "cli_flows", "workflows", "list")
+        assert "Max Duration" in table
+        assert "cli_add" in table
+        done = js(
+            capsys,
+            "--module",
+            "cli_flows",
+            "--storage",
+            db,
+            "workflows",
+            "run",
+            "cli_add",
+            "--arg",
+            "a=2",
+            "--args-json",
+            '{"b": 5}',
+        )
+        assert done["result"] == {"sum": 7}
+        queued = js(
+            capsys,
+            "--module",
+            "cli_flows",
+            "--storage",
+            db,
+            "workflows",
+            "run",
+            "cli_add",
+            "--arg",
+            "a=1",
+            "--no-wait",
+        )
+        assert set(queued) == {"run_id", "workflow_name", "runtime"}
+        _, err = run(capsys, "--module", "cli_flows", "workflows", "info", "nope", code=1)
+        assert "WorkflowNotFound" in err
+        _, err = run(capsys, "--module", "no_such_module_x", "workflows", "list", code=1)
+        assert "no_such_module_x" in err
+    finally:
+        sys.path.remove(str(HERE))
+        assert flows
+
+
+def test_hooks_commands(capsys: pytest.CaptureFixture[str], db: str) -> None:
+    run_id = js(capsys, "--storage", db, "run", f"{FLOWS}:approval", '"inv"', "--no-wait")["run_id"]
+    run(capsys, "--storage", db, "worker", "--until-idle", "--import", str(FLOWS))
+    hooks = js(capsys, "--storage", db, "hooks", "list")
+    assert [(h["name"], h["status"], h["run_id"]) for h in hooks] == [
+        ("approve", "pending", run_id)
+    ]
+    token = hooks[0]["token"]
+    plain, _ = run(capsys, "--storage", db, "--output", "plain", "hooks", "list")
+    assert plain.split() == [token]
+    info = js(capsys, "--storage", db, "hooks", "info", token)
+    assert info["status"] == "pending"
+    assert info["payload"] is None
+    assert js(capsys, "--storage", db, "hooks", "run", run_id)["hook_count"] == 1
+    out = js(capsys, "--storage", db, "hooks", "resume", token, "-p", '{"ok": true}')
+    assert out["status"] == "resumed"
+    assert js(capsys, "--storage", db, "hooks", "list", "--status", "pending") == []
+    assert js(capsys, "--storage", db, "hooks", "list", "--status", "received")[0]["token"] == token
+    assert js(capsys, "--storage", db, "hooks", "list", run_id) == []  # our form: pending only
+
+
+def test_worker_until_idle_include_timers_waits_for_a_sleep(
+    capsys: pytest.CaptureFixture[str], db: str
+) -> None:
+    run_id = js(capsys, "--storage", db, "run", f"{FLOWS}:nap", "1", "--no-wait")["run_id"]
+    worker = ("--storage", db, "worker", "--until-idle", "--poll", "0.1", "--import", str(FLOWS))
+    run(capsys, *worker)
+    assert js(capsys, "--storage", db, "runs", "status", run_id)["status"] == "suspended"
+    run(capsys, *worker, "--include-timers")
+    assert js(capsys, "--storage", db, "runs", "status", run_id)["result"] == "rested"
+
+
+def test_worker_status_and_queues_say_what_they_report(
+    capsys: pytest.CaptureFixture[str], db: str
+) -> None:
+    js(capsys, "--storage", db, "run", f"{FLOWS}:add", "1")
+    out, err = run(capsys, "--storage", db, "--output", "json", "worker", "status")
+    assert json.loads(out) == []
+    assert "do not register" in err
+    assert run(capsys, "--storage", db, "--output", "json", "worker", "list") == (out, err)
+    queues = js(capsys, "worker", "queues")
+    assert {q["name"] for q in queues} == {"resume", "schedule"}
+
+
+def test_storage_type_names_and_refusals(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "data" / "s.db"
+    out = js(capsys, "--storage", "sqlite", "--storage-path", str(path), "run", f"{FLOWS}:add", "3")
+    assert out["result"] == {"sum": 3}
+    assert path.is_file()
+    _, err = run(capsys, "--storage", "postgres", "runs", "list", code=1)
+    assert "needs the server's URL" in err
+    _, err = run(capsys, "--storage", "redis", "runs", "list", code=1)
+    assert "type name" not in err
+    assert "--storage takes a URL" in err
+    _, err = run(capsys, "--runtime", "celery", "runs", "list", code=1)
+    assert "no Celery" in err
+    # storage copy takes two URLs: a --storage is meaningless there
+    assert main(["storage", "copy", "a://", "b://", "--storage", "c://"]) == 2
+    _, err = run(capsys, "--storage", "sqlite", "storage", "copy", "a://", "b://", code=1)
+    assert "means nothing here" in err
+
+
+def test_json_flag_only_where_there_is_a_table(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (
+        ("run", "x.py:f", "--json"),
+        ("runs", "cancel", "x", "--json"),
+        ("hooks", "resume", "t", "--json"),
+        ("storage", "migrate", "--json"),
+        ("storage", "copy", "a://", "b://", "--json"),
+    ):
+        assert main(list(argv)) == 2, argv
+    capsys.readouterr()
+
+
+def _walk(parser: argparse.ArgumentParser, path: str) -> list[tuple[str, str]]:
+    missing = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                missing += _walk(sub, f"{path} {name}")
+        elif action.help is None or not action.help.strip():
+            missing.append((path, "/".join(action.option_strings) or action.dest))
+    return missing
+
+
+def test_every_option_and_argument_has_help() -> None:
+    assert _walk(build_parser(), "pyworkflow") == []
+
+
+def test_setup_writes_the_config_and_backs_up_the_old_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import yaml
+
+    run(capsys, "setup", "--non-interactive", "--storage", "sqlite", "--module", "flows")
+    config = tmp_path / "pyworkflow.config.yaml"
+    assert yaml.safe_load(config.read_text()) == {
+        "module": "flows",
+        "runtime": "local",
+        "storage": {"type": "sqlite", "base_path": "./pyworkflow_data/pyworkflow.db"},
+    }
+    out, _ = run(capsys, "setup", "--storage", "postgres", "--dry-run")
+    assert (tmp_path / "pyworkflow.config.yaml.backup").read_text().count("type: sqlite") == 1
+    written = yaml.safe_load(config.read_text())["storage"]
+    assert written["type"] == "postgres"
+    assert written["dsn"].startswith("postgresql://")
+    started = out.split("starting the server: ", 1)[1].splitlines()[0].split()
+    assert started[-2:] == ["start", "postgres"] or started[:2] == ["docker", "compose"]
+
+
+def test_quickstart_examples_run(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    run(capsys, "quickstart", "--non-interactive")
+    assert sorted(p.name for p in (tmp_path / "workflows").iterdir()) == [
+        "__init__.py",
+        "notifications.py",
+        "orders.py",
+    ]
+    try:
+        names = [w["name"] for w in js(capsys, "workflows", "list")]  # module from the yaml
+        assert names[:0] == []
+        assert {"process_order", "send_notification"} <= set(names)
+        db = f"sqlite:///{tmp_path}/qs.db"
+        done = js(
+            capsys, "--storage", db, "workflows", "run", "process_order", "--arg", "order_id=A1"
+        )
+        assert done["result"]["confirmed"] is True
+        sent = js(
+            capsys, "--storage", db, "workflows", "run", "send_notification", "--arg", "user_id=u1"
+        )
+        assert sent["result"]["delivered"] is True
+        _, err = run(capsys, "quickstart", code=1)
+        assert "exists already" in err
+    finally:
+        for name in [m for m in sys.modules if m == "workflows" or m.startswith("workflows.")]:
+            del sys.modules[name]
+        sys.path[:] = [p for p in sys.path if p != str(tmp_path)]
+
+
+def test_conformance_takes_pytest_arguments_without_a_url() -> None:
+    from pyworkflow.cli import _conformance_args
+
+    assert _conformance_args(["-k", "events"]) == (None, ["-k", "events"])
+    assert _conformance_args(["sqlite:///x.db", "-x"]) == ("sqlite:///x.db", ["-x"])
+    assert _conformance_args(["--storage", "memory://", "--", "-k", "hooks"]) == (
+        "memory://",
+        ["-k", "hooks"],
+    )
+
+
+def test_conformance_k_area_selects_that_area(tmp_path: Path) -> None:
+    pytest.importorskip("pyworkflow_conformance")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYWORKFLOW_")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pyworkflow.cli",
+            "conformance",
+            f"sqlite:///{tmp_path}/c.db",
+            "-k",
+            "hooks",
+            "--collect-only",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    selected = [line for line in proc.stdout.splitlines() if "::" in line]
+    assert len(selected) >= 5  # the hooks area, not only tests with "hooks" in their name
+    assert "PytestDeprecationWarning" not in proc.stdout + proc.stderr
+
+
+def test_run_prints_the_token_and_resume_command_of_a_waiting_hook(db: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYWORKFLOW_")}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pyworkflow.cli",
+            "--storage",
+            db,
+            "run",
+            f"{FLOWS}:approval",
+            '"po-1"',
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any("hooks resume" in x for x in lines):
+            lines.append(proc.stderr.readline())
+        command = next(x for x in lines if "resume it with:" in x).split("with: ", 1)[1]
+        words = command.split()
+        assert words[:4] == ["pyworkflow", "--storage", db, "hooks"]
+        token = words[5]
+        assert any(f"token: {token}" in x for x in lines)
+        assert main([*words[1:6], '"approved"']) == 0
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0
+        assert out.strip() == "po-1: approved"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
