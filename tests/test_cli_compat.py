@@ -401,3 +401,16 @@ def test_run_prints_the_token_and_resume_command_of_a_waiting_hook(db: str) -> N
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_python_m_benchmarks_help_names_its_own_prog(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import runpy
+
+    pytest.importorskip("pyworkflow_benchmarks")
+    monkeypatch.setattr(sys, "argv", ["pyworkflow_benchmarks", "--help"])
+    with pytest.raises(SystemExit) as exited:
+        runpy.run_module("pyworkflow_benchmarks", run_name="__main__")
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: python -m pyworkflow_benchmarks")
