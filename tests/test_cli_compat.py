@@ -241,8 +241,13 @@ def test_storage_type_names_and_refusals(
     _, err = run(capsys, "--storage", "redis", "runs", "list", code=1)
     assert "type name" not in err
     assert "--storage takes a URL" in err
-    _, err = run(capsys, "--runtime", "celery", "runs", "list", code=1)
+    _, err = run(capsys, "--runtime", "celery", "run", f"{FLOWS}:add", "3", code=1)
     assert "no Celery" in err
+    _, err = run(capsys, "--runtime", "celery", "worker", "--until-idle", code=1)
+    assert "no Celery" in err
+    # a read command ignores the runtime: a predecessor's PYWORKFLOW_RUNTIME does not break it
+    where = ("--storage", "sqlite", "--storage-path", str(path))
+    assert len(js(capsys, "--runtime", "celery", *where, "runs", "list")) == 1
     # storage copy takes two URLs: a --storage is meaningless there
     assert main(["storage", "copy", "a://", "b://", "--storage", "c://"]) == 2
     _, err = run(capsys, "--storage", "sqlite", "storage", "copy", "a://", "b://", code=1)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from pyworkflow.engine.worker import DEFAULT_LEASE
-from pyworkflow.errors import InvalidInput, PyWorkflowError
+from pyworkflow.errors import PyWorkflowError
 
 from . import _commands as c
 from . import _hooks as hooks_cmd
@@ -336,11 +336,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     apply_verbosity(args)
     try:
-        if args.g_runtime == "celery":
-            raise InvalidInput(
-                "--runtime celery: pyworkflow has no Celery; runs execute in this process "
-                "and in `pyworkflow worker` processes (use --runtime local)"
-            )
         return int(asyncio.run(args.func(args)) or 0)
     except PyWorkflowError as exc:
         if args.g_verbose:

@@ -25,10 +25,12 @@ __all__ = [
     "FORMATS",
     "STORAGE_TYPES",
     "add_global_options",
+    "apply_verbosity",
     "discover_modules",
     "ensure_store_exists",
     "output_format",
     "prepare_store",
+    "refuse_celery",
     "storage_url",
 ]
 
@@ -204,6 +206,17 @@ def discover_modules(args: argparse.Namespace) -> list[str]:
         except ImportError as exc:
             raise InvalidInput(f"cannot import workflow module {name!r}: {exc}") from exc
     return names
+
+
+def refuse_celery(args: argparse.Namespace) -> None:
+    """Commands that execute runs refuse ``--runtime celery`` (``$PYWORKFLOW_RUNTIME``): there
+    is no Celery, and running locally instead would be a silent change. Read commands ignore
+    the runtime, so a predecessor's environment does not break them."""
+    if getattr(args, "g_runtime", "local") == "celery":
+        raise InvalidInput(
+            "--runtime celery: pyworkflow has no Celery; runs execute in this process "
+            "and in `pyworkflow worker` processes (use --runtime local)"
+        )
 
 
 def apply_verbosity(args: argparse.Namespace) -> None:

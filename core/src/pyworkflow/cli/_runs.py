@@ -94,13 +94,21 @@ def _matches(
 async def cmd_runs_list(args: argparse.Namespace) -> int:
     statuses = _statuses(args.status)
     filtered = bool(args.query or args.start_time or args.end_time)
+    items: list[WorkflowRun] = []
+    cursor = args.cursor
     async with opened(args) as storage:
-        page = await storage.list_runs(
-            RunFilter(workflow_name=args.workflow, statuses=statuses),
-            limit=args.limit if not filtered else 1000,
-            cursor=args.cursor,
-        )
-    items = [r for r in page.items if _matches(r, args.query, args.start_time, args.end_time)]
+        while True:  # the text and time filters are applied here: page until enough match
+            page = await storage.list_runs(
+                RunFilter(workflow_name=args.workflow, statuses=statuses),
+                limit=args.limit if not filtered else 1000,
+                cursor=cursor,
+            )
+            items += [
+                r for r in page.items if _matches(r, args.query, args.start_time, args.end_time)
+            ]
+            cursor = page.next_cursor
+            if not filtered or cursor is None or len(items) >= args.limit:
+                break
     items = items[: args.limit]
     next_cursor = page.next_cursor if not filtered else None
     rows = [run_row(r) for r in items]

@@ -40,8 +40,8 @@ _SERVERS: dict[str, tuple[str | None, str | None, str, str]] = {
     "mysql": (
         "mysql",
         "mariadb",
-        "mysql://root@127.0.0.1:13306/mysql",
-        "mysql://root@127.0.0.1:3306/mysql",
+        "mysql://root@127.0.0.1:13306/pyworkflow",
+        "mysql://root@127.0.0.1:3306/pyworkflow",
     ),
     "cassandra": (
         "cassandra",
@@ -154,6 +154,10 @@ def _setup(args: argparse.Namespace) -> int:
     if code:
         err.print(f"the {kind} server did not start (exit {code})", markup=False)
         return 1
+    if kind == "mysql" and not args.storage_path:
+        print(
+            "create its database once: mysql -h 127.0.0.1 -u root -e 'CREATE DATABASE pyworkflow'"
+        )
     print("next: pyworkflow worker run   (and: pyworkflow workflows list)")
     return 0
 

@@ -28,7 +28,13 @@ from pyworkflow.engine.worker import Worker
 from pyworkflow.models import RunFilter, RunStatus
 from pyworkflow.storage import StorageBackend
 
-from ._globals import discover_modules, output_format, prepare_store, storage_url
+from ._globals import (
+    discover_modules,
+    output_format,
+    prepare_store,
+    refuse_celery,
+    storage_url,
+)
 from ._output import err, show_list
 from ._runs import opened
 
@@ -76,6 +82,7 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    refuse_celery(args)
     discover_modules(args)
     for spec in args.imports:
         _import(spec)

@@ -14,12 +14,18 @@ from rich.markup import escape
 
 from pyworkflow.engine import api
 from pyworkflow.engine import registry as wf_registry
-from pyworkflow.engine.errors import UnsafeSetup
+from pyworkflow.engine.errors import UnsafeSetup, WaitTimeout
 from pyworkflow.engine.registry import WorkflowDef, load_target, lookup_workflow
 from pyworkflow.errors import InvalidInput
 from pyworkflow.models import RunStatus
 
-from ._globals import discover_modules, output_format, prepare_store, storage_url
+from ._globals import (
+    discover_modules,
+    output_format,
+    prepare_store,
+    refuse_celery,
+    storage_url,
+)
 from ._output import emit_json, err, jsonable, show_list, show_record
 
 __all__ = [
@@ -127,7 +133,10 @@ async def _wait_telling_hooks(run_id: str, limit: float | None, command: str) ->
             return await api.wait(run_id, timeout=step)
         except TimeoutError:
             if deadline is not None and time.monotonic() >= deadline:
-                raise
+                raise WaitTimeout(
+                    f"run {run_id} has not ended after {limit}s; it goes on (a worker "
+                    "resumes it when it is due)"
+                ) from None
         for hook in await api.pending_hooks(run_id):
             if hook.token in told:
                 continue
@@ -145,6 +154,7 @@ async def start_and_report(
 ) -> int:
     """Start ``definition``; print the id (``--no-wait``) or wait and print the outcome.
     Exit 1 if the run failed or was cancelled."""
+    refuse_celery(args)
     url = storage_url(args)
     prepare_store(url)
     engine = api.configure(url, inline=not args.no_wait)
