@@ -419,3 +419,21 @@ def test_python_m_benchmarks_help_names_its_own_prog(
         runpy.run_module("pyworkflow_benchmarks", run_name="__main__")
     assert exited.value.code == 0
     assert capsys.readouterr().out.startswith("usage: python -m pyworkflow_benchmarks")
+
+
+def test_storage_env_precedence(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from pyworkflow.cli._globals import storage_url
+
+    monkeypatch.setenv("PYWORKFLOW_STORAGE_BACKEND", "sqlite")
+    monkeypatch.setenv("PYWORKFLOW_STORAGE_PATH", str(tmp_path / "p.db"))
+    args = build_parser().parse_args(["runs", "list"])  # the path's env is read by the parser
+    assert storage_url(args) == f"sqlite:///{tmp_path / 'p.db'}"
+    monkeypatch.setenv("PYWORKFLOW_STORAGE_URL", "memory://")
+    assert storage_url(args) == "memory://"
+    args = build_parser().parse_args(["--storage", "file", "runs", "list"])
+    assert storage_url(args).startswith("file://")
+    args = build_parser().parse_args(["--storage", "file", "runs", "list", "--storage", "x://"])
+    assert storage_url(args) == "x://"
+    capsys.readouterr()

@@ -17,7 +17,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from pyworkflow.config import resolve_url
+from pyworkflow.config import ENV_VAR, resolve_url
 from pyworkflow.errors import InvalidInput, NotFound
 from pyworkflow.urls import StorageURL
 
@@ -134,12 +134,15 @@ def _from_type(kind: str, path: str | None) -> str:
 
 def storage_url(args: argparse.Namespace) -> str:
     """The store of this command: its own ``--storage URL``, else the global ``--storage``
-    (URL or type name), else ``$PYWORKFLOW_STORAGE_BACKEND``, else
-    :func:`pyworkflow.config.resolve_url` (environment URL, config file, default)."""
+    (URL or type name), else ``$PYWORKFLOW_STORAGE_URL``, else ``$PYWORKFLOW_STORAGE_BACKEND``
+    (a type name, with ``--storage-path``/``$PYWORKFLOW_STORAGE_PATH``), else
+    :func:`pyworkflow.config.resolve_url` (config file, default)."""
     own = getattr(args, "storage", None)
     if own:
         return resolve_url(own)
-    given = getattr(args, "g_storage", None) or os.environ.get("PYWORKFLOW_STORAGE_BACKEND")
+    given = getattr(args, "g_storage", None)
+    if not given and not os.environ.get(ENV_VAR):  # our URL variable beats the type name
+        given = os.environ.get("PYWORKFLOW_STORAGE_BACKEND")
     path = getattr(args, "g_storage_path", None)
     if given:
         return given if "://" in given else _from_type(given, path)
