@@ -437,3 +437,30 @@ def test_storage_env_precedence(
     args = build_parser().parse_args(["--storage", "file", "runs", "list", "--storage", "x://"])
     assert storage_url(args) == "x://"
     capsys.readouterr()
+
+
+def test_cancel_wait_payload_file_and_verbose(
+    capsys: pytest.CaptureFixture[str], db: str, tmp_path: Path
+) -> None:
+    first = js(capsys, "--storage", db, "run", f"{FLOWS}:approval", '"a"', "--no-wait")["run_id"]
+    second = js(capsys, "--storage", db, "run", f"{FLOWS}:approval", '"b"', "--no-wait")["run_id"]
+    run(capsys, "--storage", db, "worker", "--until-idle", "--import", str(FLOWS))
+    out = js(capsys, "--storage", db, "runs", "cancel", first, "--wait", "--timeout", "20")
+    assert out == {"run_id": first, "cancelled": True, "status": "cancelled"}
+    out_text, _ = run(capsys, "--storage", db, "runs", "cancel", first)
+    assert "warning" in out_text
+    assert "already ended" in out_text
+    token = js(capsys, "--storage", db, "hooks", "list", second)[0]["token"]
+    payload = tmp_path / "payload.json"
+    payload.write_text('{"from": "file"}')
+    assert js(capsys, "--storage", db, "hooks", "resume", token, "-f", str(payload))["resumed"]
+    info = js(capsys, "--storage", db, "hooks", "info", token)
+    assert info["status"] == "received"
+    assert info["payload"] == {"from": "file"}
+    _, err = run(capsys, "--storage", db, "hooks", "resume", token, "-p", "1", "-f", "x", code=1)
+    assert "give the payload once" in err
+    _, err = run(capsys, "--storage", db, "hooks", "resume", token, "-f", "nope.json", code=1)
+    assert "cannot read the payload file" in err
+    with pytest.raises(Exception, match="does not exist"):
+        main(["-v", "--storage", db, "runs", "status", "nope"])
+    capsys.readouterr()

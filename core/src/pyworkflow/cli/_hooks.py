@@ -152,11 +152,14 @@ async def cmd_hooks_run(args: argparse.Namespace) -> int:
 
 
 def _payload(args: argparse.Namespace) -> Any:
-    given = [p for p in (args.payload, args.payload_opt) if p is not None]
-    if args.payload_file is not None:
-        given.append(Path(args.payload_file).read_text(encoding="utf-8"))
+    given = [p for p in (args.payload, args.payload_opt, args.payload_file) if p is not None]
     if len(given) > 1:
         raise InvalidInput("give the payload once (PAYLOAD, -p/--payload or -f/--payload-file)")
+    if args.payload_file is not None:
+        try:
+            given = [Path(args.payload_file).read_text(encoding="utf-8")]
+        except OSError as exc:
+            raise InvalidInput(f"cannot read the payload file: {exc}") from exc
     text = given[0] if given else "null"
     try:
         return json.loads(text)
