@@ -138,7 +138,12 @@ def _workflows_parser(sub: Any) -> None:
 
 def _worker_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--concurrency", "-c", type=positive_int, default=4, help="tasks at once (default 4)"
+        "--concurrency",
+        "-c",
+        type=positive_int,
+        default=4,
+        metavar="N",
+        help="tasks at once (default 4)",
     )
     p.add_argument(
         "--lease",
@@ -184,7 +189,7 @@ def _worker_parser(sub: Any) -> None:
         "worker", help="claim and run tasks (timers, retries, hooks, starts); `worker run`"
     )
     _worker_options(w)
-    actions = w.add_subparsers(dest="worker_command", required=False, metavar="ACTION")
+    actions = w.add_subparsers(dest="worker_command", required=False, metavar="[ACTION]")
     _worker_options(actions.add_parser("run", help="the same as `pyworkflow worker`"))
     p = actions.add_parser(
         "status", aliases=["list"], help="what the store knows of the work (no worker registry)"

@@ -190,6 +190,7 @@ async def start_and_report(
             {
                 "run_id": run_id,
                 "workflow_name": definition.name,
+                "runtime": "local",
                 "status": run.status,
                 "result": raw.result,
                 "error": raw.error,
