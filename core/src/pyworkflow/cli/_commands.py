@@ -19,21 +19,26 @@ from pyworkflow.errors import InvalidInput, MissingDependency
 from pyworkflow.storage import StorageBackend
 
 from ._globals import output_format, storage_url
-from ._output import emit_json, err
+from ._output import emit_json, err, jsonable, out
 
 __all__ = [
     "cmd_bench",
     "cmd_conformance",
     "cmd_storage_copy",
     "cmd_storage_migrate",
-    "opened_url",
+    "emit_json",
+    "err",
+    "jsonable",
+    "opened",
+    "out",
     "run_bench",
 ]
 
 
 @asynccontextmanager
-async def opened_url(url: str) -> AsyncIterator[StorageBackend]:
-    backend = StorageBackend.from_url(url)
+async def opened(url: str | None) -> AsyncIterator[StorageBackend]:
+    """The store at ``url`` (``None``: :func:`~pyworkflow.config.resolve_url`), connected."""
+    backend = StorageBackend.from_url(resolve_url(url))
     async with backend:
         yield backend
 
@@ -75,7 +80,7 @@ def run_bench(argv: list[str]) -> int:
 
 
 async def cmd_storage_migrate(args: argparse.Namespace) -> int:
-    async with opened_url(resolve_url(args.url) if args.url else storage_url(args)) as storage:
+    async with opened(args.url or storage_url(args)) as storage:
         features = storage.features
         where = storage.url.render()
     if output_format(args) == "json":
@@ -91,7 +96,7 @@ async def cmd_storage_copy(args: argparse.Namespace) -> int:
             "storage copy takes its two stores as SRC and DST URLs; --storage means nothing here"
         )
     as_json = output_format(args) == "json"
-    async with opened_url(args.src) as src, opened_url(args.dst) as dst:
+    async with opened(args.src) as src, opened(args.dst) as dst:
         if not src.features.durable and not as_json:
             err.print("note: the source is not durable; it holds only this process's data")
 
