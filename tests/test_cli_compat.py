@@ -464,3 +464,42 @@ def test_cancel_wait_payload_file_and_verbose(
     with pytest.raises(Exception, match="does not exist"):
         main(["-v", "--storage", db, "runs", "status", "nope"])
     capsys.readouterr()
+
+
+def test_the_resume_hint_never_shows_a_password(tmp_path: Path, pyworkflow_services: Any) -> None:
+    url = pyworkflow_services.fresh_url("postgres", tmp_path)
+    scheme, rest = url.split("://", 1)
+    userinfo, _, where = rest.rpartition("@")
+    user = userinfo.split(":", 1)[0] or "root"
+    secret_url = f"{scheme}://{user}:s3cret-pw@{where}"  # the test server trusts loopback
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYWORKFLOW_")}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pyworkflow.cli",
+            "--storage",
+            secret_url,
+            "run",
+            f"{FLOWS}:approval",
+            '"x"',
+            "--timeout",
+            "30",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        line = ""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "resume it with:" not in line:
+            line = proc.stderr.readline()
+        assert "resume it with:" in line
+        assert "s3cret-pw" not in line
+        assert f"{user}:***@" in line
+    finally:
+        proc.kill()
+        proc.wait()

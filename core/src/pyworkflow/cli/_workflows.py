@@ -178,7 +178,8 @@ async def start_and_report(
         prefix = "pyworkflow" + (
             ""
             if getattr(args, "storage", None) is None and getattr(args, "g_storage", None) is None
-            else f" --storage {shlex.quote(url)}"
+            # the password is never printed: the user puts it back (or sets the env URL)
+            else f" --storage {shlex.quote(storage.url.render())}"
         )
         run = await _wait_telling_hooks(run_id, getattr(args, "timeout", None), prefix)
         raw = await storage.get_run(run_id)
