@@ -113,9 +113,9 @@ def output_format(args: argparse.Namespace) -> str:
 def _from_type(kind: str, path: str | None) -> str:
     kind = kind.lower()
     if kind not in STORAGE_TYPES:
+        # The value is not echoed: a mistyped URL may hold a password.
         raise InvalidInput(
-            f"--storage takes a URL (scheme://...) or one of {', '.join(STORAGE_TYPES)}; "
-            f"got {kind!r}"
+            f"--storage takes a URL (scheme://...) or one of {', '.join(STORAGE_TYPES)}"
         )
     if kind == "memory":
         return "memory://"
