@@ -503,3 +503,15 @@ def test_the_resume_hint_never_shows_a_password(tmp_path: Path, pyworkflow_servi
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_an_unreadable_config_file_is_an_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "pyworkflow.config.yaml").write_text("module: [unclosed\n")
+    _, err = run(capsys, "workflows", "list", code=1)
+    assert "cannot read" in err
+    assert "Traceback" not in err
+    (tmp_path / "pyworkflow.config.yaml").write_text("- a list\n")
+    _, err = run(capsys, "workflows", "list", code=1)
+    assert "must hold a mapping" in err

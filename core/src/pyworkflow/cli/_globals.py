@@ -184,9 +184,13 @@ def _yaml_modules() -> list[str]:
         return []
     import yaml
 
-    data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    try:
+        data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        # A config that exists but cannot be read is an error, never silently skipped.
+        raise InvalidInput(f"cannot read {config.resolve()}: {exc}") from exc
     if not isinstance(data, dict):
-        return []
+        raise InvalidInput(f"{config.resolve()} must hold a mapping of keys")
     found = data.get("modules") or data.get("module") or []
     return [found] if isinstance(found, str) else [str(m) for m in found]
 
