@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyworkflow import continue_as_new, sleep, step, wait_for_hook, workflow
+from pyworkflow import continue_as_new, sleep, start_child, step, wait_for_hook, workflow
 
 
 @step
@@ -32,3 +32,15 @@ async def loop(i: int) -> int:
     if i < 2:
         continue_as_new(i + 1)
     return i
+
+
+@workflow(name="cli_nap")
+async def nap(seconds: float) -> str:
+    await sleep(seconds)
+    return "rested"
+
+
+@workflow(name="cli_parent")
+async def parent(n: int) -> int:
+    child = await start_child(add, n, b=1)
+    return (await child)["sum"]

@@ -33,9 +33,9 @@ __all__ = ["main"]
 ALL_SCENARIOS = [*SCENARIOS, engine_bench.NAME]
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str = "pyworkflow bench") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="pyworkflow bench",
+        prog=prog,
         description="Event-append throughput and replay of pyworkflow backends, each figure "
         "beside the raw driver doing the same work in the same run.",
     )
@@ -96,9 +96,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``pyworkflow bench`` and ``python -m pyworkflow_benchmarks``."""
-    args = _parser().parse_args(argv)
+def main(argv: list[str] | None = None, *, prog: str = "pyworkflow bench") -> int:
+    """Entry point of ``pyworkflow bench`` and ``python -m pyworkflow_benchmarks`` (which
+    passes its own ``prog``, so its usage line names the command that was typed)."""
+    args = _parser(prog).parse_args(argv)
     if args.duration < 0 or args.repetitions < 1 or args.replay_events < 1 or args.deep_events < 0:
         print(
             "pyworkflow bench: --duration >= 0, --repetitions >= 1, --replay-events >= 1, "

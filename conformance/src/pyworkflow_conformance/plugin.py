@@ -209,6 +209,19 @@ def _area_of(cls: type, func_name: str) -> str | None:
     return None
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Let ``-k <area>`` select a contract area (``-k events``, ``-k "hooks or tasks"``):
+    each test also answers to its area's name, before pytest deselects by keyword."""
+    for item in items:
+        cls = getattr(item, "cls", None)
+        if cls is None:
+            continue
+        area = _area_of(cls, getattr(item, "originalname", item.name))
+        if area is not None:
+            item.extra_keyword_matches.add(area)
+
+
 class _AreaTable:
     """Collects each contract test's outcome by (backend, area) and prints the table."""
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 import math
+from datetime import UTC, datetime
 
-__all__ = ["page_size", "positive_int", "positive_seconds"]
+__all__ = ["page_size", "positive_int", "positive_seconds", "when_arg"]
 
 _MAX_SECONDS = 10**9  # ~31 years: any longer lease or poll interval is a typo
 
@@ -46,3 +47,14 @@ def positive_seconds(text: str) -> float:
             f"must be a finite number of seconds in (0, {_MAX_SECONDS}], got {text!r}"
         )
     return value
+
+
+def when_arg(text: str) -> datetime:
+    """An ISO 8601 date or date-time (``--start-time``); a naive one is taken as UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be an ISO 8601 date or date-time such as 2026-01-31T09:00, got {text!r}"
+        ) from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
