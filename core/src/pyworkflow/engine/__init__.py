@@ -8,6 +8,7 @@ from __future__ import annotations
 from .api import (
     PendingHook,
     cancel,
+    cancel_workflow,
     configure,
     configured,
     default_engine,
@@ -23,6 +24,7 @@ from .api import (
     wait,
 )
 from .calls import (
+    PARENT_CLOSE_POLICIES,
     ChildHandle,
     continue_as_new,
     get_step_context,
@@ -31,9 +33,16 @@ from .calls import (
     start_child,
     wait_for_hook,
 )
+from .cancellation import shield
+from .children import ChildWorkflowHandle, get_children, start_child_workflow
 from .errors import (
+    MAX_NESTING_DEPTH,
+    CancellationError,
+    ChildWorkflowError,
     ChildWorkflowFailed,
+    ChildWorkflowFailedError,
     HookTimeout,
+    MaxNestingDepthError,
     NonDeterminismError,
     StepFailed,
     UnsafeSetup,
@@ -41,6 +50,7 @@ from .errors import (
     WorkflowError,
     WorkflowFailed,
     WorkflowNotFound,
+    WorkflowNotFoundError,
 )
 from .registry import step, workflow
 from .runtime import Engine
@@ -48,10 +58,17 @@ from .serializer import SerializationError
 from .worker import Worker
 
 __all__ = [
+    "MAX_NESTING_DEPTH",
+    "PARENT_CLOSE_POLICIES",
+    "CancellationError",
     "ChildHandle",
+    "ChildWorkflowError",
     "ChildWorkflowFailed",
+    "ChildWorkflowFailedError",
+    "ChildWorkflowHandle",
     "Engine",
     "HookTimeout",
+    "MaxNestingDepthError",
     "NonDeterminismError",
     "PendingHook",
     "SerializationError",
@@ -62,11 +79,14 @@ __all__ = [
     "WorkflowError",
     "WorkflowFailed",
     "WorkflowNotFound",
+    "WorkflowNotFoundError",
     "cancel",
+    "cancel_workflow",
     "configure",
     "configured",
     "continue_as_new",
     "default_engine",
+    "get_children",
     "get_events",
     "get_run",
     "get_step_context",
@@ -76,10 +96,12 @@ __all__ = [
     "run_until_complete",
     "schedule",
     "set_step_context",
+    "shield",
     "shutdown",
     "sleep",
     "start",
     "start_child",
+    "start_child_workflow",
     "step",
     "wait",
     "wait_for_hook",

@@ -9,6 +9,8 @@ from collections.abc import Generator
 from datetime import timedelta
 from typing import Any
 
+from pyworkflow.errors import InvalidInput
+
 from .context import ContinueAsNew, RunContext, _in_step, _run_ctx
 from .durations import to_seconds
 from .errors import WorkflowError
@@ -16,6 +18,7 @@ from .registry import get_workflow
 from .serializer import decode, encode
 
 __all__ = [
+    "PARENT_CLOSE_POLICIES",
     "ChildHandle",
     "continue_as_new",
     "get_step_context",
@@ -82,11 +85,28 @@ async def wait_for_hook(
     return await _workflow_ctx("wait_for_hook()").wait_for_hook(name, timeout)
 
 
-async def start_child(fn: Any, *args: Any, **kwargs: Any) -> ChildHandle:
-    """Start ``fn`` as a child run of this workflow; ``await`` the handle for its result."""
+#: what happens to a child still running when its parent ends (completes, fails, is
+#: cancelled or continues as new): "cancel" requests its cancellation, "abandon" lets it run
+PARENT_CLOSE_POLICIES = ("cancel", "abandon")
+
+
+async def start_child(
+    fn: Any, *args: Any, parent_close: str = "cancel", **kwargs: Any
+) -> ChildHandle:
+    """Start ``fn`` as a child run of this workflow; ``await`` the handle for its result.
+
+    ``parent_close`` (keyword only, not passed to the child): ``"cancel"`` (default) cancels
+    the child, through the same durable cancellation as :func:`cancel`, when this run ends
+    while the child still runs; ``"abandon"`` lets it run on. A run at nesting depth 3 (a
+    root run is 0) cannot start a child: :class:`MaxNestingDepthError`.
+    """
     ctx = _workflow_ctx("start_child()")
+    if parent_close not in PARENT_CLOSE_POLICIES:
+        raise InvalidInput(
+            f"parent_close must be one of {PARENT_CLOSE_POLICIES}, not {parent_close!r}"
+        )
     definition = get_workflow(fn)
-    child_id = await ctx.start_child(fn, args, kwargs)
+    child_id = await ctx.start_child(fn, args, kwargs, parent_close)
     return ChildHandle(ctx, child_id, definition.name)
 
 
@@ -94,7 +114,8 @@ def continue_as_new(*args: Any, **kwargs: Any) -> None:
     """End this run now (status ``continued_as_new``) and start a fresh run of the same
     workflow with these arguments and an empty log, carrying the step context over. Never
     returns."""
-    _workflow_ctx("continue_as_new()")
+    # a cancellation request wins over continuing (the run's checkpoint)
+    _workflow_ctx("continue_as_new()").checkpoint()
     encode(list(args), "continue_as_new arguments")
     encode(kwargs, "continue_as_new keyword arguments")
     raise ContinueAsNew(args, kwargs)

@@ -30,6 +30,7 @@ from pyworkflow.models import Event, NewEvent, RunStatus, Task, WorkflowRun, utc
 from pyworkflow.storage import StorageBackend
 from pyworkflow.urls import StorageURL
 
+from .cancellation import closing_children
 from .context import (
     RESUME,
     Abandon,
@@ -42,7 +43,7 @@ from .context import (
     error_data,
     minimal_error,
 )
-from .errors import WorkflowError
+from .errors import CancellationError, WorkflowError, WorkflowNotFoundError
 from .registry import get_workflow, lookup_workflow
 from .serializer import decode, encode
 
@@ -255,7 +256,8 @@ class Engine:
         if len(self._started_children) > STARTED_CHILDREN:
             self._started_children.clear()
         ctx = RunContext(storage, run, history, self._started_children)
-        if not history:
+        if not any(e.type == "workflow.started" for e in history):
+            # (a run cancelled before it first ran has only its cancellation request)
             ctx.pending.append(
                 NewEvent(type="workflow.started", data={"workflow": definition.name})
             )
@@ -286,20 +288,34 @@ class Engine:
             raise
         except ContinueAsNew as c:
             final = await self._successor(ctx, c)
+        except CancellationError as exc:
+            # escaped the workflow: it has run whatever cleanup it catches the error for
+            final = NewEvent(
+                type="workflow.cancelled",
+                data={
+                    "reason": exc.reason,
+                    "cleanup_completed": True,
+                    "cancelled_at": utcnow().isoformat(),
+                },
+            )
         except Exception as exc:
             final = NewEvent(type="workflow.failed", data={"error": error_data(exc)})
         finally:
             _run_ctx.reset(token)
-        final = await self._record_end(ctx, final, definition.name)
+        closing = await closing_children(ctx, TERMINAL_EVENTS[final.type])
+        final = await self._record_end(ctx, final, definition.name, closing)
         await self.finalize(run, final.type, final.data)
         return Outcome("done")
 
-    async def _record_end(self, ctx: RunContext, final: NewEvent, name: str) -> NewEvent:
-        """Append the terminal event; one too large to record (a huge result or error) is
-        replaced by ``workflow.failed`` with a :class:`PayloadTooLarge` error, so the run
-        always ends. Returns the event appended."""
+    async def _record_end(
+        self, ctx: RunContext, final: NewEvent, name: str, closing: list[NewEvent]
+    ) -> NewEvent:
+        """Append the terminal event, after ``closing`` (the parent-close decisions about
+        its children, in the same append); a terminal event too large to record (a huge
+        result or error) is replaced by ``workflow.failed`` with a :class:`PayloadTooLarge`
+        error, so the run always ends. Returns the terminal event appended."""
         try:
-            await ctx.append(final)
+            await ctx.append(*closing, final)
             return final
         except PayloadTooLarge as exc:
             what = "result" if final.type == "workflow.completed" else "end"
@@ -309,7 +325,7 @@ class Engine:
         for data in (error, minimal_error(error)):
             final = NewEvent(type="workflow.failed", data={"error": data})
             try:
-                await ctx.append(final)
+                await ctx.append(*closing, final)
                 return final
             except PayloadTooLarge:
                 continue
@@ -365,58 +381,76 @@ class Engine:
                     due_at=now,
                 )
             )
-        if status is RunStatus.CANCELLED:
-            # The children are named in the parent's own log (child_workflow.started), which
-            # needs no query by parent and cannot miss one created before the cancellation landed.
-            started = await storage.read(run.id, types=["child_workflow.started"])
-            for event in started:
-                child = await storage.get_run(event.data["child_id"])
-                if child is not None and not child.status.terminal:
-                    await self.cancel(child.id, reason=f"parent {run.id} was cancelled")
+        # Parent-close policy: the children this run's end decided to cancel are named in
+        # its log (recorded with the terminal event), so this is repeated until done.
+        for event in await storage.read(run.id, types=["child_workflow.cancelled"]):
+            if event.data.get("kind") == "close":
+                await self.cancel(
+                    event.data["child_run_id"],
+                    reason=f"Parent workflow {run.id} {status.value}",
+                )
 
     # -- cancelling ----------------------------------------------------------------------------
 
-    async def cancel(self, run_id: str, *, reason: str | None = None) -> bool:
-        """Append ``workflow.cancelled`` unless the log has already ended; ``True`` if this
-        call cancelled the run. A worker in the middle of a step finishes it, loses its next
-        append and, replaying, sees the cancellation. Children are cancelled too."""
+    async def cancel(
+        self, run_id: str, *, reason: str | None = None, execute: bool | None = None
+    ) -> bool:
+        """Request the run's cancellation; ``False`` if it had already ended.
+
+        Appends ``cancellation.requested`` (once: a request no execution has seen yet is not
+        repeated) and stores a task due now, so a worker (or, with ``execute``, this call;
+        default: inline engines outside a workflow) executes the run: its workflow code
+        gets :class:`CancellationError` at its next checkpoint, also when it was suspended
+        (sleeping, waiting on a hook or child), so its cleanup runs. Calling it again after
+        a crash midway is safe. :class:`WorkflowNotFoundError` for an unknown run.
+        """
         storage = await self.storage()
-        data = {"reason": reason}
-        net = False
         for _ in range(50):
             run = await storage.get_run(run_id)
             if run is None:
-                raise NotFound(f"run {run_id!r} does not exist")
+                raise WorkflowNotFoundError(run_id)
             version = await storage.version(run_id)
             last = await storage.read(run_id, after=version - 1) if version else []
             if last and last[0].type in TERMINAL_EVENTS:
                 await self.finalize(run, last[0].type, last[0].data)
                 return False
-            if not net:
-                # If this process stops between the append and the bookkeeping (finalize),
-                # a replay from this task finishes it: nothing else may ever resume a run
-                # that waits on a hook.
-                await storage.enqueue(
-                    Task(
-                        id=f"{run_id}:cancel",
-                        run_id=run_id,
-                        kind=RESUME,
-                        due_at=utcnow() + START_SAFETY_NET,
+            if run.status.terminal:
+                return False
+            # a safety net stored first: if this process stops after the append, a worker
+            # still executes the run and delivers the request
+            await storage.enqueue(self._cancel_task(run_id, "cancel-net", START_SAFETY_NET))
+            if not (last and last[0].type == "cancellation.requested"):
+                data = {
+                    "reason": reason,
+                    "requested_by": "cancel",
+                    "requested_at": utcnow().isoformat(),
+                }
+                try:
+                    await storage.append(
+                        run_id,
+                        [NewEvent(type="cancellation.requested", data=data)],
+                        expected_version=version,
                     )
-                )
-                net = True
+                except ConflictError:
+                    await asyncio.sleep(random.uniform(0, 0.02))
+                    continue
+            await storage.enqueue(self._cancel_task(run_id, "cancel", timedelta(0)))
+            break
+        else:
+            raise ConflictError(f"could not cancel run {run_id}: its log kept moving")
+        if execute is None:
+            execute = self.inline and _run_ctx.get() is None
+        if execute:
             try:
-                await storage.append(
-                    run_id,
-                    [NewEvent(type="workflow.cancelled", data=data)],
-                    expected_version=version,
-                )
-            except ConflictError:
-                await asyncio.sleep(random.uniform(0, 0.02))
-                continue
-            await self.finalize(run, "workflow.cancelled", data)
-            return True
-        raise ConflictError(f"could not cancel run {run_id}: its log kept moving")
+                await self.execute(run_id)
+            except (StorageError, WorkflowError) as exc:
+                # the request is stored and its task is due: a worker delivers it
+                log.warning("run %s: cancellation left to a worker: %s", run_id, exc)
+        return True
+
+    @staticmethod
+    def _cancel_task(run_id: str, key: str, delay: timedelta) -> Task:
+        return Task(id=f"{run_id}:{key}", run_id=run_id, kind=RESUME, due_at=utcnow() + delay)
 
     # -- reading -------------------------------------------------------------------------------
 
