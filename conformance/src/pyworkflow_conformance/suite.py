@@ -5,6 +5,7 @@ from __future__ import annotations
 from .contracts.concurrency import ConcurrencyContract
 from .contracts.crash import CrashContract
 from .contracts.engine import EngineContract
+from .contracts.engine_cancel import EngineCancelContract
 from .contracts.errors import ErrorsContract
 from .contracts.events import EventsContract
 from .contracts.faults import FaultsContract
@@ -38,6 +39,7 @@ class BackendContract(
     MigrationsContract,
     CrashContract,
     EngineContract,
+    EngineCancelContract,
     FaultsContract,
 ):
     """Every area. Subclass it as ``Test<Name>Conformance`` and set ``backend_name`` (a service
