@@ -91,6 +91,8 @@ def test_hook_round_trip_through_a_worker_process(db: str) -> None:
 def test_cancel_and_chain(db: str) -> None:
     run_id = js("run", f"{FLOWS}:approval", '"x"', "--no-wait", storage=db)["run_id"]
     assert js("runs", "cancel", run_id, storage=db) == {"run_id": run_id, "cancelled": True}
+    # the request is durable; a worker executes the run, whose code sees CancellationError
+    cli("worker", "--until-idle", storage=db)
     assert js("runs", "show", run_id, storage=db)["status"] == "cancelled"
     assert js("runs", "cancel", run_id, storage=db)["cancelled"] is False
     first = js("run", f"{FLOWS}:loop", "0", storage=db)

@@ -248,7 +248,8 @@ class Engine:
         history = [] if fresh is not None else await self._history(storage, run_id)
         ended = next((e for e in reversed(history) if e.type in TERMINAL_EVENTS), None)
         if ended is not None:
-            await self.finalize(run, ended.type, ended.data)
+            closed = [e.data for e in history if e.type == "child_workflow.cancelled"]
+            await self.finalize(run, ended.type, ended.data, closed)
             return Outcome("done")
         if run.status.terminal:
             return Outcome("done")
@@ -304,7 +305,7 @@ class Engine:
             _run_ctx.reset(token)
         closing = await closing_children(ctx, TERMINAL_EVENTS[final.type])
         final = await self._record_end(ctx, final, definition.name, closing)
-        await self.finalize(run, final.type, final.data)
+        await self.finalize(run, final.type, final.data, [e.data for e in closing])
         return Outcome("done")
 
     async def _record_end(
@@ -347,11 +348,19 @@ class Engine:
         stored, _ = await ctx.storage.create_run(successor)
         return NewEvent(type="workflow.continued_as_new", data={"next_run_id": stored.id})
 
-    async def finalize(self, run: WorkflowRun, event_type: str, data: dict[str, Any]) -> None:
+    async def finalize(
+        self,
+        run: WorkflowRun,
+        event_type: str,
+        data: dict[str, Any],
+        closing: list[dict[str, Any]] | None = None,
+    ) -> None:
         """Make the run row and the other runs agree with a terminal event in the log.
 
-        Idempotent: it is repeated whenever a replay finds the log already ended, so a crash
-        between the terminal append and this bookkeeping only delays it.
+        ``closing``: the data of the run's ``child_workflow.cancelled`` events when the
+        caller has its log at hand (else they are read). Idempotent: it is repeated whenever
+        a replay finds the log already ended, so a crash between the terminal append and
+        this bookkeeping only delays it.
         """
         storage = await self.storage()
         status = TERMINAL_EVENTS[event_type]
@@ -383,10 +392,13 @@ class Engine:
             )
         # Parent-close policy: the children this run's end decided to cancel are named in
         # its log (recorded with the terminal event), so this is repeated until done.
-        for event in await storage.read(run.id, types=["child_workflow.cancelled"]):
-            if event.data.get("kind") == "close":
+        if closing is None:
+            read = await storage.read(run.id, types=["child_workflow.cancelled"])
+            closing = [e.data for e in read]
+        for close in closing:
+            if close.get("kind") == "close":
                 await self.cancel(
-                    event.data["child_run_id"],
+                    close["child_run_id"],
                     reason=f"Parent workflow {run.id} {status.value}",
                 )
 
