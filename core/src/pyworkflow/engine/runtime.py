@@ -14,6 +14,7 @@ Only the public :class:`~pyworkflow.storage.StorageBackend` methods are used.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections import OrderedDict
@@ -396,7 +397,10 @@ class Engine:
             read = await storage.read(run.id, types=["child_workflow.cancelled"])
             closing = [e.data for e in read]
         for close in closing:
-            if close.get("kind") == "close":
+            if close.get("kind") != "close":
+                continue
+            # a child deleted meanwhile (retention) needs nothing more
+            with contextlib.suppress(WorkflowNotFoundError):
                 await self.cancel(
                     close["child_run_id"],
                     reason=f"Parent workflow {run.id} {status.value}",
