@@ -48,6 +48,9 @@ async def parent_workflow() -> dict:
     handle = await start_child_workflow(notify, "b@example.com", wait_for_completion=False)
     assert isinstance(handle, ChildWorkflowHandle)
     second = await handle.result()
+    assert await handle.is_terminal()
+    assert await handle.get_status() == RunStatus.COMPLETED
+    assert await handle.cancel() is False  # already completed
     try:
         await start_child_workflow(failing_child)
         failure = None
