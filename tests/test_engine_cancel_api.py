@@ -58,6 +58,18 @@ async def spawner(key: str) -> str:
     return "done"
 
 
+@workflow(name="cancel_api_swallow_then_join")
+async def swallow_then_join() -> str:
+    handle = await start_child(sleeper)
+    seen = 0
+    for _ in range(2):
+        try:
+            return str(await handle)
+        except CancellationError:
+            seen += 1  # swallowed; the next join suspends without writing anything
+    return f"saw {seen}"
+
+
 @workflow(name="cancel_api_bad_policy")
 async def bad_policy() -> None:
     await start_child(quick, parent_close="sometimes")
@@ -140,3 +152,13 @@ async def test_an_unknown_parent_close_policy_fails_the_workflow(memory: Engine)
     assert run.status is RunStatus.FAILED
     assert run.error["type"].endswith(InvalidInput.__name__)
     assert "parent_close" in run.error["message"]
+
+
+async def test_a_cancel_after_a_swallowed_one_is_a_new_request(memory: Engine) -> None:
+    run_id = await start(swallow_then_join)
+    assert await cancel(run_id) is True  # swallowed: the run waits on its child again
+    assert (await get_run(run_id)).status is RunStatus.SUSPENDED
+    assert await cancel(run_id) is True  # the log did not move since the first request
+    run = await wait(run_id, timeout=10)
+    assert run.status is RunStatus.COMPLETED
+    assert run.result == "saw 2"

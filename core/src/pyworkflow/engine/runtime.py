@@ -413,7 +413,7 @@ class Engine:
     ) -> bool:
         """Request the run's cancellation; ``False`` if it had already ended.
 
-        Appends ``cancellation.requested`` (once: a request no execution has seen yet is not
+        Appends ``cancellation.requested`` (a request no execution has seen yet is not
         repeated) and stores a task due now, so a worker (or, with ``execute``, this call;
         default: inline engines outside a workflow) executes the run: its workflow code
         gets :class:`CancellationError` at its next checkpoint, also when it was suspended
@@ -435,7 +435,16 @@ class Engine:
             # a safety net stored first: if this process stops after the append, a worker
             # still executes the run and delivers the request
             await storage.enqueue(self._cancel_task(run_id, "cancel-net", START_SAFETY_NET))
-            if not (last and last[0].type == "cancellation.requested"):
+            # A request at the end of the log that no execution has handled since (the run
+            # row is updated whenever one starts) is not repeated: a retried cancel() after
+            # a lost acknowledgement adds nothing. One an execution has seen (and the
+            # workflow swallowed) is spent: this is a new request.
+            unseen = (
+                last
+                and last[0].type == "cancellation.requested"
+                and run.updated_at <= last[0].timestamp
+            )
+            if not unseen:
                 data = {
                     "reason": reason,
                     "requested_by": "cancel",
