@@ -399,8 +399,12 @@ class Engine:
         for close in closing:
             if close.get("kind") != "close":
                 continue
-            # a child deleted meanwhile (retention) needs nothing more
-            with contextlib.suppress(WorkflowNotFoundError):
+            # A child already ended needs nothing (and cancel() would redo its bookkeeping,
+            # which resumes this parent again: a ping-pong of executions).
+            child = await storage.get_run(close["child_run_id"])
+            if child is None or child.status.terminal:
+                continue
+            with contextlib.suppress(WorkflowNotFoundError):  # deleted meanwhile
                 await self.cancel(
                     close["child_run_id"],
                     reason=f"Parent workflow {run.id} {status.value}",
