@@ -5,6 +5,7 @@ from __future__ import annotations
 from .contracts.concurrency import ConcurrencyContract
 from .contracts.crash import CrashContract
 from .contracts.engine import EngineContract
+from .contracts.engine_cancel import EngineCancelContract
 from .contracts.engine_flow import EngineFlowContract
 from .contracts.engine_steps import StepsContract
 from .contracts.errors import ErrorsContract
@@ -42,6 +43,7 @@ class BackendContract(
     EngineContract,
     StepsContract,
     EngineFlowContract,
+    EngineCancelContract,
     FaultsContract,
 ):
     """Every area. Subclass it as ``Test<Name>Conformance`` and set ``backend_name`` (a service

@@ -1,7 +1,8 @@
 """Contract area 'faults': a storage fault at every call of a workflow's life changes nothing.
 
 For each representative workflow (a step retried after a failure, a durable sleep, a hook, a
-child workflow, continue-as-new, and cancellation of a parent waiting on a sleeping child),
+child workflow, continue-as-new, and cancellation of a parent waiting on a sleeping child,
+which runs a shielded compensation step),
 a fault-free run first records the life's storage calls (its trace: the client's, the
 workers', every run's of the family). Then, for every call number k of that trace and each
 fault kind, one life runs with :class:`~pyworkflow_conformance.faulty.FaultyBackend`
@@ -48,6 +49,7 @@ from typing import Any, ClassVar
 import pytest
 import pytest_asyncio
 from pyworkflow import (
+    CancellationError,
     NotFound,
     PyWorkflowError,
     RunStatus,
@@ -56,6 +58,7 @@ from pyworkflow import (
     configured,
     continue_as_new,
     deliver_hook,
+    shield,
     sleep,
     start_child,
     step,
@@ -132,7 +135,13 @@ async def fx_sleeper(key: str) -> str:
 
 @workflow(name="faults_cancel")
 async def fx_cancel(key: str) -> object:
-    return await (await start_child(fx_sleeper, key))
+    try:
+        return await (await start_child(fx_sleeper, key))
+    except CancellationError:
+        # compensation: recorded once and run once per recorded attempt, whatever the fault
+        async with shield():
+            await fx_add(key, 0, 1)
+        raise
 
 
 _STEP_EVENTS = {"step.completed", "step.failed"}

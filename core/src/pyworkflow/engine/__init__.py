@@ -8,6 +8,7 @@ from __future__ import annotations
 from .api import (
     PendingHook,
     cancel,
+    cancel_workflow,
     configure,
     configured,
     default_engine,
@@ -23,6 +24,7 @@ from .api import (
     wait,
 )
 from .calls import (
+    PARENT_CLOSE_POLICIES,
     ChildHandle,
     continue_as_new,
     get_step_context,
@@ -32,11 +34,18 @@ from .calls import (
     start_child,
     wait_for_hook,
 )
+from .cancellation import shield
+from .children import ChildWorkflowHandle, get_children, start_child_workflow
 from .deadline import WorkflowTimeout
 from .errors import (
+    MAX_NESTING_DEPTH,
+    CancellationError,
+    ChildWorkflowError,
     ChildWorkflowFailed,
+    ChildWorkflowFailedError,
     FatalError,
     HookTimeout,
+    MaxNestingDepthError,
     NonDeterminismError,
     RetryableError,
     StepFailed,
@@ -46,12 +55,12 @@ from .errors import (
     WorkflowError,
     WorkflowFailed,
     WorkflowNotFound,
+    WorkflowNotFoundError,
 )
 
 # the predecessor's execution API (see execution.py)
 from .execution import (
     WorkflowAlreadyRunningError,
-    WorkflowNotFoundError,
     get_workflow_events,
     get_workflow_run,
     resume,
@@ -74,8 +83,14 @@ from .serializer import SerializationError
 from .worker import Worker
 
 __all__ = [
+    "MAX_NESTING_DEPTH",
+    "PARENT_CLOSE_POLICIES",
+    "CancellationError",
     "ChildHandle",
+    "ChildWorkflowError",
     "ChildWorkflowFailed",
+    "ChildWorkflowFailedError",
+    "ChildWorkflowHandle",
     "Engine",
     "FatalError",
     "HookAlreadyReceivedError",
@@ -83,6 +98,7 @@ __all__ = [
     "HookNotFoundError",
     "HookTimeout",
     "InvalidTokenError",
+    "MaxNestingDepthError",
     "NonDeterminismError",
     "PendingHook",
     "ResumeResult",
@@ -102,12 +118,14 @@ __all__ = [
     "WorkflowNotFoundError",
     "WorkflowTimeout",
     "cancel",
+    "cancel_workflow",
     "configure",
     "configured",
     "continue_as_new",
     "default_engine",
     "define_hook",
     "deliver_hook",
+    "get_children",
     "get_events",
     "get_run",
     "get_step_context",
@@ -122,10 +140,12 @@ __all__ = [
     "run_until_complete",
     "schedule",
     "set_step_context",
+    "shield",
     "shutdown",
     "sleep",
     "start",
     "start_child",
+    "start_child_workflow",
     "step",
     "wait",
     "wait_for_hook",

@@ -21,6 +21,7 @@ from pyworkflow.models import Event, Task, WorkflowRun, utcnow
 from pyworkflow.storage import StorageBackend
 
 from . import configuration, current
+from .cancellation import wait_until_terminal
 from .context import RESUME, hook_task_id
 from .durations import to_seconds
 from .errors import WaitTimeout, WorkflowFailed
@@ -33,6 +34,7 @@ from .serializer import encode
 __all__ = [
     "PendingHook",
     "cancel",
+    "cancel_workflow",
     "configure",
     "configured",
     "default_engine",
@@ -257,9 +259,54 @@ async def get_workflow_chain(
         return [decoded_run(r) for r in await store.chain(run_id)]
 
 
-async def cancel(run_id: str, *, reason: str | None = None) -> bool:
-    """Cancel the run (and its running children); ``False`` if it had already ended."""
-    return await default_engine().cancel(run_id, reason=reason)
+async def cancel(
+    run_id: str,
+    reason: str | None = None,
+    *,
+    wait: bool = False,
+    timeout: float | None = None,  # noqa: ASYNC109 - the public API's name
+) -> bool:
+    """Request the run's cancellation; ``False`` if it had already ended.
+
+    The request is recorded durably (``cancellation.requested``) and the run is executed
+    promptly (here, on an inline engine; else by a worker): its workflow code gets
+    :class:`CancellationError` at its next checkpoint, also when it was suspended, so it can
+    run cleanup (in ``async with shield():`` if that cleanup itself calls steps). If the
+    error escapes, the run ends ``cancelled``; its running children (``parent_close=
+    "cancel"``) are then cancelled too. ``wait=True`` blocks until the run is terminal, at
+    most ``timeout`` seconds (default 60; then :class:`WaitTimeout`, a ``TimeoutError``).
+    :class:`WorkflowNotFoundError` for an unknown run.
+    """
+    engine = default_engine()
+    requested = await engine.cancel(run_id, reason=reason)
+    if requested and wait:
+        await wait_until_terminal(engine, run_id, timeout)
+    return requested
+
+
+def _engine_for(storage: StorageBackend | None) -> Engine:
+    """The configured engine, or for another ``storage`` an engine on it (which closes
+    nothing: the backend stays the caller's) in the configured execution mode."""
+    engine = default_engine()
+    if storage is None or engine._backend is storage:
+        return engine
+    return Engine(storage, inline=engine.inline)
+
+
+async def cancel_workflow(
+    run_id: str,
+    reason: str | None = None,
+    wait: bool = False,
+    timeout: float | None = None,  # noqa: ASYNC109 - the predecessor's name
+    storage: StorageBackend | None = None,
+) -> bool:
+    """The predecessor's name of :func:`cancel` (``storage``: a backend other than the
+    configured one). :class:`WorkflowNotFoundError` for an unknown run."""
+    engine = _engine_for(storage)
+    requested = await engine.cancel(run_id, reason=reason)
+    if requested and wait:
+        await wait_until_terminal(engine, run_id, timeout)
+    return requested
 
 
 @dataclass(frozen=True, slots=True)

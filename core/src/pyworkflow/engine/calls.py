@@ -20,6 +20,7 @@ from .step_context import InvalidContext, StepContextReadOnly
 from .transient import in_transient
 
 __all__ = [
+    "PARENT_CLOSE_POLICIES",
     "ChildHandle",
     "continue_as_new",
     "get_step_context",
@@ -97,13 +98,30 @@ async def wait_for_hook(
     return await _workflow_ctx("wait_for_hook()").wait_for_hook(name, timeout)
 
 
-async def start_child(fn: Any, *args: Any, **kwargs: Any) -> ChildHandle:
-    """Start ``fn`` as a child run of this workflow; ``await`` the handle for its result."""
+#: what happens to a child still running when its parent ends (completes, fails, is
+#: cancelled or continues as new): "cancel" requests its cancellation, "abandon" lets it run
+PARENT_CLOSE_POLICIES = ("cancel", "abandon")
+
+
+async def start_child(
+    fn: Any, *args: Any, parent_close: str = "cancel", **kwargs: Any
+) -> ChildHandle:
+    """Start ``fn`` as a child run of this workflow; ``await`` the handle for its result.
+
+    ``parent_close`` (keyword only, not passed to the child): ``"cancel"`` (default) cancels
+    the child, through the same durable cancellation as :func:`cancel`, when this run ends
+    while the child still runs; ``"abandon"`` lets it run on. A run at nesting depth 3 (a
+    root run is 0) cannot start a child: :class:`MaxNestingDepthError`.
+    """
     if in_transient():
         raise RuntimeError("a transient (durable=False) run cannot start child workflows")
     ctx = _workflow_ctx("start_child()")
+    if parent_close not in PARENT_CLOSE_POLICIES:
+        raise InvalidInput(
+            f"parent_close must be one of {PARENT_CLOSE_POLICIES}, not {parent_close!r}"
+        )
     definition = get_workflow(fn)
-    child_id = await ctx.start_child(fn, args, kwargs)
+    child_id = await ctx.start_child(fn, args, kwargs, parent_close)
     return ChildHandle(ctx, child_id, definition.name)
 
 
@@ -115,9 +133,10 @@ def continue_as_new(*args: Any, **kwargs: Any) -> None:
     At least one argument is required: a restart with the defaults is, for the usual polling
     or batching loop, an endless chain, so ``continue_as_new()`` raises :class:`InvalidInput`
     (a ``ValueError``) in the workflow, which fails the run unless the workflow catches it.
+    A cancellation request wins over continuing (this is a checkpoint).
     """
     if not in_transient():
-        _workflow_ctx("continue_as_new()")
+        _workflow_ctx("continue_as_new()").checkpoint()
     if not args and not kwargs:
         raise InvalidInput(
             "continue_as_new() needs the arguments of the next run; with none it would "

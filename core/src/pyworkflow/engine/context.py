@@ -39,8 +39,11 @@ from pyworkflow.models import (
 
 from .durations import instant, seconds_until, to_seconds, wake_time
 from .errors import (
+    MAX_NESTING_DEPTH,
+    CancellationError,
     ChildWorkflowFailed,
     HookTimeout,
+    MaxNestingDepthError,
     NonDeterminismError,
     StepFailed,
     error_data,
@@ -127,10 +130,22 @@ class RunContext:
         self.run = run
         self.version = history[-1].sequence if history else 0
         self.by_pos: dict[int, list[Event]] = {}
+        #: reasons of the cancellation requests in the log, and how many of them this
+        #: execution has raised (see :meth:`checkpoint`)
+        self.cancel_reasons: list[str | None] = []
+        self.cancels_raised = 0
+        #: depth of ``async with shield():`` blocks the workflow is in
+        self.shielded = 0
+        #: this run's children in start order: child run id -> parent-close policy
+        self.children: dict[str, str] = {}
+        #: children whose end this run has recorded (awaited)
+        self.joined: set[str] = set()
         for event in history:
             pos = event.data.get("pos")
             if isinstance(pos, int):
                 self.by_pos.setdefault(pos, []).append(event)
+            elif event.type == "cancellation.requested":
+                self.cancel_reasons.append(event.data.get("reason"))
         self.pos = 0
         stored_input = run.input if isinstance(run.input, dict) else {}
         self.context: Any = stored_input.get("context")
@@ -210,6 +225,32 @@ class RunContext:
         if self.pending:
             await self.append()
 
+    def checkpoint(self) -> None:
+        """Raise :class:`CancellationError` if a cancellation request in the log has not been
+        raised yet by this execution and no ``shield()`` is active.
+
+        Called by each durable call that the log does not already answer (a call recorded
+        as finished replays without a checkpoint). That makes the delivery deterministic
+        without recording it: every event appended after a request was appended by an
+        execution that had read the request (the append is guarded by the log version), so
+        a replay meets the same unanswered calls in the same order and raises at the same
+        one; a workflow that swallowed the error swallows it again on replay.
+        """
+        if self.shielded or self.cancels_raised >= len(self.cancel_reasons):
+            return
+        reason = self.cancel_reasons[self.cancels_raised]
+        self.cancels_raised += 1
+        raise CancellationError(
+            f"Workflow was cancelled: {reason or 'no reason provided'}", reason=reason
+        )
+
+    @property
+    def depth(self) -> int:
+        """This run's nesting depth (0 for a run that is not a child), kept in its metadata."""
+        meta = self.run.metadata if isinstance(self.run.metadata, dict) else {}
+        depth = meta.get("nesting_depth", 0)
+        return depth if isinstance(depth, int) else 0
+
     def wake_at(self, key: str, due: datetime) -> None:
         self.wakeups.append(
             Task(id=f"{self.run.id}:{key}", run_id=self.run.id, kind=RESUME, due_at=due)
@@ -232,6 +273,7 @@ class RunContext:
         if failures and failures[-1].data.get("final"):
             last = failures[-1].data
             raise StepFailed(options.name, last["attempt"], last["error"])
+        self.checkpoint()
         attempt = len(failures) + 1
         if failures:
             retry_at = from_micros(failures[-1].data["retry_at"])
@@ -322,6 +364,7 @@ class RunContext:
         pos, recorded = self.next_pos("sleep", label)
         if any(e.type == "sleep.completed" for e in recorded):
             return
+        self.checkpoint()
         now = self.now()
         if until is not None and not recorded:
             # only when first recorded: a replay uses the recorded wake time, so a target that
@@ -357,6 +400,7 @@ class RunContext:
                 return decode(e.data["payload"])
             if e.type == "hook.expired":
                 raise HookTimeout(f"hook {name!r} timed out")
+        self.checkpoint()
         now = self.now()
         hook: Hook | None
         if recorded:
@@ -401,11 +445,21 @@ class RunContext:
 
     # -- children ------------------------------------------------------------------------------
 
-    async def start_child(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    async def start_child(
+        self,
+        fn: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        parent_close: str = "cancel",
+    ) -> str:
+        """Start a child run (or find the one the log names) and return its id.
+        ``parent_close`` ("cancel" or "abandon") is recorded in ``child_workflow.started``:
+        whether the child is cancelled when this run ends while the child still runs."""
         definition = get_workflow(fn)
         pos, recorded = self.next_pos("child", definition.name)
         if recorded:
             child_id = str(recorded[0].data["child_id"])
+            self.children[child_id] = str(recorded[0].data.get("parent_close", "cancel"))
             if child_id not in self.started_children:
                 # An earlier execution may have recorded child_workflow.started and then failed (or
                 # died) before the child's start task was stored: store it again
@@ -416,21 +470,32 @@ class RunContext:
                 else:
                     self.started_children.add(child_id)
             return child_id
+        self.checkpoint()
+        if self.depth >= MAX_NESTING_DEPTH:
+            raise MaxNestingDepthError(self.depth)
         child = WorkflowRun(
             id=new_id(),
             workflow_name=definition.name,
             input=encode_input(args, kwargs),
-            metadata=definition.metadata(),
+            metadata={**definition.metadata(), "nesting_depth": self.depth + 1},
             parent_id=self.run.id,
             idempotency_key=f"child:{self.run.id}:{pos}",
         )
         stored, _ = await self.io(self.storage.create_run(child))
         await self.append(
-            self.event("child_workflow.started", pos, "child", definition.name, child_id=stored.id)
+            self.event(
+                "child_workflow.started",
+                pos,
+                "child",
+                definition.name,
+                child_id=stored.id,
+                parent_close=parent_close,
+            )
         )
         # Started only now that the parent's log names it; an orphan from a lost race is
         # found again through its idempotency key on the next replay, and a start task lost
         # here is stored again by the next replay (above).
+        self.children[stored.id] = parent_close
         await self.io(self.storage.enqueue(self._start_task(stored.id)))
         self.started_children.add(stored.id)
         return stored.id
@@ -442,6 +507,7 @@ class RunContext:
         pos, recorded = self.next_pos("join", name)
         data: dict[str, Any] | None = recorded[-1].data if recorded else None
         if data is None:
+            self.checkpoint()
             run = await self.io(self.storage.get_run(child_id))
             while run is not None and run.continued_to:
                 run = await self.io(self.storage.get_run(run.continued_to))
@@ -455,8 +521,11 @@ class RunContext:
             }
             kind = CHILD_OUTCOME.get(run.status, EventType.CHILD_WORKFLOW_FAILED)
             await self.append(self.event(kind.value, pos, "join", name, **data))
+        self.joined.add(child_id)
         if data["status"] != "completed":
-            raise ChildWorkflowFailed(data["child_id"], data["status"], data["error"])
+            raise ChildWorkflowFailed.from_run(
+                data["child_id"], name, data["status"], data["error"]
+            )
         return decode(data["result"])
 
     # -- step context --------------------------------------------------------------------------

@@ -8,16 +8,21 @@ import traceback
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pyworkflow.errors import PyWorkflowError
+from pyworkflow.errors import NotFound, PyWorkflowError
 
 from .durations import NaiveDatetime, to_seconds
 
 __all__ = [
     "MAX_ERROR_MESSAGE",
+    "MAX_NESTING_DEPTH",
     "MAX_TRACEBACK",
+    "CancellationError",
+    "ChildWorkflowError",
     "ChildWorkflowFailed",
+    "ChildWorkflowFailedError",
     "FatalError",
     "HookTimeout",
+    "MaxNestingDepthError",
     "NaiveDatetime",
     "NonDeterminismError",
     "RetryableError",
@@ -28,6 +33,7 @@ __all__ = [
     "WorkflowError",
     "WorkflowFailed",
     "WorkflowNotFound",
+    "WorkflowNotFoundError",
     "error_data",
     "minimal_error",
 ]
@@ -117,15 +123,88 @@ class HookTimeout(WorkflowError):
     """``wait_for_hook`` reached its timeout before a payload arrived."""
 
 
-class ChildWorkflowFailed(WorkflowError):
-    """A child workflow ended failed or cancelled; raised where the parent awaits it."""
+class CancellationError(WorkflowError):
+    """The run was asked to stop (``cancel``). Raised in workflow code at its next checkpoint:
+    a step call, ``sleep``, a hook wait, starting or awaiting a child, ``continue_as_new``
+    (never inside ``async with shield():``). Catch it to run cleanup; if it escapes the
+    workflow, the run ends ``cancelled``; if the workflow swallows it, the run goes on.
+    """
 
-    def __init__(self, run_id: str, status: str, error: Any) -> None:
-        self.run_id = run_id
-        self.status = status
+    def __init__(self, message: str = "Workflow was cancelled", reason: str | None = None) -> None:
+        self.message = message
+        self.reason = reason
+        super().__init__(message)
+
+
+class ChildWorkflowError(WorkflowError):
+    """Base class of the errors about child workflows."""
+
+
+#: a root run has depth 0; its deepest allowed descendant has depth 3
+MAX_NESTING_DEPTH = 3
+
+
+class MaxNestingDepthError(ChildWorkflowError):
+    """``start_child`` in a run already at :data:`MAX_NESTING_DEPTH` (raised in the workflow;
+    nothing is started or recorded)."""
+
+    MAX_DEPTH = MAX_NESTING_DEPTH
+
+    def __init__(self, current_depth: int) -> None:
+        self.current_depth = current_depth
+        self.max_depth = self.MAX_DEPTH
+        super().__init__(
+            f"Maximum nesting depth of {self.MAX_DEPTH} exceeded: this run is at depth "
+            f"{current_depth}, so it cannot start a child"
+        )
+
+
+class ChildWorkflowFailed(ChildWorkflowError):
+    """A child workflow ended failed or cancelled; raised where the parent awaits it.
+
+    ``child_run_id`` (also ``run_id``), ``child_workflow_name``, ``error`` (the child's error
+    message), ``error_type`` (the exception's class name; ``"CancellationError"`` for a
+    cancelled child), ``status`` (``"failed"`` or ``"cancelled"``) and ``details`` (the
+    recorded error: type, message, traceback). ``ChildWorkflowFailedError`` is this class.
+    """
+
+    def __init__(
+        self,
+        child_run_id: str,
+        child_workflow_name: str,
+        error: str,
+        error_type: str,
+        *,
+        status: str = "failed",
+        details: Any = None,
+    ) -> None:
+        self.child_run_id = child_run_id
+        self.run_id = child_run_id
+        self.child_workflow_name = child_workflow_name
         self.error = error
-        detail = error.get("message") if isinstance(error, dict) else error
-        super().__init__(f"child run {run_id} ended {status}: {detail}")
+        self.error_type = error_type
+        self.status = status
+        self.details = details
+        super().__init__(f"Child workflow '{child_workflow_name}' ({child_run_id}) failed: {error}")
+
+    @classmethod
+    def from_run(cls, run_id: str, name: str, status: str, error: Any) -> ChildWorkflowFailed:
+        """The error for a child that ended ``status`` with the recorded ``error``."""
+        if status == "cancelled":
+            message = "Child workflow was cancelled"
+            if isinstance(error, dict) and error.get("message"):
+                message = f"{message}: {error['message']}"
+            return cls(run_id, name, message, "CancellationError", status=status, details=error)
+        if isinstance(error, dict):
+            kind = str(error.get("type") or "Unknown").rsplit(".", 1)[-1]
+            message = str(error.get("message"))
+        else:
+            kind, message = "Unknown", str(error)
+        return cls(run_id, name, message, kind, status=status, details=error)
+
+
+#: the predecessor's name of :class:`ChildWorkflowFailed` (the same class)
+ChildWorkflowFailedError = ChildWorkflowFailed
 
 
 class WorkflowFailed(WorkflowError):
@@ -142,6 +221,15 @@ class NonDeterminismError(WorkflowError):
 
 class WorkflowNotFound(WorkflowError):
     """No ``@workflow`` with this name is registered or importable in this process."""
+
+
+class WorkflowNotFoundError(WorkflowError, NotFound):
+    """No run with this id exists (``resume``, ``cancel_workflow`` of an unknown run);
+    ``run_id`` names it."""
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        super().__init__(f"Workflow run not found: {run_id}")
 
 
 class UnsafeSetup(WorkflowError):

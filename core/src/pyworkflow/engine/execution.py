@@ -14,14 +14,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from pyworkflow.errors import ConflictError, InvalidInput, NotFound
+from pyworkflow.errors import ConflictError, InvalidInput
 from pyworkflow.models import Event, RunStatus, Task, WorkflowRun, utcnow
 from pyworkflow.storage import StorageBackend
 
 from . import settings
 from .configuration import default_engine
 from .context import RESUME
-from .errors import WorkflowFailed
+from .errors import WorkflowFailed, WorkflowNotFoundError
 from .registry import WorkflowDef
 from .runtime import Engine, decoded_run, read_all
 
@@ -39,14 +39,6 @@ __all__ = [
 
 #: runtime name -> whether ``start()`` executes the run in the calling process
 RUNTIMES: dict[str, bool] = {"local": True, "celery": False, "workers": False}
-
-
-class WorkflowNotFoundError(NotFound):
-    """No run has this id (``resume``, ``cancel`` of an unknown run). ``run_id`` names it."""
-
-    def __init__(self, run_id: str) -> None:
-        super().__init__(f"Workflow run not found: {run_id}")
-        self.run_id = run_id
 
 
 class WorkflowAlreadyRunningError(ConflictError):

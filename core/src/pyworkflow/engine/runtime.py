@@ -14,6 +14,7 @@ Only the public :class:`~pyworkflow.storage.StorageBackend` methods are used.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections import OrderedDict
@@ -30,6 +31,7 @@ from pyworkflow.models import Event, NewEvent, RunStatus, Task, WorkflowRun, utc
 from pyworkflow.storage import StorageBackend
 from pyworkflow.urls import StorageURL
 
+from .cancellation import closing_children
 from .context import (
     RESUME,
     Abandon,
@@ -43,7 +45,7 @@ from .context import (
     minimal_error,
 )
 from .deadline import deadline_task, overdue
-from .errors import WorkflowError
+from .errors import CancellationError, WorkflowError, WorkflowNotFoundError
 from .registry import get_workflow, lookup_workflow
 from .serializer import decode, encode
 
@@ -264,7 +266,8 @@ class Engine:
         history = [] if fresh is not None else await self._history(storage, run_id)
         ended = next((e for e in reversed(history) if e.type in TERMINAL_EVENTS), None)
         if ended is not None:
-            await self.finalize(run, ended.type, ended.data)
+            closed = [e.data for e in history if e.type == "child_workflow.cancelled"]
+            await self.finalize(run, ended.type, ended.data, closed)
             return Outcome("done")
         if run.status.terminal:
             return Outcome("done")
@@ -273,7 +276,8 @@ class Engine:
             self._started_children.clear()
         ctx = RunContext(storage, run, history, self._started_children)
         ctx.now = self.clock
-        if not history:
+        if not any(e.type == "workflow.started" for e in history):
+            # (a run cancelled before it first ran has only its cancellation request)
             ctx.pending.append(
                 NewEvent(type="workflow.started", data={"workflow": definition.name})
             )
@@ -283,8 +287,9 @@ class Engine:
         timed_out = overdue(run)
         if timed_out is not None:
             final = NewEvent(type="workflow.failed", data={"error": error_data(timed_out)})
-            final = await self._record_end(ctx, final, definition.name)
-            await self.finalize(run, final.type, final.data)
+            closing = await closing_children(ctx, RunStatus.FAILED)
+            final = await self._record_end(ctx, final, definition.name, closing)
+            await self.finalize(run, final.type, final.data, [e.data for e in closing])
             return Outcome("done")
         if run.status is not RunStatus.RUNNING:
             changes: dict[str, Any] = {"status": RunStatus.RUNNING}
@@ -313,20 +318,34 @@ class Engine:
             raise
         except ContinueAsNew as c:
             final = await self._successor(ctx, c)
+        except CancellationError as exc:
+            # escaped the workflow: it has run whatever cleanup it catches the error for
+            final = NewEvent(
+                type="workflow.cancelled",
+                data={
+                    "reason": exc.reason,
+                    "cleanup_completed": True,
+                    "cancelled_at": utcnow().isoformat(),
+                },
+            )
         except Exception as exc:
             final = NewEvent(type="workflow.failed", data={"error": error_data(exc)})
         finally:
             _run_ctx.reset(token)
-        final = await self._record_end(ctx, final, definition.name)
-        await self.finalize(run, final.type, final.data)
+        closing = await closing_children(ctx, TERMINAL_EVENTS[final.type])
+        final = await self._record_end(ctx, final, definition.name, closing)
+        await self.finalize(run, final.type, final.data, [e.data for e in closing])
         return Outcome("done")
 
-    async def _record_end(self, ctx: RunContext, final: NewEvent, name: str) -> NewEvent:
-        """Append the terminal event; one too large to record (a huge result or error) is
-        replaced by ``workflow.failed`` with a :class:`PayloadTooLarge` error, so the run
-        always ends. Returns the event appended."""
+    async def _record_end(
+        self, ctx: RunContext, final: NewEvent, name: str, closing: list[NewEvent]
+    ) -> NewEvent:
+        """Append the terminal event, after ``closing`` (the parent-close decisions about
+        its children, in the same append); a terminal event too large to record (a huge
+        result or error) is replaced by ``workflow.failed`` with a :class:`PayloadTooLarge`
+        error, so the run always ends. Returns the terminal event appended."""
         try:
-            await ctx.append(final)
+            await ctx.append(*closing, final)
             return final
         except PayloadTooLarge as exc:
             what = "result" if final.type == "workflow.completed" else "end"
@@ -336,7 +355,7 @@ class Engine:
         for data in (error, minimal_error(error)):
             final = NewEvent(type="workflow.failed", data={"error": data})
             try:
-                await ctx.append(final)
+                await ctx.append(*closing, final)
                 return final
             except PayloadTooLarge:
                 continue
@@ -358,11 +377,19 @@ class Engine:
         stored, _ = await ctx.storage.create_run(successor)
         return NewEvent(type="workflow.continued_as_new", data={"next_run_id": stored.id})
 
-    async def finalize(self, run: WorkflowRun, event_type: str, data: dict[str, Any]) -> None:
+    async def finalize(
+        self,
+        run: WorkflowRun,
+        event_type: str,
+        data: dict[str, Any],
+        closing: list[dict[str, Any]] | None = None,
+    ) -> None:
         """Make the run row and the other runs agree with a terminal event in the log.
 
-        Idempotent: it is repeated whenever a replay finds the log already ended, so a crash
-        between the terminal append and this bookkeeping only delays it.
+        ``closing``: the data of the run's ``child_workflow.cancelled`` events when the
+        caller has its log at hand (else they are read). Idempotent: it is repeated whenever
+        a replay finds the log already ended, so a crash between the terminal append and
+        this bookkeeping only delays it.
         """
         storage = await self.storage()
         status = TERMINAL_EVENTS[event_type]
@@ -392,58 +419,95 @@ class Engine:
                     due_at=now,
                 )
             )
-        if status is RunStatus.CANCELLED:
-            # The children are named in the parent's own log (child_workflow.started), which
-            # needs no query by parent and cannot miss one created before the cancellation landed.
-            started = await storage.read(run.id, types=["child_workflow.started"])
-            for event in started:
-                child = await storage.get_run(event.data["child_id"])
-                if child is not None and not child.status.terminal:
-                    await self.cancel(child.id, reason=f"parent {run.id} was cancelled")
+        # Parent-close policy: the children this run's end decided to cancel are named in
+        # its log (recorded with the terminal event), so this is repeated until done.
+        if closing is None:
+            read = await storage.read(run.id, types=["child_workflow.cancelled"])
+            closing = [e.data for e in read]
+        for close in closing:
+            if close.get("kind") != "close":
+                continue
+            # A child already ended needs nothing (and cancel() would redo its bookkeeping,
+            # which resumes this parent again: a ping-pong of executions).
+            child = await storage.get_run(close["child_run_id"])
+            if child is None or child.status.terminal:
+                continue
+            with contextlib.suppress(WorkflowNotFoundError):  # deleted meanwhile
+                await self.cancel(
+                    close["child_run_id"],
+                    reason=f"Parent workflow {run.id} {status.value}",
+                )
 
     # -- cancelling ----------------------------------------------------------------------------
 
-    async def cancel(self, run_id: str, *, reason: str | None = None) -> bool:
-        """Append ``workflow.cancelled`` unless the log has already ended; ``True`` if this
-        call cancelled the run. A worker in the middle of a step finishes it, loses its next
-        append and, replaying, sees the cancellation. Children are cancelled too."""
+    async def cancel(
+        self, run_id: str, *, reason: str | None = None, execute: bool | None = None
+    ) -> bool:
+        """Request the run's cancellation; ``False`` if it had already ended.
+
+        Appends ``cancellation.requested`` (a request no execution has seen yet is not
+        repeated) and stores a task due now, so a worker (or, with ``execute``, this call;
+        default: inline engines outside a workflow) executes the run: its workflow code
+        gets :class:`CancellationError` at its next checkpoint, also when it was suspended
+        (sleeping, waiting on a hook or child), so its cleanup runs. Calling it again after
+        a crash midway is safe. :class:`WorkflowNotFoundError` for an unknown run.
+        """
         storage = await self.storage()
-        data = {"reason": reason}
-        net = False
         for _ in range(50):
             run = await storage.get_run(run_id)
             if run is None:
-                raise NotFound(f"run {run_id!r} does not exist")
+                raise WorkflowNotFoundError(run_id)
             version = await storage.version(run_id)
             last = await storage.read(run_id, after=version - 1) if version else []
             if last and last[0].type in TERMINAL_EVENTS:
                 await self.finalize(run, last[0].type, last[0].data)
                 return False
-            if not net:
-                # If this process stops between the append and the bookkeeping (finalize),
-                # a replay from this task finishes it: nothing else may ever resume a run
-                # that waits on a hook.
-                await storage.enqueue(
-                    Task(
-                        id=f"{run_id}:cancel",
-                        run_id=run_id,
-                        kind=RESUME,
-                        due_at=utcnow() + START_SAFETY_NET,
+            if run.status.terminal:
+                return False
+            # a safety net stored first: if this process stops after the append, a worker
+            # still executes the run and delivers the request
+            await storage.enqueue(self._cancel_task(run_id, "cancel-net", START_SAFETY_NET))
+            # A request at the end of the log that no execution has handled since (the run
+            # row is updated whenever one starts) is not repeated: a retried cancel() after
+            # a lost acknowledgement adds nothing. One an execution has seen (and the
+            # workflow swallowed) is spent: this is a new request.
+            unseen = (
+                last
+                and last[0].type == "cancellation.requested"
+                and run.updated_at <= last[0].timestamp
+            )
+            if not unseen:
+                data = {
+                    "reason": reason,
+                    "requested_by": "cancel",
+                    "requested_at": utcnow().isoformat(),
+                }
+                try:
+                    await storage.append(
+                        run_id,
+                        [NewEvent(type="cancellation.requested", data=data)],
+                        expected_version=version,
                     )
-                )
-                net = True
+                except ConflictError:
+                    await asyncio.sleep(random.uniform(0, 0.02))
+                    continue
+            await storage.enqueue(self._cancel_task(run_id, "cancel", timedelta(0)))
+            break
+        else:
+            raise ConflictError(f"could not cancel run {run_id}: its log kept moving")
+        if execute is None:
+            execute = self.inline and _run_ctx.get() is None
+        if execute:
             try:
-                await storage.append(
-                    run_id,
-                    [NewEvent(type="workflow.cancelled", data=data)],
-                    expected_version=version,
-                )
-            except ConflictError:
-                await asyncio.sleep(random.uniform(0, 0.02))
-                continue
-            await self.finalize(run, "workflow.cancelled", data)
-            return True
-        raise ConflictError(f"could not cancel run {run_id}: its log kept moving")
+                await self.execute(run_id)
+            except (StorageError, WorkflowError) as exc:
+                # the request is stored and its task is due: a worker delivers it
+                log.warning("run %s: cancellation left to a worker: %s", run_id, exc)
+        return True
+
+    @staticmethod
+    def _cancel_task(run_id: str, key: str, delay: timedelta) -> Task:
+        return Task(id=f"{run_id}:{key}", run_id=run_id, kind=RESUME, due_at=utcnow() + delay)
 
     # -- reading -------------------------------------------------------------------------------
 
