@@ -1,12 +1,14 @@
-"""Interval schedules: a workflow started every ``every`` seconds, fired by workers.
+"""Schedules: a workflow started on an interval, a cron expression or calendar entries.
 
 A schedule is a :class:`~pyworkflow.models.Schedule` row plus exactly one pending task of kind
 ``schedule`` for its next firing (id ``schedule:<id>:<epoch µs>``). A worker that claims it
 starts the run (idempotency key ``schedule:<id>:<epoch µs>``, so a firing retried after a
 crash starts nothing twice), enqueues the next firing, then moves ``next_run_at`` with a
 compare-and-swap on the schedule's revision. Firings missed while no worker ran are skipped
-(counted in ``stats["skipped"]``), not replayed in a burst. Cron and calendar entries are
-stored by the contract but not interpreted by this engine yet.
+(counted in ``stats["skipped"]``), not replayed in a burst. Every spec kind (interval, cron
+in a time zone, calendar entries, see :mod:`.schedule_specs`) fires through this one path; the
+optional ``start_at``/``end_at`` bounds are kept in the row's stored input under
+``"schedule"`` (epoch µs), so no storage field is added for them.
 """
 
 from __future__ import annotations
@@ -24,10 +26,15 @@ from pyworkflow.storage import StorageBackend
 from .context import RESUME, encode_input
 from .durations import to_seconds
 from .registry import get_workflow
+from .schedule_specs import CalendarSpec, next_fire_time
 
 __all__ = ["SCHEDULE", "create_schedule_row", "fire"]
 
 SCHEDULE = "schedule"
+# A catch-up after a long downtime counts skipped slots one by one up to this many, then
+# jumps straight to the first slot after now (so a per-second cron down for a month does not
+# iterate millions of times).
+_MAX_COUNTED_SKIPS = 1000
 
 
 def _task(schedule_id: str, at: datetime) -> Task:
@@ -47,23 +54,46 @@ async def create_schedule_row(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     *,
-    every: str | float | timedelta,
+    every: str | float | timedelta | None = None,
     schedule_id: str | None = None,
     first_at: datetime | None = None,
+    cron: str | None = None,
+    calendar: list[CalendarSpec | dict[str, Any]] | None = None,
+    timezone: str = "UTC",
+    start_at: datetime | None = None,
+    end_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> ScheduleRow:
-    """Store the schedule and its first firing (at ``first_at``, default now + ``every``)."""
+    """Store the schedule and its first firing: at ``first_at`` if given, else the first slot
+    of the spec after ``now`` (default: the current time). Bad specs (no kind given, an invalid
+    cron expression or time zone, a non-positive interval) raise :class:`InvalidInput` and store
+    nothing."""
     definition = get_workflow(fn)
-    interval = to_seconds(every)
-    if interval <= 0:
-        raise InvalidInput("a schedule's interval must be positive")
-    first = first_at or utcnow() + timedelta(seconds=interval)
+    interval = None if every is None else to_seconds(every)
+    entries = [c.to_dict() if isinstance(c, CalendarSpec) else dict(c) for c in calendar or []]
+    first = first_at or next_fire_time(
+        after=now or utcnow(),
+        cron=cron,
+        calendar=entries,
+        interval=interval,
+        timezone=timezone,
+        start_at=start_at,
+        end_at=end_at,
+    )
+    if first is None:
+        raise InvalidInput("the schedule has no firing before its end_at")
     stored_input = encode_input(args, kwargs)
     stored_input["workflow"] = definition.metadata()
+    bounds = {"start_at": start_at, "end_at": end_at}
+    stored_input["schedule"] = {k: to_micros(t) for k, t in bounds.items() if t is not None}
     row = await storage.create_schedule(
         ScheduleRow(
             id=schedule_id or new_id(),
             workflow_name=definition.name,
             interval=interval,
+            cron=cron,
+            calendar=entries,
+            timezone=timezone,
             input=stored_input,
             next_run_at=first,
             stats={"runs": 0, "skipped": 0},
@@ -73,23 +103,41 @@ async def create_schedule_row(
     return row
 
 
-async def fire(storage: StorageBackend, task: Task) -> None:
-    """Handle one claimed ``schedule`` task (idempotent; see the module docstring)."""
+def _next_after(row: ScheduleRow, after: datetime) -> datetime | None:
+    extras = row.input.get("schedule", {}) if isinstance(row.input, dict) else {}
+    bounds = extras if isinstance(extras, dict) else {}
+    start, end = bounds.get("start_at"), bounds.get("end_at")
+    return next_fire_time(
+        after=after,
+        cron=row.cron,
+        calendar=row.calendar,
+        interval=row.interval,
+        timezone=row.timezone,
+        start_at=from_micros(start) if isinstance(start, int) else None,
+        end_at=from_micros(end) if isinstance(end, int) else None,
+    )
+
+
+async def fire(storage: StorageBackend, task: Task, *, now: datetime | None = None) -> None:
+    """Handle one claimed ``schedule`` task (idempotent; see the module docstring).
+
+    ``now`` (default: the current time) is injectable so tests can simulate days of firings
+    without waiting. A schedule whose spec has no further slot (past ``end_at``) stops: no
+    next firing is enqueued.
+    """
     schedule_id = task.payload["schedule_id"]
     at = from_micros(task.payload["at"])
     row = await storage.get_schedule(schedule_id)
-    if (
-        row is None
-        or row.interval is None
-        or (row.next_run_at is not None and at < row.next_run_at)
-    ):
-        return  # deleted, not an interval schedule, or a stale firing already superseded
-    step = timedelta(seconds=row.interval)
-    now = utcnow()
+    if row is None or (row.next_run_at is not None and at < row.next_run_at):
+        return  # deleted, or a stale firing already superseded
+    if row.interval is None and not row.cron and not row.calendar:
+        return  # no spec this engine can interpret
+    now = now or utcnow()
     stats = dict(row.stats)
     if row.status is ScheduleStatus.ACTIVE:
         stored_input = dict(row.input) if isinstance(row.input, dict) else {}
         metadata = stored_input.pop("workflow", {})
+        stored_input.pop("schedule", None)
         run, _ = await storage.create_run(
             WorkflowRun(
                 id=new_id(),
@@ -101,10 +149,23 @@ async def fire(storage: StorageBackend, task: Task) -> None:
         )
         await storage.enqueue(Task(id=f"{run.id}:start", run_id=run.id, kind=RESUME, due_at=now))
         stats["runs"] = int(stats.get("runs", 0)) + 1
-    nxt = at + step
-    while nxt <= now:
-        nxt += step
-        stats["skipped"] = int(stats.get("skipped", 0)) + 1
+    nxt = _next_after(row, at)
+    skipped = 0
+    while nxt is not None and nxt <= now:
+        skipped += 1
+        if skipped >= _MAX_COUNTED_SKIPS:
+            nxt = _next_after(row, now)
+            break
+        nxt = _next_after(row, nxt)
+    if skipped:
+        stats["skipped"] = int(stats.get("skipped", 0)) + skipped
+    if nxt is None:  # the schedule is over (end_at passed): no further firing
+        await storage.update_schedule(
+            schedule_id,
+            {"last_run_at": at, "next_run_at": None, "stats": stats},
+            expected_revision=row.revision,
+        )
+        return
     # The next firing exists before next_run_at moves, so a crash between the two leaves a
     # firing that is still valid (its time is not before next_run_at).
     await storage.enqueue(_task(schedule_id, nxt))

@@ -1,0 +1,175 @@
+"""Cron, calendar and time-zone schedules: pure slot arithmetic and firings on a simulated clock.
+
+The clock is injected (``claim(now=...)``, ``fire(now=...)``): a simulated day takes no real
+waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from pyworkflow import workflow
+from pyworkflow.engine import configured
+from pyworkflow.engine.schedule_specs import CalendarSpec, calendar_to_cron, next_fire_time
+from pyworkflow.engine.schedules import SCHEDULE, create_schedule_row, fire
+from pyworkflow.errors import InvalidInput
+from pyworkflow.models import RunFilter
+from pyworkflow.storage import StorageBackend
+
+T0 = datetime(2026, 3, 1, 0, 0, 30, tzinfo=UTC)
+
+
+def utc(*a: int) -> datetime:
+    return datetime(*a, tzinfo=UTC)
+
+
+# -- slot arithmetic ---------------------------------------------------------------------------
+
+
+def test_cron_keeps_local_time_across_dst() -> None:
+    # Europe/Paris leaves CET (UTC+1) for CEST (UTC+2) on 2026-03-29: 09:00 local stays 09:00.
+    before = next_fire_time(after=utc(2026, 3, 27), cron="0 9 * * *", timezone="Europe/Paris")
+    after = next_fire_time(after=utc(2026, 3, 30), cron="0 9 * * *", timezone="Europe/Paris")
+    assert before == utc(2026, 3, 27, 8)
+    assert after == utc(2026, 3, 30, 7)
+
+
+def test_a_nonexistent_local_time_fires_at_the_next_existing_one() -> None:
+    # 02:30 does not exist in New York on 2026-03-08 (clocks jump 02:00 -> 03:00 EDT).
+    nxt = next_fire_time(after=utc(2026, 3, 8), cron="30 2 * * *", timezone="America/New_York")
+    assert nxt == utc(2026, 3, 8, 7)  # 03:00 EDT
+    # the next day is back to 02:30 local
+    later = next_fire_time(after=nxt, cron="30 2 * * *", timezone="America/New_York")
+    assert later == utc(2026, 3, 9, 6, 30)
+
+
+def test_calendar_day_of_week_counts_from_monday() -> None:
+    assert calendar_to_cron(CalendarSpec(minute=0, hour=8, day_of_week=0)) == "0 8 * * 1 0"
+    assert calendar_to_cron({"minute": 0, "hour": 8, "day_of_week": "0-6"}) == "0 8 * * 1-7 0"
+    assert calendar_to_cron(CalendarSpec(minute=0, hour=8, day_of_week="5,6")) == "0 8 * * 6,0 0"
+    # 2026-11-28 is a Saturday: the next Monday 08:00 UTC is the 30th
+    monday = next_fire_time(
+        after=utc(2026, 11, 28), calendar=[CalendarSpec(hour=8, minute=0, day_of_week=0)]
+    )
+    assert monday == utc(2026, 11, 30, 8)
+
+
+def test_the_earliest_of_several_specs_wins_and_bounds_apply() -> None:
+    specs = [CalendarSpec(hour=12, minute=0), CalendarSpec(hour=6, minute=0)]
+    assert next_fire_time(after=utc(2026, 1, 1), calendar=specs) == utc(2026, 1, 1, 6)
+    start = utc(2026, 1, 5, 12)
+    assert next_fire_time(after=utc(2026, 1, 1), cron="0 12 * * *", start_at=start) == start
+    end = utc(2026, 1, 1, 23)
+    assert next_fire_time(after=utc(2026, 1, 1, 13), cron="0 12 * * *", end_at=end) is None
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"cron": "61 * * * *"},
+        {"cron": "* * *"},
+        {"cron": "0 9 * * *", "timezone": "Mars/Olympus"},
+        {"calendar": [{"hour": 8, "weekday": 1}]},
+        {"interval": 0},
+        {},
+    ],
+)
+def test_bad_specs_are_typed_errors(kwargs: dict[str, object]) -> None:
+    with pytest.raises(InvalidInput):
+        next_fire_time(after=utc(2026, 1, 1), **kwargs)  # type: ignore[arg-type]
+
+
+# -- firings -----------------------------------------------------------------------------------
+
+
+@workflow(name="sched_cron_noop")
+async def noop(label: str) -> str:
+    return label
+
+
+@pytest_asyncio.fixture(params=["memory", "sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StorageBackend]:
+    url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path}/s.db"
+    s = StorageBackend.from_url(url)
+    await s.connect()
+    try:
+        with configured(s):
+            yield s
+    finally:
+        await s.close()
+
+
+async def _worker(storage: StorageBackend, name: str, now: datetime) -> None:
+    """One worker's pass at ``now``: claim due schedule firings and fire them."""
+    while True:
+        leases = await storage.claim(name, lease=60, now=now)
+        if not leases:
+            return
+        for lease in leases:
+            if lease.task.kind == SCHEDULE:
+                await fire(storage, lease.task, now=now)
+            await storage.complete(lease)
+
+
+async def _runs(storage: StorageBackend) -> list[str]:
+    runs = (await storage.list_runs(RunFilter(workflow_name="sched_cron_noop"), limit=1000)).items
+    return sorted(r.idempotency_key or "" for r in runs)
+
+
+async def test_hourly_cron_fires_each_slot_once_with_four_workers(store: StorageBackend) -> None:
+    row = await create_schedule_row(
+        store, noop, ("x",), {}, cron="0 * * * *", schedule_id="hourly", now=T0
+    )
+    assert row.next_run_at == utc(2026, 3, 1, 1)
+    for hour in range(1, 25):
+        now = T0 + timedelta(hours=hour)
+        await asyncio.gather(*(_worker(store, f"w{i}", now) for i in range(4)))
+    keys = await _runs(store)
+    assert len(keys) == 24 == len(set(keys))
+    got = await store.get_schedule("hourly")
+    assert got is not None
+    assert got.stats["runs"] == 24
+    assert got.stats.get("skipped", 0) == 0
+    assert got.next_run_at == utc(2026, 3, 2, 1)
+
+
+async def test_missed_slots_are_skipped_to_now_after_downtime(store: StorageBackend) -> None:
+    await create_schedule_row(store, noop, ("x",), {}, cron="*/10 * * * *", schedule_id="d", now=T0)
+    # no worker ran for an hour; the first pass fires the overdue slot once and skips the rest
+    await _worker(store, "w", T0 + timedelta(hours=1))
+    got = await store.get_schedule("d")
+    assert got is not None
+    assert len(await _runs(store)) == 1
+    assert got.stats["skipped"] == 5  # 00:20 .. 01:00 (00:10 fired)
+    assert got.next_run_at == utc(2026, 3, 1, 1, 10)
+
+
+async def test_a_schedule_past_its_end_stops(store: StorageBackend) -> None:
+    await create_schedule_row(
+        store,
+        noop,
+        ("x",),
+        {},
+        calendar=[CalendarSpec(minute=0, hour=12)],
+        timezone="Europe/Paris",
+        end_at=utc(2026, 3, 2, 12),
+        schedule_id="e",
+        now=T0,
+    )
+    for day in range(1, 4):
+        await _worker(store, "w", T0 + timedelta(days=day))
+    got = await store.get_schedule("e")
+    assert got is not None
+    assert got.next_run_at is None
+    assert len(await _runs(store)) == 2  # 03-01 11:00Z and 03-02 11:00Z
+
+
+async def test_a_bad_spec_stores_nothing(store: StorageBackend) -> None:
+    with pytest.raises(InvalidInput):
+        await create_schedule_row(store, noop, (), {}, cron="not cron", schedule_id="bad")
+    assert await store.get_schedule("bad") is None
