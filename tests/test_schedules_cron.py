@@ -15,10 +15,19 @@ import pytest
 import pytest_asyncio
 from pyworkflow import workflow
 from pyworkflow.engine import configured
+from pyworkflow.engine.schedule_admin import (
+    backfill_schedule,
+    delete_schedule,
+    get_schedule,
+    list_schedules,
+    pause_schedule,
+    resume_schedule,
+    trigger_schedule,
+)
 from pyworkflow.engine.schedule_specs import CalendarSpec, calendar_to_cron, next_fire_time
 from pyworkflow.engine.schedules import SCHEDULE, create_schedule_row, fire
-from pyworkflow.errors import InvalidInput
-from pyworkflow.models import RunFilter
+from pyworkflow.errors import InvalidInput, NotFound
+from pyworkflow.models import RunFilter, ScheduleStatus
 from pyworkflow.storage import StorageBackend
 
 T0 = datetime(2026, 3, 1, 0, 0, 30, tzinfo=UTC)
@@ -173,3 +182,51 @@ async def test_a_bad_spec_stores_nothing(store: StorageBackend) -> None:
     with pytest.raises(InvalidInput):
         await create_schedule_row(store, noop, (), {}, cron="not cron", schedule_id="bad")
     assert await store.get_schedule("bad") is None
+
+
+# -- management --------------------------------------------------------------------------------
+
+
+async def test_pause_resume_trigger_backfill_delete(store: StorageBackend) -> None:
+    await create_schedule_row(store, noop, ("x",), {}, cron="0 * * * *", schedule_id="m", now=T0)
+    paused = await pause_schedule("m", storage=store)
+    assert paused.status is ScheduleStatus.PAUSED
+    await _worker(store, "w", T0 + timedelta(hours=1))
+    assert await _runs(store) == []  # paused: the firing ticks, no run starts
+    # trigger starts a run even while paused
+    run_id = await trigger_schedule("m", storage=store, now=T0 + timedelta(hours=1))
+    assert (await store.get_run(run_id)) is not None
+    # resume from 05:10: the next slot is 06:00, slots missed while paused are not replayed
+    resumed = await resume_schedule("m", storage=store, now=T0 + timedelta(hours=5, minutes=10))
+    assert resumed.status is ScheduleStatus.ACTIVE
+    assert resumed.next_run_at == utc(2026, 3, 1, 6)
+    await _worker(store, "w", T0 + timedelta(hours=6))
+    assert len(await _runs(store)) == 2
+    # backfill 02:00..05:00 (end excluded) starts 3 runs; again, nothing new
+    ids = await backfill_schedule("m", utc(2026, 3, 1, 2), utc(2026, 3, 1, 5), storage=store)
+    assert len(ids) == 3
+    again = await backfill_schedule("m", utc(2026, 3, 1, 2), utc(2026, 3, 1, 5), storage=store)
+    assert again == ids
+    assert len(await _runs(store)) == 5
+    # a backfill that covers the slot that fired (06:00) reuses that run
+    six = await backfill_schedule("m", utc(2026, 3, 1, 6), utc(2026, 3, 1, 6, 1), storage=store)
+    assert len(six) == 1
+    assert len(await _runs(store)) == 5
+    assert [r.id for r in await list_schedules(storage=store)] == ["m"]
+    assert await list_schedules(workflow_name="other", storage=store) == []
+    await delete_schedule("m", storage=store)
+    with pytest.raises(NotFound):
+        await get_schedule("m", storage=store)
+    with pytest.raises(NotFound):
+        await pause_schedule("m", storage=store)
+    with pytest.raises(NotFound):
+        await delete_schedule("m", storage=store)
+
+
+async def test_backfill_rejects_bad_ranges(store: StorageBackend) -> None:
+    await create_schedule_row(store, noop, ("x",), {}, cron="* * * * * *", schedule_id="b", now=T0)
+    with pytest.raises(InvalidInput):
+        await backfill_schedule("b", utc(2026, 3, 2), utc(2026, 3, 1), storage=store)
+    with pytest.raises(InvalidInput):  # 10800 per-second slots > MAX_BACKFILL
+        await backfill_schedule("b", utc(2026, 3, 1), utc(2026, 3, 1, 3), storage=store)
+    assert await _runs(store) == []

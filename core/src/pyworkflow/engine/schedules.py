@@ -28,7 +28,15 @@ from .durations import to_seconds
 from .registry import get_workflow
 from .schedule_specs import CalendarSpec, next_fire_time
 
-__all__ = ["SCHEDULE", "create_schedule_row", "fire"]
+__all__ = [
+    "SCHEDULE",
+    "create_schedule_row",
+    "fire",
+    "next_after",
+    "schedule_task",
+    "slot_key",
+    "start_scheduled_run",
+]
 
 SCHEDULE = "schedule"
 # A catch-up after a long downtime counts skipped slots one by one up to this many, then
@@ -37,7 +45,7 @@ SCHEDULE = "schedule"
 _MAX_COUNTED_SKIPS = 1000
 
 
-def _task(schedule_id: str, at: datetime) -> Task:
+def schedule_task(schedule_id: str, at: datetime) -> Task:
     micros = to_micros(at)
     return Task(
         id=f"schedule:{schedule_id}:{micros}",
@@ -99,11 +107,40 @@ async def create_schedule_row(
             stats={"runs": 0, "skipped": 0},
         )
     )
-    await storage.enqueue(_task(row.id, first))
+    await storage.enqueue(schedule_task(row.id, first))
     return row
 
 
-def _next_after(row: ScheduleRow, after: datetime) -> datetime | None:
+_task = schedule_task  # the name engine/copy.py imports
+
+
+def slot_key(schedule_id: str, at: datetime) -> str:
+    """The idempotency key of the run for ``schedule_id``'s slot at ``at`` (firing or backfill)."""
+    return f"schedule:{schedule_id}:{to_micros(at)}"
+
+
+async def start_scheduled_run(
+    storage: StorageBackend, row: ScheduleRow, key: str, now: datetime
+) -> WorkflowRun:
+    """Create (once per ``key``) and enqueue the run of ``row``'s workflow and arguments."""
+    stored_input = dict(row.input) if isinstance(row.input, dict) else {}
+    metadata = stored_input.pop("workflow", {})
+    stored_input.pop("schedule", None)
+    run, _ = await storage.create_run(
+        WorkflowRun(
+            id=new_id(),
+            workflow_name=row.workflow_name,
+            input=stored_input,
+            metadata={**metadata, "schedule_id": row.id},
+            idempotency_key=key,
+        )
+    )
+    # enqueue is idempotent by task id, so a retried start adds no second task
+    await storage.enqueue(Task(id=f"{run.id}:start", run_id=run.id, kind=RESUME, due_at=now))
+    return run
+
+
+def next_after(row: ScheduleRow, after: datetime) -> datetime | None:
     extras = row.input.get("schedule", {}) if isinstance(row.input, dict) else {}
     bounds = extras if isinstance(extras, dict) else {}
     start, end = bounds.get("start_at"), bounds.get("end_at")
@@ -135,28 +172,16 @@ async def fire(storage: StorageBackend, task: Task, *, now: datetime | None = No
     now = now or utcnow()
     stats = dict(row.stats)
     if row.status is ScheduleStatus.ACTIVE:
-        stored_input = dict(row.input) if isinstance(row.input, dict) else {}
-        metadata = stored_input.pop("workflow", {})
-        stored_input.pop("schedule", None)
-        run, _ = await storage.create_run(
-            WorkflowRun(
-                id=new_id(),
-                workflow_name=row.workflow_name,
-                input=stored_input,
-                metadata={**metadata, "schedule_id": schedule_id},
-                idempotency_key=f"schedule:{schedule_id}:{task.payload['at']}",
-            )
-        )
-        await storage.enqueue(Task(id=f"{run.id}:start", run_id=run.id, kind=RESUME, due_at=now))
+        await start_scheduled_run(storage, row, slot_key(schedule_id, at), now)
         stats["runs"] = int(stats.get("runs", 0)) + 1
-    nxt = _next_after(row, at)
+    nxt = next_after(row, at)
     skipped = 0
     while nxt is not None and nxt <= now:
         skipped += 1
         if skipped >= _MAX_COUNTED_SKIPS:
-            nxt = _next_after(row, now)
+            nxt = next_after(row, now)
             break
-        nxt = _next_after(row, nxt)
+        nxt = next_after(row, nxt)
     if skipped:
         stats["skipped"] = int(stats.get("skipped", 0)) + skipped
     if nxt is None:  # the schedule is over (end_at passed): no further firing
@@ -168,7 +193,7 @@ async def fire(storage: StorageBackend, task: Task, *, now: datetime | None = No
         return
     # The next firing exists before next_run_at moves, so a crash between the two leaves a
     # firing that is still valid (its time is not before next_run_at).
-    await storage.enqueue(_task(schedule_id, nxt))
+    await storage.enqueue(schedule_task(schedule_id, nxt))
     await storage.update_schedule(
         schedule_id,
         {"last_run_at": at, "next_run_at": nxt, "stats": stats},
