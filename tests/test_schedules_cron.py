@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from pyworkflow import workflow
-from pyworkflow.engine import configured
+from pyworkflow.engine import configured, schedule_admin
 from pyworkflow.engine.schedule_admin import (
     backfill_schedule,
     delete_schedule,
@@ -223,10 +223,14 @@ async def test_pause_resume_trigger_backfill_delete(store: StorageBackend) -> No
         await delete_schedule("m", storage=store)
 
 
-async def test_backfill_rejects_bad_ranges(store: StorageBackend) -> None:
-    await create_schedule_row(store, noop, ("x",), {}, cron="* * * * * *", schedule_id="b", now=T0)
+async def test_backfill_rejects_bad_ranges(
+    store: StorageBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await create_schedule_row(store, noop, ("x",), {}, cron="* * * * *", schedule_id="b", now=T0)
     with pytest.raises(InvalidInput):
         await backfill_schedule("b", utc(2026, 3, 2), utc(2026, 3, 1), storage=store)
-    with pytest.raises(InvalidInput):  # 10800 per-second slots > MAX_BACKFILL
-        await backfill_schedule("b", utc(2026, 3, 1), utc(2026, 3, 1, 3), storage=store)
+    monkeypatch.setattr(schedule_admin, "MAX_BACKFILL", 5)  # the bound, without 10 000 slots
+    with pytest.raises(InvalidInput):  # 10 minutes of per-minute slots > 5
+        await backfill_schedule("b", utc(2026, 3, 1), utc(2026, 3, 1, 0, 10), storage=store)
     assert await _runs(store) == []
+    assert len(await backfill_schedule("b", T0, T0 + timedelta(minutes=5), storage=store)) == 5
