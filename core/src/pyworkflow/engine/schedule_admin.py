@@ -18,6 +18,7 @@ from pyworkflow.models import Schedule as ScheduleRow
 from pyworkflow.models import ScheduleStatus, utcnow
 from pyworkflow.storage import StorageBackend
 
+from .schedule_overlap import buffer_task
 from .schedules import next_after, schedule_task, slot_key, start_scheduled_run
 
 __all__ = [
@@ -113,6 +114,8 @@ async def resume_schedule(
         if nxt is not None:
             # the firing exists before next_run_at names it (see schedules.fire)
             await store.enqueue(schedule_task(row.id, nxt))
+        if int(row.stats.get("buffered", 0)) > 0:  # firings buffered before the pause
+            await store.enqueue(buffer_task(row.id, at))
         return {"status": ScheduleStatus.ACTIVE, "next_run_at": nxt}
 
     return await _cas(store, schedule_id, change)

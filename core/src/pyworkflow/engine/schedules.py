@@ -26,6 +26,14 @@ from pyworkflow.storage import StorageBackend
 from .context import RESUME, encode_input
 from .durations import to_seconds
 from .registry import get_workflow
+from .schedule_overlap import (
+    OverlapPolicy,
+    buffer_task,
+    cancel_runs,
+    overlap_policy,
+    running_runs,
+    stored_policy,
+)
 from .schedule_specs import CalendarSpec, next_fire_time
 
 __all__ = [
@@ -70,12 +78,15 @@ async def create_schedule_row(
     timezone: str = "UTC",
     start_at: datetime | None = None,
     end_at: datetime | None = None,
+    overlap: OverlapPolicy | str = OverlapPolicy.ALLOW_ALL,
     now: datetime | None = None,
 ) -> ScheduleRow:
     """Store the schedule and its first firing: at ``first_at`` if given, else the first slot
     of the spec after ``now`` (default: the current time). Bad specs (no kind given, an invalid
     cron expression or time zone, a non-positive interval) raise :class:`InvalidInput` and store
-    nothing."""
+    nothing. ``overlap`` is what a firing does while an earlier run still goes
+    (:mod:`.schedule_overlap`)."""
+    policy = overlap_policy(overlap)
     definition = get_workflow(fn)
     interval = None if every is None else to_seconds(every)
     entries = [c.to_dict() if isinstance(c, CalendarSpec) else dict(c) for c in calendar or []]
@@ -93,7 +104,9 @@ async def create_schedule_row(
     stored_input = encode_input(args, kwargs)
     stored_input["workflow"] = definition.metadata()
     bounds = {"start_at": start_at, "end_at": end_at}
-    stored_input["schedule"] = {k: to_micros(t) for k, t in bounds.items() if t is not None}
+    extras: dict[str, Any] = {k: to_micros(t) for k, t in bounds.items() if t is not None}
+    extras["overlap"] = policy.value
+    stored_input["schedule"] = extras
     row = await storage.create_schedule(
         ScheduleRow(
             id=schedule_id or new_id(),
@@ -163,6 +176,9 @@ async def fire(storage: StorageBackend, task: Task, *, now: datetime | None = No
     next firing is enqueued.
     """
     schedule_id = task.payload["schedule_id"]
+    if task.payload.get("buffer"):
+        await _release_buffered(storage, schedule_id, now or utcnow())
+        return
     at = from_micros(task.payload["at"])
     row = await storage.get_schedule(schedule_id)
     if row is None or (row.next_run_at is not None and at < row.next_run_at):
@@ -171,7 +187,7 @@ async def fire(storage: StorageBackend, task: Task, *, now: datetime | None = No
         return  # no spec this engine can interpret
     now = now or utcnow()
     stats = dict(row.stats)
-    if row.status is ScheduleStatus.ACTIVE:
+    if row.status is ScheduleStatus.ACTIVE and await _may_start(storage, row, stats, now):
         await start_scheduled_run(storage, row, slot_key(schedule_id, at), now)
         stats["runs"] = int(stats.get("runs", 0)) + 1
     nxt = next_after(row, at)
@@ -199,3 +215,65 @@ async def fire(storage: StorageBackend, task: Task, *, now: datetime | None = No
         {"last_run_at": at, "next_run_at": nxt, "stats": stats},
         expected_revision=row.revision,
     )
+
+
+def _bump(stats: dict[str, Any], key: str, by: int = 1) -> int:
+    stats[key] = int(stats.get(key, 0)) + by
+    return int(stats[key])
+
+
+async def _may_start(
+    storage: StorageBackend, row: ScheduleRow, stats: dict[str, Any], now: datetime
+) -> bool:
+    """Apply the overlap policy to a due firing; ``True`` if it starts its run now."""
+    policy = stored_policy(row)
+    if policy is OverlapPolicy.ALLOW_ALL:
+        return True
+    running = await running_runs(storage, row)
+    if not running:
+        return True
+    if policy is OverlapPolicy.SKIP:
+        _bump(stats, "overlap_skipped")
+        return False
+    if policy in (OverlapPolicy.BUFFER_ONE, OverlapPolicy.BUFFER_ALL):
+        if policy is OverlapPolicy.BUFFER_ONE and int(stats.get("buffered", 0)) >= 1:
+            _bump(stats, "overlap_skipped")
+        else:
+            _bump(stats, "buffered")
+            await storage.enqueue(buffer_task(row.id, now))
+        return False
+    reason = (
+        "terminated by schedule overlap policy"
+        if policy is OverlapPolicy.TERMINATE_OTHER
+        else "cancelled by schedule overlap policy"
+    )
+    await cancel_runs(storage, running, reason)
+    return True
+
+
+async def _release_buffered(storage: StorageBackend, schedule_id: str, now: datetime) -> None:
+    """Start one buffered firing if the schedule's runs have ended; else look again later.
+
+    The run's idempotency key names the row revision it was taken from, and the count only
+    drops with a compare-and-swap on that revision, so a retried release starts nothing twice.
+    A paused schedule keeps its buffer (resuming it releases the buffer again).
+    """
+    row = await storage.get_schedule(schedule_id)
+    if row is None or row.status is not ScheduleStatus.ACTIVE:
+        return
+    stats = dict(row.stats)
+    if int(stats.get("buffered", 0)) <= 0:
+        return
+    if await running_runs(storage, row):
+        await storage.enqueue(buffer_task(schedule_id, now))
+        return
+    key = f"schedule:{schedule_id}:buffer:{row.revision}"
+    await start_scheduled_run(storage, row, key, now)
+    left = _bump(stats, "buffered", -1)
+    _bump(stats, "runs")
+    if not await storage.update_schedule(
+        schedule_id, {"stats": stats, "last_run_at": now}, expected_revision=row.revision
+    ):
+        await storage.enqueue(buffer_task(schedule_id, now))  # lost a race: look again
+    elif left > 0:
+        await storage.enqueue(buffer_task(schedule_id, now))
