@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
@@ -234,3 +235,52 @@ async def test_backfill_rejects_bad_ranges(
         await backfill_schedule("b", utc(2026, 3, 1), utc(2026, 3, 1, 0, 10), storage=store)
     assert await _runs(store) == []
     assert len(await backfill_schedule("b", T0, T0 + timedelta(minutes=5), storage=store)) == 5
+
+
+# -- the predecessor's API -----------------------------------------------------------------------
+
+
+async def test_create_schedule_with_a_spec_and_update_it(store: StorageBackend) -> None:
+    import pyworkflow
+
+    spec = pyworkflow.ScheduleSpec(cron="0 9 * * *", interval="1h", timezone="Europe/Paris")
+    row = await pyworkflow.create_schedule("sched_cron_noop", spec, "x", storage=store)
+    assert row.cron == "0 9 * * *"  # cron wins over interval
+    assert row.interval is None
+    assert row.input["schedule"]["overlap"] == "skip"  # the predecessor's default
+    assert row.next_run_at is not None
+    assert row.next_run_at.astimezone(ZoneInfo("Europe/Paris")).hour == 9
+    every = await pyworkflow.create_schedule(
+        "sched_cron_noop", pyworkflow.ScheduleSpec(interval="30m", jitter="10s"), storage=store
+    )
+    assert every.interval == 1800
+    assert every.jitter == 10
+    updated = await pyworkflow.update_schedule(
+        row.id,
+        pyworkflow.ScheduleSpec(calendar=[CalendarSpec(hour=6, minute=0)]),
+        "allow_all",
+        storage=store,
+    )
+    assert updated.cron is None
+    assert updated.calendar == [CalendarSpec(hour=6, minute=0).to_dict()]
+    assert updated.input["schedule"]["overlap"] == "allow_all"
+    assert updated.next_run_at is not None
+    assert updated.next_run_at.hour == 6
+    with pytest.raises(InvalidInput):
+        await pyworkflow.create_schedule(
+            "sched_cron_noop", pyworkflow.ScheduleSpec(), storage=store
+        )
+    with pytest.raises(pyworkflow.WorkflowNotFound):
+        await pyworkflow.create_schedule("no_such_workflow", spec, storage=store)
+    with pytest.raises(NotFound):
+        await pyworkflow.update_schedule("missing", spec, storage=store)
+
+
+def test_jitter_delays_the_firing_not_the_slot() -> None:
+    from pyworkflow.engine.schedules import schedule_task
+
+    slot = utc(2026, 1, 1, 12)
+    dues = {schedule_task("j", slot, 30).due_at for _ in range(20)}
+    assert all(slot <= d <= slot + timedelta(seconds=30) for d in dues)
+    assert len(dues) > 1
+    assert schedule_task("j", slot, 30).id == schedule_task("j", slot).id

@@ -44,6 +44,20 @@ from .engine import (
     wait_for_hook,
     workflow,
 )
+
+# schedules (the predecessor's management API over the one schedule row and firing path)
+from .engine.schedule_admin import (
+    backfill_schedule,
+    delete_schedule,
+    get_schedule,
+    list_schedules,
+    pause_schedule,
+    resume_schedule,
+    trigger_schedule,
+)
+from .engine.schedule_overlap import OverlapPolicy
+from .engine.schedule_spec import ScheduleSpec, create_schedule, update_schedule
+from .engine.schedule_specs import CalendarSpec
 from .errors import (
     ConfigurationError,
     ConflictError,
@@ -141,4 +155,19 @@ __all__ = [
     "wait",
     "wait_for_hook",
     "workflow",
+]
+
+__all__ += [
+    "CalendarSpec",
+    "OverlapPolicy",
+    "ScheduleSpec",
+    "backfill_schedule",
+    "create_schedule",
+    "delete_schedule",
+    "get_schedule",
+    "list_schedules",
+    "pause_schedule",
+    "resume_schedule",
+    "trigger_schedule",
+    "update_schedule",
 ]

@@ -13,6 +13,7 @@ optional ``start_at``/``end_at`` bounds are kept in the row's stored input under
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,13 +54,16 @@ SCHEDULE = "schedule"
 _MAX_COUNTED_SKIPS = 1000
 
 
-def schedule_task(schedule_id: str, at: datetime) -> Task:
+def schedule_task(schedule_id: str, at: datetime, jitter: float = 0.0) -> Task:
+    """The firing of ``schedule_id``'s slot ``at``, due up to ``jitter`` seconds later (random,
+    so many schedules on one slot do not all start at once; the slot itself is unchanged)."""
     micros = to_micros(at)
+    due = at + timedelta(seconds=random.uniform(0, jitter)) if jitter > 0 else at
     return Task(
         id=f"schedule:{schedule_id}:{micros}",
         run_id=f"schedule:{schedule_id}",
         kind=SCHEDULE,
-        due_at=at,
+        due_at=due,
         payload={"schedule_id": schedule_id, "at": micros},
     )
 
@@ -209,7 +213,7 @@ async def fire(storage: StorageBackend, task: Task, *, now: datetime | None = No
         return
     # The next firing exists before next_run_at moves, so a crash between the two leaves a
     # firing that is still valid (its time is not before next_run_at).
-    await storage.enqueue(schedule_task(schedule_id, nxt))
+    await storage.enqueue(schedule_task(schedule_id, nxt, row.jitter))
     await storage.update_schedule(
         schedule_id,
         {"last_run_at": at, "next_run_at": nxt, "stats": stats},
