@@ -59,6 +59,7 @@ def test_a_nonexistent_local_time_fires_at_the_next_existing_one() -> None:
 
 
 def test_calendar_day_of_week_counts_from_monday() -> None:
+    assert calendar_to_cron(CalendarSpec()) == "0 0 * * * 0"  # the predecessor's defaults
     assert calendar_to_cron(CalendarSpec(minute=0, hour=8, day_of_week=0)) == "0 8 * * 1 0"
     assert calendar_to_cron({"minute": 0, "hour": 8, "day_of_week": "0-6"}) == "0 8 * * 1-7 0"
     assert calendar_to_cron(CalendarSpec(minute=0, hour=8, day_of_week="5,6")) == "0 8 * * 6,0 0"

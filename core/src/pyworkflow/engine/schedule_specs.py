@@ -8,7 +8,7 @@ croniter yields for the next existing time; on a fall-back day an ambiguous time
 
 A :class:`CalendarSpec` is a cron expression written field by field, with
 ``day_of_week`` 0 = Monday (the predecessor's numbering; cron's 0 is Sunday). Each field is
-an ``int``, a cron fragment (``"*/15"``, ``"1-5"``, ``"1,15"``) or ``"*"``.
+an ``int``, a cron fragment (``"*/15"``, ``"1-5"``, ``"1,15"``), or ``"*"``/``None`` (every).
 
 All functions here are pure (no clock, no storage), so the engine and the tests pass the
 time in.
@@ -34,23 +34,28 @@ Field = int | str
 
 @dataclass(frozen=True, slots=True)
 class CalendarSpec:
-    """One calendar entry; unspecified fields match every value except ``second`` (0)."""
+    """One calendar entry. As the predecessor's: ``second``, ``minute`` and ``hour`` default
+    to 0 (midnight), the day fields to ``None`` = every value (``"*"`` means the same)."""
 
-    second: Field = 0
-    minute: Field = "*"
-    hour: Field = "*"
-    day_of_month: Field = "*"
-    month: Field = "*"
-    day_of_week: Field = "*"
+    second: Field | None = 0
+    minute: Field | None = 0
+    hour: Field | None = 0
+    day_of_month: Field | None = None
+    month: Field | None = None
+    day_of_week: Field | None = None
 
-    def to_dict(self) -> dict[str, Field]:
+    def to_dict(self) -> dict[str, Field | None]:
         """The stored form (a JSON object)."""
         return asdict(self)
 
 
-def _dow_to_cron(value: Field) -> str:
+def _text(value: Field | None) -> str:
+    return "*" if value is None else str(value).strip()
+
+
+def _dow_to_cron(value: Field | None) -> str:
     """Monday=0 day-of-week fragment -> cron's Sunday=0 numbering (names pass through)."""
-    text = str(value).strip()
+    text = _text(value)
     if text == "*" or text.startswith("*/"):
         return text
     out: list[str] = []
@@ -78,8 +83,8 @@ def calendar_to_cron(spec: CalendarSpec | Mapping[str, Any]) -> str:
             raise InvalidInput(f"unknown calendar field(s): {sorted(unknown)}")
         spec = CalendarSpec(**spec)
     fields = [spec.minute, spec.hour, spec.day_of_month, spec.month]
-    expr = " ".join(str(f).strip() for f in fields)
-    expr += f" {_dow_to_cron(spec.day_of_week)} {str(spec.second).strip()}"
+    expr = " ".join(_text(f) for f in fields)
+    expr += f" {_dow_to_cron(spec.day_of_week)} {_text(spec.second)}"
     check_cron(expr)
     return expr
 
