@@ -84,6 +84,20 @@ from .engine.errors import FatalError, RetryableError, StepTimeout
 from .engine.listing import get_step, get_workflow, list_steps, list_workflows
 from .engine.retry import RetryPolicy
 from .engine.runtimes import LocalRuntime, Runtime, get_runtime, register_runtime
+
+# schedules (the predecessor's management API over the one schedule row and firing path)
+from .engine.schedule_admin import (
+    backfill_schedule,
+    delete_schedule,
+    get_schedule,
+    list_schedules,
+    pause_schedule,
+    resume_schedule,
+    trigger_schedule,
+)
+from .engine.schedule_overlap import OverlapPolicy
+from .engine.schedule_spec import ScheduleSpec, create_schedule, update_schedule
+from .engine.schedule_specs import CalendarSpec
 from .errors import (
     ConfigurationError,
     ConflictError,
@@ -228,26 +242,38 @@ def __getattr__(name: str) -> object:
 
 
 __all__ += [
+    "CalendarSpec",
     "DiscoveryError",
     "FileStorageBackend",
     "InMemoryStorageBackend",
     "InvalidConfiguration",
     "LocalRuntime",
+    "OverlapPolicy",
     "PyWorkflowConfig",
     "Runtime",
+    "ScheduleSpec",
+    "backfill_schedule",
     "bind_step_context",
     "bind_workflow_context",
     "configure_from_yaml",
     "configure_logging",
+    "create_schedule",
+    "delete_schedule",
     "discover_workflows",
     "get_config",
     "get_logger",
     "get_runtime",
+    "get_schedule",
     "get_step",
     "get_storage",
     "get_workflow",
+    "list_schedules",
     "list_steps",
     "list_workflows",
+    "pause_schedule",
     "register_runtime",
     "reset_config",
+    "resume_schedule",
+    "trigger_schedule",
+    "update_schedule",
 ]

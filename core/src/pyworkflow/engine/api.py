@@ -208,18 +208,33 @@ async def schedule(
     fn: Any,
     /,
     *args: Any,
-    every: str | float | timedelta,
+    every: str | float | timedelta | None = None,
     schedule_id: str | None = None,
     first_at: datetime | None = None,
+    cron: str | None = None,
+    calendar: list[Any] | None = None,
+    timezone: str = "UTC",
     **kwargs: Any,
 ) -> str:
-    """Start ``fn(*args, **kwargs)`` every ``every`` (``"1h"``, seconds, ``timedelta``) from
-    ``first_at`` (default: one interval from now), fired by workers; return the schedule id.
+    """Start ``fn(*args, **kwargs)`` every ``every`` (``"1h"``, seconds, ``timedelta``), on
+    the ``cron`` expression, or on the ``calendar`` entries (``CalendarSpec``), in ``timezone``
+    (IANA), fired by workers; return the schedule id. The first firing is at ``first_at``
+    (default: the spec's first slot from now). Give at least one of ``every``/``cron``/
+    ``calendar`` (several: the earliest slot wins), else :class:`InvalidInput`.
     Remove it with ``StorageBackend.delete_schedule(id)``; pause it by setting its status to
     ``paused`` (firings then keep ticking without starting runs)."""
     storage = await default_engine().storage()
     row = await create_schedule_row(
-        storage, fn, args, kwargs, every=every, schedule_id=schedule_id, first_at=first_at
+        storage,
+        fn,
+        args,
+        kwargs,
+        every=every,
+        schedule_id=schedule_id,
+        first_at=first_at,
+        cron=cron,
+        calendar=calendar,
+        timezone=timezone,
     )
     return row.id
 
