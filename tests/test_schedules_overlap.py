@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from pyworkflow import workflow
+from pyworkflow import step, workflow
 from pyworkflow.engine import configured
 from pyworkflow.engine.runtime import Engine
 from pyworkflow.engine.schedules import SCHEDULE, create_schedule_row, fire
@@ -23,8 +23,16 @@ from pyworkflow.storage import StorageBackend
 T0 = datetime(2026, 3, 1, 0, 0, 30, tzinfo=UTC)
 
 
+@step(name="sched_overlap_touch")
+async def touch() -> None:
+    return None
+
+
 @workflow(name="sched_overlap_noop")
 async def noop() -> str:
+    # one checkpoint: a cancelled run is cancelled there (a workflow without any
+    # checkpoint simply completes, see docs/engine.md "Cancellation")
+    await touch()
     return "done"
 
 

@@ -278,7 +278,10 @@ async def cmd_runs_chain(args: argparse.Namespace) -> int:
 
 
 async def cmd_runs_cancel(args: argparse.Namespace) -> int:
-    api.configure(storage_url(args), inline=False)
+    # The request is durable; its delivery is an execution of the run. With --wait this
+    # process executes it (importing the workflow from where the run recorded it), so the
+    # command returns once the run has really ended; without, a worker delivers it.
+    api.configure(storage_url(args), inline=bool(args.wait))
     try:
         storage = await api.default_engine().storage()
         before = await storage.get_run(args.run_id)

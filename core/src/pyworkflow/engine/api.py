@@ -21,7 +21,6 @@ from pyworkflow.models import Event, Task, WorkflowRun, utcnow
 from pyworkflow.storage import StorageBackend
 
 from . import configuration, current
-from .cancellation import wait_until_terminal
 from .context import RESUME, hook_task_id
 from .durations import to_seconds
 from .errors import WaitTimeout, WorkflowFailed
@@ -30,6 +29,7 @@ from .runtime import Engine, decoded_run, read_all
 from .schedules import create_schedule_row
 from .scope import RunScope
 from .serializer import encode
+from .waiting import wait_until_terminal
 
 __all__ = [
     "PendingHook",

@@ -20,8 +20,6 @@ cancellation. ``parent_close="abandon"`` children run on.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -29,13 +27,11 @@ from typing import TYPE_CHECKING
 from pyworkflow.models import NewEvent, RunStatus, WorkflowRun, utcnow
 
 from .context import RunContext, _in_step, _run_ctx
-from .durations import to_seconds
-from .errors import WaitTimeout, WorkflowNotFoundError
 
 if TYPE_CHECKING:
-    from .runtime import Engine
+    pass
 
-__all__ = ["DEFAULT_WAIT", "closing_children", "shield", "wait_until_terminal"]
+__all__ = ["DEFAULT_WAIT", "closing_children", "shield"]
 
 #: how long ``cancel(..., wait=True)`` waits by default (seconds)
 DEFAULT_WAIT = 60.0
@@ -94,33 +90,3 @@ async def closing_children(ctx: RunContext, status: RunStatus) -> list[NewEvent]
             )
         )
     return events
-
-
-async def wait_until_terminal(
-    engine: Engine,
-    run_id: str,
-    timeout: float | None = None,  # noqa: ASYNC109 - the public API's name
-) -> WorkflowRun:
-    """Wait until ``run_id`` is terminal (default at most :data:`DEFAULT_WAIT` seconds, then
-    :class:`WaitTimeout`, a ``TimeoutError``); an inline engine processes due tasks while
-    waiting, so the cancellation is delivered without a worker."""
-    from .worker import Worker
-
-    limit = DEFAULT_WAIT if timeout is None else to_seconds(timeout)
-    storage = await engine.storage()
-    worker = Worker(engine, concurrency=4, poll=0.05) if engine.inline else None
-    deadline = time.monotonic() + limit
-    delay = 0.05
-    while True:
-        run = await storage.get_run(run_id)
-        if run is None:
-            raise WorkflowNotFoundError(run_id)
-        if run.status.terminal:
-            return run
-        if time.monotonic() >= deadline:
-            raise WaitTimeout(f"run {run_id} is still {run.status.value} after {limit}s")
-        if worker is not None and await worker.run_once():
-            delay = 0.05
-            continue
-        await asyncio.sleep(delay)
-        delay = min(delay * 1.5, 0.5)
