@@ -98,6 +98,14 @@ from .engine.schedule_admin import (
 from .engine.schedule_overlap import OverlapPolicy
 from .engine.schedule_spec import ScheduleSpec, create_schedule, update_schedule
 from .engine.schedule_specs import CalendarSpec
+from .engine.scheduled import (
+    LocalScheduler,
+    ScheduledWorkflowMetadata,
+    activate_scheduled_workflows,
+    get_scheduled_workflow,
+    list_scheduled_workflows,
+    scheduled_workflow,
+)
 from .errors import (
     ConfigurationError,
     ConflictError,
@@ -248,10 +256,13 @@ __all__ += [
     "InMemoryStorageBackend",
     "InvalidConfiguration",
     "LocalRuntime",
+    "LocalScheduler",
     "OverlapPolicy",
     "PyWorkflowConfig",
     "Runtime",
     "ScheduleSpec",
+    "ScheduledWorkflowMetadata",
+    "activate_scheduled_workflows",
     "backfill_schedule",
     "bind_step_context",
     "bind_workflow_context",
@@ -264,9 +275,11 @@ __all__ += [
     "get_logger",
     "get_runtime",
     "get_schedule",
+    "get_scheduled_workflow",
     "get_step",
     "get_storage",
     "get_workflow",
+    "list_scheduled_workflows",
     "list_schedules",
     "list_steps",
     "list_workflows",
@@ -274,6 +287,7 @@ __all__ += [
     "register_runtime",
     "reset_config",
     "resume_schedule",
+    "scheduled_workflow",
     "trigger_schedule",
     "update_schedule",
 ]

@@ -277,6 +277,29 @@ class Schedule:
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
 
+    # The predecessor's field names, read from ours (docs/migrating.md).
+    @property
+    def schedule_id(self) -> str:
+        """Alias of :attr:`id`."""
+        return self.id
+
+    @property
+    def next_run_time(self) -> datetime | None:
+        """Alias of :attr:`next_run_at`."""
+        return self.next_run_at
+
+    @property
+    def total_runs(self) -> int:
+        """Runs this schedule started (``stats["runs"]``)."""
+        return int(self.stats.get("runs", 0) or 0)
+
+    @property
+    def skipped_runs(self) -> int:
+        """Firings skipped: missed while no worker ran, or refused by the overlap policy."""
+        return int(self.stats.get("skipped", 0) or 0) + int(
+            self.stats.get("overlap_skipped", 0) or 0
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
