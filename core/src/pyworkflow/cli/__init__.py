@@ -21,6 +21,7 @@ from pyworkflow.errors import PyWorkflowError
 from . import _commands as c
 from . import _hooks as hooks_cmd
 from . import _runs as runs_cmd
+from . import _schedules as schedules_cmd
 from . import _setup as setup_cmd
 from . import _worker as worker_cmd
 from . import _workflows as workflows_cmd
@@ -262,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     _runs_parser(sub)
     _hooks_parser(sub)
     setup_cmd.add_parsers(sub)
+    schedules_cmd.add_parsers(sub, _storage, _json)
 
     p = sub.add_parser("conformance", help="run the conformance suite against a URL")
     p.add_argument("url", nargs="?", help="storage URL (default: the configured store)")
