@@ -7,6 +7,7 @@ from .contracts.crash import CrashContract
 from .contracts.engine import EngineContract
 from .contracts.engine_cancel import EngineCancelContract
 from .contracts.engine_flow import EngineFlowContract
+from .contracts.engine_schedules import EngineSchedulesContract
 from .contracts.engine_steps import StepsContract
 from .contracts.errors import ErrorsContract
 from .contracts.events import EventsContract
@@ -44,6 +45,7 @@ class BackendContract(
     StepsContract,
     EngineFlowContract,
     EngineCancelContract,
+    EngineSchedulesContract,
     FaultsContract,
 ):
     """Every area. Subclass it as ``Test<Name>Conformance`` and set ``backend_name`` (a service
