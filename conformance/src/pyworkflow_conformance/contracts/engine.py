@@ -198,16 +198,20 @@ async def _types(run_id: str) -> list[str]:
     return [e.type for e in await get_events(run_id)]
 
 
-class EngineContract:
-    """The engine's behaviour on this backend."""
-
-    area = "engine"
+class ConfiguredEngine:
+    """The ``engine`` fixture of the engine-area contracts."""
 
     @pytest_asyncio.fixture(loop_scope="function")
     async def engine(self, backend: StorageBackend) -> AsyncIterator[Engine]:
         """The module-level API pointed at ``backend`` (inline), restored afterwards."""
         with configured(backend) as engine:
             yield engine
+
+
+class EngineContract(ConfiguredEngine):
+    """The engine's behaviour on this backend."""
+
+    area = "engine"
 
     @aio
     async def test_steps_run_once_and_replay_from_the_log(self, engine: Engine) -> None:

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 from pyworkflow import (
     CancellationError,
     MaxNestingDepthError,
@@ -28,7 +26,6 @@ from pyworkflow import (
     StorageBackend,
     WaitTimeout,
     cancel,
-    configured,
     continue_as_new,
     deliver_hook,
     get_events,
@@ -45,6 +42,7 @@ from pyworkflow import (
 )
 from pyworkflow.engine.runtime import Engine
 
+from pyworkflow_conformance.contracts.engine import ConfiguredEngine
 from pyworkflow_conformance.helpers import aio, uid
 
 __all__ = ["EngineCancelContract"]
@@ -156,16 +154,10 @@ async def _until_suspended(run_id: str) -> None:
     raise AssertionError(f"run {run_id} never suspended")
 
 
-class EngineCancelContract:
+class EngineCancelContract(ConfiguredEngine):
     """Cancellation and the children's lifecycle on this backend."""
 
     area = "engine"
-
-    @pytest_asyncio.fixture(loop_scope="function")
-    async def engine(self, backend: StorageBackend) -> AsyncIterator[Engine]:
-        """The module-level API pointed at ``backend`` (inline), restored afterwards."""
-        with configured(backend) as engine:
-            yield engine
 
     @aio
     async def test_cancel_of_a_sleeping_run_runs_its_cleanup_once(self, engine: Engine) -> None:

@@ -9,11 +9,9 @@ The workflows live at module level so a worker subprocess can import them by nam
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-import pytest_asyncio
 from pyworkflow import (
     HookAlreadyReceivedError,
     HookNotFoundError,
@@ -44,6 +42,7 @@ from pyworkflow.engine import deadline
 from pyworkflow.engine.events import EventType
 from pyworkflow.engine.runtime import Engine
 
+from pyworkflow_conformance.contracts.engine import ConfiguredEngine
 from pyworkflow_conformance.helpers import aio
 
 __all__ = ["EngineFlowContract"]
@@ -117,21 +116,13 @@ async def cf_deadline() -> object:
     return await wait_for_hook("never")
 
 
-class EngineFlowContract:
+class EngineFlowContract(ConfiguredEngine):
     """The execution API's behaviour on this backend."""
 
     area = "engine"
 
-    @pytest_asyncio.fixture(loop_scope="function")
-    async def flow_engine(self, backend: StorageBackend) -> AsyncIterator[Engine]:
-        """The module-level API pointed at ``backend`` (inline), restored afterwards."""
-        with configured(backend) as engine:
-            yield engine
-
     @aio
-    async def test_continue_as_new_without_arguments_fails_the_run(
-        self, flow_engine: Engine
-    ) -> None:
+    async def test_continue_as_new_without_arguments_fails_the_run(self, engine: Engine) -> None:
         run = await wait(await start(cf_continue_without_arguments), timeout=60)
         assert run.status is RunStatus.FAILED
         assert run.error is not None
@@ -139,9 +130,7 @@ class EngineFlowContract:
         assert run.continued_to is None
 
     @aio
-    async def test_inline_start_follows_the_continue_as_new_chain(
-        self, flow_engine: Engine
-    ) -> None:
+    async def test_inline_start_follows_the_continue_as_new_chain(self, engine: Engine) -> None:
         first = await start(cf_batch, total=40, size=10)
         # no wait(): start() itself ran every member of the chain
         chain = await get_workflow_chain(first)
@@ -151,7 +140,7 @@ class EngineFlowContract:
 
     @aio
     async def test_wait_executes_only_its_own_runs_tasks(
-        self, flow_engine: Engine, backend: StorageBackend
+        self, engine: Engine, backend: StorageBackend
     ) -> None:
         with configured(backend, inline=False):
             # another program's run: stored with a due start task, executed by nobody here
@@ -163,8 +152,8 @@ class EngineFlowContract:
         assert (await get_run(other)).status is RunStatus.PENDING
 
     @aio
-    async def test_transient_run_stores_nothing(self, flow_engine: Engine) -> None:
-        key = f"t{len(_TRANSIENT)}-{id(flow_engine)}"
+    async def test_transient_run_stores_nothing(self, engine: Engine) -> None:
+        key = f"t{len(_TRANSIENT)}-{id(engine)}"
         run_id = await start(cf_transient, key)
         assert await get_workflow_run(run_id) is None
         assert await get_workflow_events(run_id) == []
@@ -181,7 +170,7 @@ class EngineFlowContract:
 
     @aio
     async def test_start_keywords_never_reach_the_workflow(
-        self, flow_engine: Engine, backend: StorageBackend
+        self, engine: Engine, backend: StorageBackend
     ) -> None:
         run_id = await start(
             cf_echo, 1, runtime="local", durable=True, storage=backend, idempotency_key=None, x=2
@@ -207,7 +196,7 @@ class EngineFlowContract:
             workflow(tags=["a", "b", "c", "d"])
 
     @aio
-    async def test_runtime_celery_stores_and_resume_executes(self, flow_engine: Engine) -> None:
+    async def test_runtime_celery_stores_and_resume_executes(self, engine: Engine) -> None:
         run_id = await start(cf_echo, "queued", runtime="celery")
         pending = await get_workflow_run(run_id)
         assert pending is not None
@@ -216,10 +205,8 @@ class EngineFlowContract:
         assert (await get_run(run_id)).status is RunStatus.COMPLETED
 
     @aio
-    async def test_hook_announces_its_token_and_resume_hook_is_strict(
-        self, flow_engine: Engine
-    ) -> None:
-        key = f"h{id(flow_engine)}-{len(_TOKENS)}"
+    async def test_hook_announces_its_token_and_resume_hook_is_strict(self, engine: Engine) -> None:
+        key = f"h{id(engine)}-{len(_TOKENS)}"
         run_id = await start(cf_announced_hook, key)
         assert (await get_run(run_id)).status is RunStatus.SUSPENDED
         [token] = _TOKENS[key]
@@ -238,7 +225,7 @@ class EngineFlowContract:
 
     @aio
     async def test_max_duration_fails_the_run_at_its_deadline(
-        self, flow_engine: Engine, backend: StorageBackend, monkeypatch: pytest.MonkeyPatch
+        self, engine: Engine, backend: StorageBackend, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         run_id = await start(cf_deadline)
         run = await get_run(run_id)
