@@ -74,6 +74,30 @@ class SQLiteStorageBackend(metaclass=_Constructor):
         return _build("sqlite", base_path=str(db_path))
 
 
+def _server(
+    kind: str,
+    dsn: str | None,
+    host: str,
+    port: int,
+    user: str,
+    password: str,
+    database: str,
+    max_pool_size: int,
+) -> StorageBackend:
+    """A PostgreSQL or MySQL backend from a DSN, or else from its connection fields."""
+    if dsn:
+        return _build(kind, dsn=dsn)
+    return _build(
+        kind,
+        host=host,
+        port=port,
+        user=user,
+        password=password,
+        database=database,
+        max_pool_size=max_pool_size,
+    )
+
+
 class PostgresStorageBackend(metaclass=_Constructor):
     """PostgreSQL, by ``dsn`` or host/port/user/password/database."""
 
@@ -90,18 +114,8 @@ class PostgresStorageBackend(metaclass=_Constructor):
         min_pool_size: int = 1,
         max_pool_size: int = 10,
     ) -> StorageBackend:
-        del min_pool_size  # our pool opens connections on demand, up to max_pool_size
-        if dsn:
-            return _build("postgres", dsn=dsn)
-        return _build(
-            "postgres",
-            host=host,
-            port=port,
-            user=user,
-            password=password,
-            database=database,
-            max_pool_size=max_pool_size,
-        )
+        # our pool opens connections on demand, up to max_pool_size: min_pool_size is unused
+        return _server("postgres", dsn, host, port, user, password, database, max_pool_size)
 
 
 class MySQLStorageBackend(metaclass=_Constructor):
@@ -120,18 +134,7 @@ class MySQLStorageBackend(metaclass=_Constructor):
         min_pool_size: int = 1,
         max_pool_size: int = 10,
     ) -> StorageBackend:
-        del min_pool_size
-        if dsn:
-            return _build("mysql", dsn=dsn)
-        return _build(
-            "mysql",
-            host=host,
-            port=port,
-            user=user,
-            password=password,
-            database=database,
-            max_pool_size=max_pool_size,
-        )
+        return _server("mysql", dsn, host, port, user, password, database, max_pool_size)
 
 
 class DynamoDBStorageBackend(metaclass=_Constructor):
