@@ -48,12 +48,14 @@ async def main():
     try:
         scheduled_workflow()
     except ValueError as exc:
-        assert "at least one of" in str(exc)
+        message = str(exc)
     else:
         raise AssertionError("a scheduled workflow without a spec was accepted")
+    assert "at least one of" in message
 
     meta = get_scheduled_workflow("morning_report")
-    assert meta is not None and meta.spec.cron == "0 9 * * 1-5"
+    assert meta is not None
+    assert meta.spec.cron == "0 9 * * 1-5"
     assert "morning_report" in list_scheduled_workflows()
     assert await activate_scheduled_workflows() == ["auto_morning_report"]
     assert await activate_scheduled_workflows() == []  # idempotent
@@ -69,7 +71,8 @@ async def main():
     paused = await pause_schedule("hourly")
     assert paused.status == ScheduleStatus.PAUSED
     resumed = await resume_schedule("hourly")
-    assert resumed.status == ScheduleStatus.ACTIVE and resumed.next_run_time is not None
+    assert resumed.status == ScheduleStatus.ACTIVE
+    assert resumed.next_run_time is not None
 
     start = datetime(2026, 1, 5, tzinfo=UTC)
     ran = await backfill_schedule("hourly", start, start + timedelta(hours=3))
@@ -81,7 +84,8 @@ async def main():
         if not await scheduler.tick_once():
             break
     run = await get_workflow_run(run_id)
-    assert run.status.value == "completed" and run.result == 42, run
+    assert run.status.value == "completed", run
+    assert run.result == 42, run
 
     weekly = ScheduleSpec(calendar=[CalendarSpec(hour=8, day_of_week=0)])  # Mondays 08:00
     await create_schedule("tally", weekly, schedule_id="weekly")
