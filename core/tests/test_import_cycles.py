@@ -16,10 +16,7 @@ import pyworkflow
 ROOT = Path(pyworkflow.__file__).parent
 
 #: Cycles known today, in code other helpers are changing; each must be removed, not grown.
-KNOWN: set[frozenset[str]] = {
-    # registry.step's wrapper asks context for the running step; context reads StepOptions.
-    frozenset({"pyworkflow.engine.context", "pyworkflow.engine.registry"}),
-}
+KNOWN: set[frozenset[str]] = set()
 
 
 def _modules() -> dict[str, Path]:

@@ -11,10 +11,11 @@ from typing import Any
 
 from pyworkflow.errors import InvalidInput
 
-from .context import ContinueAsNew, RunContext, _in_step, _run_ctx
+from .context import ContinueAsNew, RunContext
 from .durations import instant, seconds_until, to_seconds
 from .errors import WorkflowError
 from .registry import get_workflow, lookup_workflow
+from .running import _in_step, _run_ctx
 from .serializer import decode, encode
 from .step_context import InvalidContext, StepContextReadOnly
 from .transient import in_transient

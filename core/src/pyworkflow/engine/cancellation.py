@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING
 
 from pyworkflow.models import NewEvent, RunStatus, WorkflowRun, utcnow
 
-from .context import RunContext, _in_step, _run_ctx
+from .context import RunContext
+from .running import _in_step, _run_ctx
 
 if TYPE_CHECKING:
     pass

@@ -18,9 +18,9 @@ from pyworkflow.storage import StorageBackend
 
 from .api import _engine_for, default_engine
 from .calls import start_child
-from .context import _in_step, _run_ctx
 from .durations import to_seconds
 from .errors import ChildWorkflowFailed
+from .running import _in_step, _run_ctx
 from .runtime import decoded_run
 from .serializer import decode
 

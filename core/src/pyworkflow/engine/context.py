@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -52,6 +51,7 @@ from .errors import (
 from .events import CHILD_OUTCOME, EventType
 from .registry import get_workflow
 from .retry import StepOptions, call_with_timeout
+from .running import _in_step
 from .serializer import SerializationError, decode, encode
 
 if TYPE_CHECKING:
@@ -63,7 +63,6 @@ __all__ = [
     "ContinueAsNew",
     "RunContext",
     "Suspend",
-    "current_step_runner",
     "encode_input",
     "error_data",
     "hook_task_id",
@@ -72,8 +71,6 @@ __all__ = [
 
 T = TypeVar("T")
 RESUME = "resume"
-_run_ctx: ContextVar[RunContext | None] = ContextVar("pyworkflow_run", default=None)
-_in_step: ContextVar[bool] = ContextVar("pyworkflow_in_step", default=False)
 
 
 class Suspend(BaseException):
@@ -545,10 +542,3 @@ def hook_task_id(run_id: str, token: str) -> str:
     """The id of the task that resumes ``run_id`` after its hook ``token`` is resolved (a
     digest, so the secret token itself never appears in task listings)."""
     return f"{run_id}:hook:{hashlib.sha256(token.encode()).hexdigest()[:24]}"
-
-
-def current_step_runner() -> RunContext | None:
-    """The running workflow's context when a step is called from workflow code, else None."""
-    if _in_step.get():
-        return None
-    return _run_ctx.get()

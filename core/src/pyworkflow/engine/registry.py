@@ -25,6 +25,7 @@ from pyworkflow.errors import InvalidInput
 from .durations import to_seconds
 from .errors import WorkflowNotFound
 from .retry import DEFAULT_MAX_INTERVAL, RetryPolicy, StepOptions, predecessor_schedule
+from .running import current_step_runner
 from .serializer import register_module_alias
 from .workflow_options import WorkflowOptions
 
@@ -217,8 +218,6 @@ def step(
 
         @functools.wraps(func)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from .context import current_step_runner
-
             runner = current_step_runner()
             if runner is None:
                 return await func(*args, **kwargs)

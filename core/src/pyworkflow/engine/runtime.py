@@ -39,7 +39,6 @@ from .context import (
     ContinueAsNew,
     RunContext,
     Suspend,
-    _run_ctx,
     encode_input,
     error_data,
     minimal_error,
@@ -47,6 +46,7 @@ from .context import (
 from .deadline import deadline_task, overdue
 from .errors import CancellationError, WorkflowError, WorkflowNotFoundError
 from .registry import get_workflow, lookup_workflow
+from .running import _run_ctx
 from .serializer import decode, encode
 
 __all__ = ["TERMINAL_EVENTS", "Engine", "Outcome", "read_all"]
