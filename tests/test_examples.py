@@ -22,6 +22,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
         ("retries.py", ["fetched https://example.invalid"]),
         ("step_context.py", ["A-17: 19.99 EUR (paid=False)"]),
         ("batch.py", ["continued_as_new 0", "continued_as_new 30", "completed 40", "total 595"]),
+        ("cron.py", ["distinct slots", "each slot ran once"]),
         ("transient.py", ["ran ['transient'] stored: None", "durable run completed hello durable"]),
     ],
 )
