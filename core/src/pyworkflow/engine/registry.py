@@ -188,7 +188,9 @@ def step(
 
     Inside a workflow, the first execution runs the function and records its result (or its
     failure); every replay returns the recorded result without running it again. Outside a
-    workflow, or inside another step, the function simply runs (no retries, no timeout).
+    workflow, or inside another step, the function simply runs (no retries, no timeout); in
+    a transient (``durable=False``) run it is retried inline with ``asyncio.sleep`` between
+    attempts.
 
     Retries (durable: the run suspends between attempts) follow ``retry``, a
     :class:`RetryPolicy`, or these shorthands for one:
@@ -221,6 +223,12 @@ def step(
 
             runner = current_step_runner()
             if runner is None:
+                from .transient import in_transient
+
+                if in_transient():  # no record to suspend on: retried inline
+                    from .transient_steps import run_transient_step
+
+                    return await run_transient_step(options, func, args, kwargs)
                 return await func(*args, **kwargs)
             return await runner.run_step(options, func, args, kwargs)
 
