@@ -1,7 +1,7 @@
 """Transient runs (``durable=False``): the workflow runs in this process and stores nothing.
 
-The workflow function is awaited directly, as plain code: steps run directly (no record, no
-durable retry), ``sleep`` is ``asyncio.sleep``, ``continue_as_new`` just ends the run;
+The workflow function is awaited directly, as plain code: steps run directly (no record;
+retried inline, see :mod:`~pyworkflow.engine.transient_steps`), ``sleep`` is ``asyncio.sleep``, ``continue_as_new`` just ends the run;
 waiting for a hook raises ``NotImplementedError`` and starting a child ``RuntimeError``
 (nothing could ever deliver to, or be joined by, a run that does not exist). There is no run
 to read or cancel afterwards: ``get_workflow_run`` returns ``None`` for its id.
