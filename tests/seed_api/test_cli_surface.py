@@ -117,6 +117,10 @@ def test_global_options_and_workflows_commands(
     )  # fmt: skip
     assert {"run_id", "workflow_name", "runtime"} <= set(started)
     assert started["result"] == {"order_id": "A1", "charged": 5}
+    debug = js(
+        capsys, *cli, "workflows", "run", "order_workflow", "--arg", "order_id=D1", "--debug"
+    )
+    assert debug["status"] == "completed"  # --debug is accepted
     again = js(capsys, *cli, "workflows", "run", "order_workflow", "--args-json",
                '{"order_id": "A1"}', "--idempotency-key", "order-A1", "--no-wait")  # fmt: skip
     assert again["run_id"] == started["run_id"]
@@ -132,6 +136,12 @@ def test_global_options_and_workflows_commands(
 def test_runs_commands(capsys: pytest.CaptureFixture[str], cli: tuple[str, ...]) -> None:
     parent = js(capsys, *cli, "workflows", "run", "parent_workflow", "--arg", "order_id=P1")
     run_id = parent["run_id"]
+    status = js(capsys, *cli, "runs", "status", run_id)
+    assert {"run_id", "workflow_name", "status", "created_at", "started_at", "completed_at",
+            "duration", "input_args", "input_kwargs", "result", "error",
+            "context"} <= set(status)  # fmt: skip
+    text, _ = run(capsys, *cli, "runs", "status", run_id)
+    assert all(k in text for k in ("Input Keyword Arguments", "Result")), text
     listed = js(capsys, *cli, "runs", "list", "--limit", "10")
     assert {"run_id", "workflow_name", "status", "created_at", "started_at", "completed_at",
             "duration"} <= set(listed[0])  # fmt: skip
@@ -199,8 +209,14 @@ def test_hooks_and_worker_commands(
     assert info["expires_at"] is not None
     of_run = js(capsys, *cli, "hooks", "run", run_id)
     assert (of_run["run_id"], of_run["hook_count"]) == (run_id, 1)
-    resumed = js(capsys, *cli, "hooks", "resume", token, "-p", '"approved"')
+    (Path.cwd() / "payload.json").write_text('"approved"')
+    resumed = js(capsys, *cli, "hooks", "resume", token, "-f", "payload.json")
     assert (resumed["run_id"], resumed["status"]) == (run_id, "resumed")
+    second = js(capsys, *cli, "workflows", "run", "approval_workflow", "--arg", "request_id=R3",
+                "--no-wait")["run_id"]  # fmt: skip
+    run(capsys, *cli, "worker", "run", "--until-idle")
+    other = js(capsys, *cli, "hooks", "list", "--run-id", second)[0]["token"]
+    assert js(capsys, *cli, "hooks", "resume", other, "--payload", '"no"')["status"] == "resumed"
     run(capsys, *cli, "worker", "run", "--until-idle")
     status = js(capsys, *cli, "runs", "status", run_id)
     assert status["result"] == {"request_id": "R2", "decision": "approved"}
@@ -225,6 +241,10 @@ def test_schedules_and_scheduler_commands(
     listed = js(capsys, *cli, "schedules", "list", "--workflow", "nightly_report",
                 "--status", "active", "--limit", "20")  # fmt: skip
     assert {s["schedule_id"] for s in listed} == {"hourly", "weekday"}
+    plain, _ = run(capsys, *cli, "--output", "plain", "schedules", "list")
+    assert set(plain.split()) == {"hourly", "weekday"}
+    table, _ = run(capsys, *cli, "schedules", "list")
+    assert all(h in table for h in ("Schedule ID", "Workflow", "Status", "Next Run"))
     assert {"next_run_time", "total_runs", "overlap_policy"} <= set(listed[0])
     shown = js(capsys, *cli, "schedules", "show", "weekday")
     assert shown["spec"] == {"cron": "0 9 * * 1-5", "interval": None, "timezone": "Europe/Paris"}
