@@ -644,8 +644,10 @@ def _rows() -> list[Row]:
     add("6", "--output table|json|plain", CLIS, '"--output", "plain"')
     add("6", "-v/--verbose", CLIS, '"-v"')
     add("6", "CLI config file [tool.pyworkflow] in pyproject.toml", CLIS, "[tool.pyworkflow]")
-    add("6", "CLI config files pyworkflow.toml, .pyworkflow.toml",
-        MIG, "`.pyworkflow.toml` are not read")
+    add("6", "CLI config files pyworkflow.toml ([pyworkflow] table), .pyworkflow.toml",
+        CLIS, '(tmp_path / "pyworkflow.toml").write_text(')
+    add("6", "CLI config [tool.pyworkflow.storage] table (type, base_path) and module",
+        CLIS, "[tool.pyworkflow.storage]")
     add("6", "errors print a message and exit 1", CLIS, "code=1")
     add("6", "workflows list: json name, max_duration, tags; plain; table",
         CLIS, '("Name", "Max Duration", "Tags")')
@@ -663,6 +665,7 @@ def _rows() -> list[Row]:
     add("6", "workflows run without a name: interactive picker", MIG, "**No prompts.**")
     add("6", "runs list -q --status --start-time --end-time --limit; json, plain, table",
         CLIS, '"runs", "list", "--limit"')
+    add("6", "runs list --limit defaults to 20", CLIS, '.limit == 20')
     add("6", "runs status RUN_ID: json", CLI, '"runs", "status", run_id')
     add("6", "runs status RUN_ID: all json keys and key-value text", CLIS,
         '("Input Keyword Arguments", "Result")')

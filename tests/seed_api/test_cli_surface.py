@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pyworkflow.cli import main
+from pyworkflow.cli import build_parser, main
 
 FLOWS = '''
 from pyworkflow import continue_as_new, hook, start_child_workflow, step, workflow
@@ -147,6 +147,7 @@ def test_runs_commands(capsys: pytest.CaptureFixture[str], cli: tuple[str, ...])
             "duration"} <= set(listed[0])  # fmt: skip
     assert {r["workflow_name"] for r in listed} == {"parent_workflow", "order_workflow"}
     assert len(js(capsys, *cli, "runs", "list", "--limit", "1")) == 1
+    assert build_parser().parse_args(["runs", "list"]).limit == 20  # the documented default
     only = js(capsys, *cli, "runs", "list", "-q", "PARENT", "--status", "completed")
     assert [r["run_id"] for r in only] == [run_id]
     assert js(capsys, *cli, "runs", "list", "--start-time", "2999-01-01") == []
@@ -289,7 +290,23 @@ def test_storage_options_config_file_setup_and_quickstart(
     assert "typed.db" in err
     monkeypatch.chdir(tmp_path)
     assert [r["run_id"] for r in js(capsys, "runs", "list")] == [done["run_id"]]
+    # the predecessor's forms: a [tool.pyworkflow.storage] table, and pyworkflow.toml
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pyworkflow]\nmodule = "' + cli[1] + '"\n'
+        '[tool.pyworkflow.storage]\ntype = "sqlite"\nbase_path = "typed.db"\n'
+    )
+    assert [r["run_id"] for r in js(capsys, "runs", "list")] == [done["run_id"]]
+    assert "order_workflow" in {w["name"] for w in js(capsys, "workflows", "list")}
     (tmp_path / "pyproject.toml").unlink()
+    (tmp_path / "pyworkflow.toml").write_text(
+        '[pyworkflow]\nstorage = { type = "sqlite", base_path = "typed.db" }\n'
+    )
+    assert [r["run_id"] for r in js(capsys, "runs", "list")] == [done["run_id"]]
+    (tmp_path / "pyworkflow.toml").unlink()
+    (tmp_path / ".pyworkflow.toml").write_text('storage = { type = "redis" }\n')
+    _, err = run(capsys, "runs", "list", code=1)  # a config that names no real store: an error
+    assert ".pyworkflow.toml" in err
+    (tmp_path / ".pyworkflow.toml").unlink()
 
     # setup (no server: --skip-docker) and quickstart write the config file
     run(capsys, "setup", "--non-interactive", "--skip-docker", "--storage", "sqlite",

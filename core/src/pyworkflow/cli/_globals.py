@@ -18,6 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from pyworkflow.config import resolve_url
+from pyworkflow.config_toml import find_toml
 from pyworkflow.errors import InvalidInput, NotFound
 from pyworkflow.urls import StorageURL
 
@@ -194,13 +195,18 @@ def _yaml_modules() -> list[str]:
 
 def discover_modules(args: argparse.Namespace) -> list[str]:
     """Import the workflow modules: ``--module`` (``$PYWORKFLOW_MODULE``), else
-    ``$PYWORKFLOW_DISCOVER``, else ``module``/``modules`` of ``./pyworkflow.config.yaml``.
+    ``$PYWORKFLOW_DISCOVER``, else ``module``/``modules`` of the project's TOML configuration
+    (:mod:`pyworkflow.config_toml`), else of ``./pyworkflow.config.yaml``.
 
     The working directory goes on ``sys.path`` first, as the predecessor did. A module that
     fails to import is an error (exit 1), never skipped.
     """
     given = getattr(args, "g_module", None) or os.environ.get("PYWORKFLOW_DISCOVER")
-    names = [m.strip() for m in given.split(",") if m.strip()] if given else _yaml_modules()
+    if given:
+        names = [m.strip() for m in given.split(",") if m.strip()]
+    else:
+        toml = find_toml()
+        names = list(toml.modules) if toml is not None and toml.modules else _yaml_modules()
     cwd = str(Path.cwd())
     if names and cwd not in sys.path:
         sys.path.insert(0, cwd)

@@ -223,7 +223,7 @@ def step(
 
             runner = current_step_runner()
             if runner is None:
-                from .transient import in_transient
+                from .transient_flag import in_transient
 
                 if in_transient():  # no record to suspend on: retried inline
                     from .transient_steps import run_transient_step
