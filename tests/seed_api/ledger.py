@@ -581,6 +581,8 @@ def _rows() -> list[Row]:
     add("5.1", "PyWorkflowConfig.default_durable default False",
         MIG, "**`default_durable` is `True`**")
     add("5.1", "default_runtime='celery' queues runs", CONF, 'configure(default_runtime="celery")')
+    add("5.1", "default_durable is the fallback of @workflow(durable=None)", ENV,
+        "configure(default_durable=False)")
 
     # §5.2 pyworkflow.config.yaml
     add("5.2", "looked up in the working directory only", ENV, "not read from a parent folder")
@@ -693,6 +695,8 @@ def _rows() -> list[Row]:
     add("6", "hooks resume TOKEN -f/--payload-file", CLIS, '"resume", token, "-f", "payload.json"')
     add("6", "hooks resume TOKEN -p/--payload", CLIS, '"hooks", "resume", other, "--payload"')
     add("6", "setup --non-interactive --skip-docker --storage ...", CLIS, '"setup"')
+    add("6", "setup: an existing config file is kept as .yaml.backup", CLIS,
+        '"pyworkflow.config.yaml.backup"')
     add("6", "quickstart --non-interactive --skip-docker --template --storage",
         CLIS, '"quickstart"')
     add("6", "setup writes Redis + dashboard docker-compose",

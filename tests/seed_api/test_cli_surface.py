@@ -316,6 +316,12 @@ def test_storage_options_config_file_setup_and_quickstart(
     written = yaml.safe_load((tmp_path / "pyworkflow.config.yaml").read_text())
     assert written["module"] == "myflows"
     assert written["storage"]["type"] == "sqlite"
+    run(capsys, "setup", "--skip-docker", "--storage", "file", "--module", "myflows")
+    backup = (tmp_path / "pyworkflow.config.yaml.backup").read_text()
+    assert "sqlite" in backup  # the old file is kept as .yaml.backup
+    assert yaml.safe_load((tmp_path / "pyworkflow.config.yaml").read_text())["storage"]["type"] == (
+        "file"
+    )
     (tmp_path / "pyworkflow.config.yaml").unlink()
     run(capsys, "quickstart", "--non-interactive", "--skip-docker", "--template", "basic",
         "--storage", "sqlite")  # fmt: skip

@@ -72,6 +72,11 @@ async def main() -> None:
     # configure(module=...) imports the workflows of that module
     configure(module="env_flows")
     assert "env_echo" in list_workflows()
+    from env_flows import env_echo  # type: ignore[import-not-found]
+
+    # default_durable is the fallback of @workflow(durable=None): False makes runs transient
+    configure(default_durable=False)
+    assert await get_workflow_run(await start(env_echo, 3)) is None  # nothing stored
     reset_config()
 
     # PYWORKFLOW_STORAGE_BACKEND and PYWORKFLOW_STORAGE_PATH choose the store
@@ -79,7 +84,6 @@ async def main() -> None:
     os.environ["PYWORKFLOW_STORAGE_PATH"] = "env_store.db"
     chosen = storage_to_config(get_config().storage)
     assert chosen == {"type": "sqlite", "base_path": "env_store.db"}, chosen
-    from env_flows import env_echo  # type: ignore[import-not-found]
 
     assert (await get_workflow_run(await start(env_echo, 1))).result == 1
     assert "env_store.db" in os.listdir()
