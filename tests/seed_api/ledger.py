@@ -409,6 +409,8 @@ def _rows() -> list[Row]:
         CANCEL, "async with shield():\n            await release_inventory")
     add("4.3", "a swallowed CancellationError lets the workflow continue",
         CANCEL, 'run.result == "finished anyway"')
+    add("4.3", "checkpoint message 'Workflow was cancelled: <reason>'", CANCEL,
+        '"Workflow was cancelled: Customer request"')
     add("4.3", "CancellationError(message='Workflow was cancelled', reason=None)",
         SURF, '("Workflow was cancelled", None)')
     add("4.3", "shield() outside a workflow does nothing",
@@ -436,6 +438,8 @@ def _rows() -> list[Row]:
     add("4.4", "ChildWorkflowHandle.get_status/result/cancel/is_terminal",
         CHILD, "assert await handle.cancel() is False")
     add("4.4", "ChildWorkflowHandle.is_running", CHILD, "await handle.is_running()")
+    add("4.4", "ChildWorkflowHandle fields child_run_id, child_workflow_name, parent_run_id",
+        CHILD, 'handle.child_workflow_name == "notify"')
     add("4.4", "parent/child queries: get_children(run_id, status=)",
         CHILD, "get_children(run_id, status=RunStatus.COMPLETED)")
 
@@ -526,6 +530,8 @@ def _rows() -> list[Row]:
     add("4.8", "list_schedules(workflow_name=None, status=None, limit=100)",
         SCHED, "await list_schedules(")
     add("4.8", "list_schedules offset=", MIG, "`list_schedules(offset=)`")
+    add("4.8", "every schedule function takes storage=", SCHED,
+        'await get_schedule("hourly", storage=storage)')
     add("4.8", "update_schedule(schedule_id, spec=None, overlap_policy=None)",
         SCHED, "await update_schedule(")
     add("4.8", "pause_schedule -> PAUSED", SCHED, "paused.status == ScheduleStatus.PAUSED")

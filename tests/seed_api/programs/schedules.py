@@ -17,6 +17,7 @@ from pyworkflow import (
     delete_schedule,
     get_schedule,
     get_scheduled_workflow,
+    get_storage,
     get_workflow_run,
     list_scheduled_workflows,
     list_schedules,
@@ -129,6 +130,13 @@ async def main():
     mine = await list_schedules(workflow_name="tally", status=ScheduleStatus.ACTIVE, limit=100)
     assert {s.schedule_id for s in mine} == {"hourly", "weekly"}, mine
     await delete_schedule("weekly")
+
+    # every function takes storage= (here the configured store, opened as documented)
+    storage = get_storage()
+    await storage.connect()
+    assert (await get_schedule("hourly", storage=storage)).schedule_id == "hourly"
+    assert "hourly" in {s.schedule_id for s in await list_schedules(storage=storage)}
+    await storage.disconnect()
     print("schedules ok")
 
 
