@@ -657,6 +657,11 @@ def _rows() -> list[Row]:
     add("6", "CLI config [tool.pyworkflow.storage] table (type, base_path) and module",
         CLIS, "[tool.pyworkflow.storage]")
     add("6", "errors print a message and exit 1", CLIS, "code=1")
+    add("6", "json mode: info lines around the JSON; an empty result is an info line", MIG,
+        "**`--output json` prints only JSON**")
+    add("6", "empty json result is []", CLIS, '"--start-time", "2999-01-01") == []')
+    add("6", "discovery puts the working directory and the project root on sys.path", CLIS,
+        "def test_modules_are_imported_from_the_project_root")
     add("6", "workflows list: json name, max_duration, tags; plain; table",
         CLIS, '("Name", "Max Duration", "Tags")')
     add("6", "workflows info NAME: json and key-value", CLIS, '"workflows", "info"')

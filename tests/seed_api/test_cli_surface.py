@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -329,3 +330,25 @@ def test_storage_options_config_file_setup_and_quickstart(
     assert yaml.safe_load((tmp_path / "pyworkflow.config.yaml").read_text())["module"] == (
         "workflows"
     )
+
+
+def test_modules_are_imported_from_the_project_root(
+    capsys: pytest.CaptureFixture[str], cli: tuple[str, ...], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # a module beside pyproject.toml is found from a subfolder (the project's root goes on
+    # sys.path, as the predecessor's CLI did); one name per store: each run proves it
+    module = "seed_root_flows_" + cli[3].split(":")[0]
+    project = tmp_path / "project"
+    (project / "sub").mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[project]\nname = "shop"\n')
+    (project / f"{module}.py").write_text(
+        "from pyworkflow import workflow\n\n"
+        f"@workflow(name='{module}')\n"
+        "async def flow() -> int:\n"
+        "    return 1\n"
+    )
+    monkeypatch.chdir(project / "sub")
+    monkeypatch.setattr(sys, "path", list(sys.path))  # restored after the test
+    names = {w["name"] for w in js(capsys, "--module", module, "workflows", "list")}
+    assert module in names
