@@ -193,7 +193,7 @@ def _rows() -> list[Row]:
     add("2", "a different function under a registered name -> ValueError",
         SURF, 'workflow(name="surface_order")(plain)')
     add("2", "re-registering the same function is ignored",
-        SURF, 'workflow(name="surface_order")(surface_order) is not None')
+        SURF, 'get_workflow("surface_order").tags == ["orders"]  # same function: ignored')
     add("2.1", "workflow name= (registry key, WorkflowRun.workflow_name)",
         EXEC, 'run.workflow_name == "process_order"')
     add("2.1", "workflow durable=None falls back to the configured default",
@@ -302,7 +302,7 @@ def _rows() -> list[Row]:
     add("3.2", "error: str(exception)", SURF, '"missing" in str(failed.error)')
     add("3.2", "error is a str", MIG, "`WorkflowRun.error` is a mapping")
     add("3.2", "idempotency_key", SURF, 'run.idempotency_key == "k-7"')
-    add("3.2", "max_duration on the run", MIG, "`WorkflowRun.max_duration`")
+    add("3.2", "max_duration on the run", SURF, "run.max_duration == 3600.0")
     add("3.2", "context (step context)", CTX, "stored.context")
     add("3.2", "recovery_attempts, max_recovery_attempts, recover_on_worker_loss",
         MIG, "`recovery_attempts`, `max_recovery_attempts` and `recover_on_worker_loss` are")
@@ -310,7 +310,9 @@ def _rows() -> list[Row]:
     add("3.2", "nesting_depth of children", CHILD, "deep.result == [3, 3, 3]")
     add("3.2", "continued_from_run_id, continued_to_run_id",
         CAN, "newer.continued_from_run_id == older.run_id")
-    add("3.2", "to_dict() / from_dict()", MIG, "`WorkflowRun.to_dict()`")
+    add("3.2", "to_dict() / from_dict()", SURF, "WorkflowRun.from_dict(as_dict) == run")
+    add("3.2", "from_dict: the predecessor's names, JSON text, legacy metadata key", SURF,
+        '"metadata": {"workspace_id": "ws-1"},  # the legacy name of context')
 
     # §3.3 enums
     add("3.3", "RunStatus pending running suspended completed failed cancelled continued_as_new",

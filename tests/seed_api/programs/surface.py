@@ -6,6 +6,7 @@ their constructors and messages, runtimes and logging. One assertion per documen
 import asyncio
 import contextlib
 import enum
+import json
 import logging
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -172,7 +173,8 @@ async def main() -> None:
     expect(TypeError, lambda: workflow(max_retries=1))
     other = expect(ValueError, lambda: workflow(name="surface_order")(plain))
     assert "surface_order" in str(other)
-    assert workflow(name="surface_order")(surface_order) is not None  # same function: ignored
+    assert workflow(name="surface_order")(surface_order) is surface_order
+    assert get_workflow("surface_order").tags == ["orders"]  # same function: ignored
     assert await surface_order("direct") == {"key": "DIRECT", "note": ""}  # called directly
     try:
         await start(plain)
@@ -222,6 +224,32 @@ async def main() -> None:
     assert run.idempotency_key == "k-7"
     assert (run.parent_run_id, run.nesting_depth) == (None, 0)
     assert (run.continued_from_run_id, run.continued_to_run_id) == (None, None)
+    assert run.max_duration == 3600.0  # max_duration="1h", in seconds
+
+    # §3.2 to_dict() / from_dict(), also with the predecessor's names and JSON text
+    as_dict = run.to_dict()
+    assert (as_dict["run_id"], as_dict["status"]) == (run_id, "completed")
+    assert as_dict["input_kwargs"] == {"note": "rush"}
+    assert json.loads(json.dumps(as_dict)) == as_dict  # JSON-ready
+    assert WorkflowRun.from_dict(as_dict) == run
+    legacy = WorkflowRun.from_dict(
+        {
+            "run_id": "run_0123456789abcdef",
+            "workflow_name": "surface_order",
+            "status": "failed",
+            "input_args": '["ord-9"]',
+            "input_kwargs": "{}",
+            "metadata": {"workspace_id": "ws-1"},  # the legacy name of context
+            "created_at": "2025-12-29T10:00:00+00:00",
+        }
+    )
+    assert (legacy.run_id, legacy.status, legacy.input_args) == (
+        "run_0123456789abcdef",
+        RunStatus.FAILED,
+        ["ord-9"],
+    )
+    assert legacy.context == {"workspace_id": "ws-1"}
+    assert legacy.created_at.tzinfo is not None
     failed = await get_workflow_run(await start(broken))
     assert failed.status == RunStatus.FAILED
     assert "missing" in str(failed.error)

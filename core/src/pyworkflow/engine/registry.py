@@ -134,7 +134,9 @@ def workflow(
             raise InvalidInput(f"@workflow needs an async def, got {func!r}")
         wf_name = name or func.__name__
         existing = _WORKFLOWS.get(wf_name)
-        if existing is not None and existing.fn is not func:
+        if existing is not None and existing.fn is func:
+            return func  # the same function again: ignored (its options stay), as before
+        if existing is not None:
             same_code = (existing.fn.__qualname__, existing.file) == (
                 func.__qualname__,
                 _file_of(func),
