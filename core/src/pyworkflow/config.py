@@ -4,7 +4,9 @@
 2. the environment: ``PYWORKFLOW_STORAGE_URL``, else the predecessor's
    ``PYWORKFLOW_STORAGE_BACKEND`` (with ``PYWORKFLOW_STORAGE_PATH``);
 3. a file: ``storage:`` in ``pyworkflow.config.yaml`` in the working directory, else
-   ``storage = "..."`` under ``[tool.pyworkflow]`` in the nearest ``pyproject.toml``;
+   ``storage`` (a URL, or the predecessor's table with a ``type``) in the nearest
+   ``pyworkflow.toml``, ``.pyworkflow.toml`` or ``[tool.pyworkflow]`` of ``pyproject.toml``
+   (:mod:`pyworkflow.config_toml`);
 4. the embedded default, ``sqlite:///pyworkflow.db`` in the working directory.
 
 A source that exists but cannot be read (bad YAML or TOML, an unknown storage type) raises
@@ -14,11 +16,10 @@ A source that exists but cannot be read (bad YAML or TOML, an unknown storage ty
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 
 from .config_file import env_storage_url, find_yaml, load_yaml
-from .errors import InvalidConfiguration
+from .config_toml import find_toml
 
 __all__ = ["DEFAULT_URL", "ENV_VAR", "resolve_url"]
 
@@ -26,18 +27,9 @@ ENV_VAR = "PYWORKFLOW_STORAGE_URL"
 DEFAULT_URL = "sqlite:///pyworkflow.db"
 
 
-def _from_pyproject(start: Path) -> str | None:
-    for folder in (start, *start.parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                with candidate.open("rb") as fh:
-                    data = tomllib.load(fh)
-            except tomllib.TOMLDecodeError as exc:
-                raise InvalidConfiguration(f"{candidate}: not valid TOML ({exc})") from None
-            value = data.get("tool", {}).get("pyworkflow", {}).get("storage")
-            return str(value) if value else None
-    return None
+def _from_toml(start: Path) -> str | None:
+    found = find_toml(start)
+    return None if found is None else found.storage
 
 
 def resolve_url(explicit: str | None = None, *, cwd: Path | None = None) -> str:
@@ -60,4 +52,4 @@ def resolve_url(explicit: str | None = None, *, cwd: Path | None = None) -> str:
         found = load_yaml(yaml_file).storage
         if found is not None:
             return found.render(hide_password=False)
-    return _from_pyproject(folder) or DEFAULT_URL
+    return _from_toml(folder) or DEFAULT_URL

@@ -188,6 +188,86 @@ class WorkflowRun:
             return depth
         return 0 if self.parent_id is None else 1
 
+    @property
+    def max_duration(self) -> float | None:
+        """The workflow's ``max_duration`` in seconds (metadata ``max_duration``), or None."""
+        value = self.metadata.get("max_duration") if isinstance(self.metadata, dict) else None
+        return float(value) if isinstance(value, int | float) else None
+
+    def to_dict(self) -> dict[str, JSON]:
+        """The run as JSON-ready values, under our field names and the predecessor's
+        (``run_id``, ``input_args``/``input_kwargs``, ``parent_run_id``, ``nesting_depth``,
+        ``continued_*_run_id``, ``max_duration``); datetimes ISO 8601, the status its value."""
+        out: dict[str, JSON] = {}
+        for name in _RUN_FIELDS:
+            value = getattr(self, name)
+            out[name] = value.isoformat() if isinstance(value, datetime) else value
+        out["status"] = self.status.value
+        for alias in _RUN_ALIASES:
+            out[alias] = getattr(self, alias)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, JSON]) -> WorkflowRun:
+        """A run from :meth:`to_dict`'s output, or from a dict with the predecessor's names
+        (``run_id``, ``parent_run_id``, ``continued_from_run_id``, ``continued_to_run_id``,
+        ``input_args``/``input_kwargs`` as values or JSON text; a legacy ``metadata`` without
+        ``context`` is the step context, as its ``from_dict`` read it). Derived keys
+        (``nesting_depth``, ``max_duration``) are ignored. ISO strings become datetimes."""
+        import json
+
+        def pick(ours: str, theirs: str) -> JSON:
+            return data[ours] if ours in data else data.get(theirs)
+
+        def decoded(value: JSON, empty: JSON) -> JSON:
+            if isinstance(value, str):
+                return json.loads(value) if value else empty
+            return empty if value is None else value
+
+        run_input = data.get("input")
+        if run_input is None and ("input_args" in data or "input_kwargs" in data):
+            run_input = {
+                "args": decoded(data.get("input_args"), []),
+                "kwargs": decoded(data.get("input_kwargs"), {}),
+            }
+        metadata = data.get("metadata")
+        context = data.get("context")
+        if "context" not in data and isinstance(metadata, dict):
+            context, metadata = metadata, {}  # the predecessor's legacy key
+        times: dict[str, datetime | None] = {}
+        for name in ("created_at", "updated_at", "started_at", "completed_at"):
+            value = data.get(name)
+            times[name] = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return cls(
+            id=str(pick("id", "run_id")),
+            workflow_name=str(data["workflow_name"]),
+            status=RunStatus(data.get("status", RunStatus.PENDING)),
+            input=run_input,
+            result=data.get("result"),
+            error=data.get("error"),
+            context=context,
+            metadata=dict(metadata or {}),
+            idempotency_key=data.get("idempotency_key"),
+            parent_id=pick("parent_id", "parent_run_id"),
+            continued_from=pick("continued_from", "continued_from_run_id"),
+            continued_to=pick("continued_to", "continued_to_run_id"),
+            created_at=times["created_at"] or utcnow(),
+            updated_at=times["updated_at"] or utcnow(),
+            started_at=times["started_at"],
+            completed_at=times["completed_at"],
+        )
+
+
+_RUN_FIELDS = (
+    "id", "workflow_name", "status", "input", "result", "error", "context", "metadata",
+    "idempotency_key", "parent_id", "continued_from", "continued_to", "created_at",
+    "updated_at", "started_at", "completed_at",
+)  # fmt: skip
+_RUN_ALIASES = (
+    "run_id", "input_args", "input_kwargs", "parent_run_id", "nesting_depth",
+    "continued_from_run_id", "continued_to_run_id", "max_duration",
+)  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunFilter:

@@ -19,6 +19,7 @@ from pyworkflow import (
 from pyworkflow.engine.events import EventType
 
 released: list[str] = []
+messages: list[str] = []
 
 
 @step()
@@ -37,7 +38,8 @@ async def order_workflow(order_id: str) -> str:
         await reserve_inventory(order_id)
         await sleep("1h")  # waiting for payment
         return "paid"
-    except CancellationError:
+    except CancellationError as exc:
+        messages.append(str(exc))
         async with shield():
             await release_inventory(order_id)
         raise
@@ -62,6 +64,7 @@ async def main() -> None:
     run = await pyworkflow.get_run(run_id)
     assert run.status == RunStatus.CANCELLED, run.status
     assert released == ["order-1"], released
+    assert messages == ["Workflow was cancelled: Customer request"], messages
 
     events = await pyworkflow.get_events(run_id)
     types = [e.type for e in events]

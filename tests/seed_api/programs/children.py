@@ -47,7 +47,11 @@ async def parent_workflow() -> dict:
     first = await start_child_workflow(notify, "a@example.com")
     handle = await start_child_workflow(notify, "b@example.com", wait_for_completion=False)
     assert isinstance(handle, ChildWorkflowHandle)
+    assert handle.child_workflow_name == "notify"
+    assert handle.parent_run_id != handle.child_run_id
+    assert await handle.is_running() in (True, False)  # a bool, whichever moment
     second = await handle.result()
+    assert not await handle.is_running()
     assert await handle.is_terminal()
     assert await handle.get_status() == RunStatus.COMPLETED
     assert await handle.cancel() is False  # already completed

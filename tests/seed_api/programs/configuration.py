@@ -46,6 +46,7 @@ Path("order_flows.py").write_text(
     "    return await charge(amount)\n"
 )
 Path("broken.yaml").write_text("module: no_such_module_anywhere\n")
+Path("bad_syntax.yaml").write_text("storage: [unclosed\n")
 
 
 async def main() -> None:
@@ -97,6 +98,12 @@ async def main() -> None:
         pass
     else:
         raise AssertionError("a missing file was accepted")
+    try:
+        configure_from_yaml("bad_syntax.yaml")
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("a file that is not YAML was accepted")
     try:
         configure_from_yaml("broken.yaml")
     except DiscoveryError:

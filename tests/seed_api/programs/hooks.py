@@ -6,6 +6,7 @@ import asyncio
 from pydantic import BaseModel
 from pyworkflow import (
     HookAlreadyReceivedError,
+    HookExpiredError,
     HookNotFoundError,
     ResumeResult,
     RunStatus,
@@ -39,7 +40,14 @@ async def expense_report(amount: int) -> dict:
     return {"approved": decision.approved, "by": decision.reviewer, "comment": comment}
 
 
+@workflow()
+async def quick_answer() -> object:
+    return await hook("quick", timeout=0.2, on_created=send_to_reviewer)
+
+
 async def main() -> None:
+    assert approval_hook.name == "approval"
+    assert approval_hook.schema is Approval
     run_id = await start(expense_report, 120)
     assert (await get_workflow_run(run_id)).status == RunStatus.SUSPENDED
     assert len(tokens) == 1
@@ -68,6 +76,17 @@ async def main() -> None:
         pass
     else:
         raise AssertionError("an unknown token must raise HookNotFoundError")
+
+    # a payload after the timeout is refused
+    tokens.clear()
+    await start(quick_answer)
+    await asyncio.sleep(0.4)
+    try:
+        await resume_hook(tokens[0], "too late")
+    except HookExpiredError:
+        pass
+    else:
+        raise AssertionError("a payload after the hook's timeout must be refused")
     print("hooks: ok")
 
 

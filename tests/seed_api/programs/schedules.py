@@ -17,6 +17,7 @@ from pyworkflow import (
     delete_schedule,
     get_schedule,
     get_scheduled_workflow,
+    get_storage,
     get_workflow_run,
     list_scheduled_workflows,
     list_schedules,
@@ -25,6 +26,7 @@ from pyworkflow import (
     scheduled_workflow,
     step,
     trigger_schedule,
+    update_schedule,
     workflow,
 )
 
@@ -53,6 +55,21 @@ async def main():
         raise AssertionError("a scheduled workflow without a spec was accepted")
     assert "at least one of" in message
 
+    assert morning_report.__scheduled__ is True
+    assert morning_report.__schedule_spec__.timezone == "Europe/Paris"
+    assert morning_report.__overlap_policy__ == OverlapPolicy.SKIP
+
+    # documented defaults
+    assert ScheduleSpec().timezone == "UTC"
+    assert (ScheduleSpec().start_at, ScheduleSpec().end_at, ScheduleSpec().jitter) == (
+        None,
+        None,
+        None,
+    )
+    assert CalendarSpec().hour == 0
+    assert (CalendarSpec().second, CalendarSpec().minute) == (0, 0)
+    assert CalendarSpec().day_of_week is None
+
     meta = get_scheduled_workflow("morning_report")
     assert meta is not None
     assert meta.spec.cron == "0 9 * * 1-5"
@@ -67,6 +84,17 @@ async def main():
     assert schedule.schedule_id == "hourly"
     run_id = await trigger_schedule("hourly")
     assert isinstance(run_id, str)
+
+    try:
+        await create_schedule("no_such_workflow", ScheduleSpec(interval="1h"))
+    except ValueError:
+        pass  # an unregistered workflow
+    else:
+        raise AssertionError("a schedule of an unregistered workflow was created")
+    updated = await update_schedule("hourly", spec=ScheduleSpec(interval="60m"))
+    assert updated.next_run_time is not None
+    updated = await update_schedule("hourly", overlap_policy=OverlapPolicy.ALLOW_ALL)
+    assert updated.schedule_id == "hourly"
 
     paused = await pause_schedule("hourly")
     assert paused.status == ScheduleStatus.PAUSED
@@ -85,13 +113,30 @@ async def main():
             break
     run = await get_workflow_run(run_id)
     assert run.status.value == "completed", run
+    # run(duration=) polls until the duration is over; stop() ends it early
+    assert not scheduler.is_running
+    background = asyncio.create_task(scheduler.run(duration=5))
+    await asyncio.sleep(0.2)
+    assert scheduler.is_running
+    scheduler.stop()
+    await asyncio.wait_for(background, 5)
+    assert not scheduler.is_running
     assert run.result == 42, run
 
     weekly = ScheduleSpec(calendar=[CalendarSpec(hour=8, day_of_week=0)])  # Mondays 08:00
     await create_schedule("tally", weekly, schedule_id="weekly")
     assert (await get_schedule("weekly")).next_run_time.weekday() == 0
     assert {s.schedule_id for s in await list_schedules()} >= {"hourly", "weekly"}
+    mine = await list_schedules(workflow_name="tally", status=ScheduleStatus.ACTIVE, limit=100)
+    assert {s.schedule_id for s in mine} == {"hourly", "weekly"}, mine
     await delete_schedule("weekly")
+
+    # every function takes storage= (here the configured store, opened as documented)
+    storage = get_storage()
+    await storage.connect()
+    assert (await get_schedule("hourly", storage=storage)).schedule_id == "hourly"
+    assert "hourly" in {s.schedule_id for s in await list_schedules(storage=storage)}
+    await storage.disconnect()
     print("schedules ok")
 
 

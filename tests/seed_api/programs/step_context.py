@@ -7,6 +7,8 @@ from pydantic import ValidationError
 from pyworkflow import (
     StepContext,
     get_step_context,
+    get_workflow_events,
+    get_workflow_run,
     has_step_context,
     set_step_context,
     start,
@@ -69,7 +71,7 @@ async def main() -> None:
     assert ctx.with_updates(user_id="v").user_id == "v"
     assert ctx.user_id == "u"
 
-    await start(my_workflow, "user-1")
+    run_id = await start(my_workflow, "user-1")
     assert SEEN == [
         ("has before", False),
         ("has after", True),
@@ -79,6 +81,13 @@ async def main() -> None:
         ("step", "OrderContext", "ws-123", "req-456"),
         ("read-only", True),
     ], SEEN
+    # set_step_context records context.updated and keeps the context with the run
+    types = [e.type.value for e in await get_workflow_events(run_id)]
+    assert types.count("context.updated") == 2, types
+    assert "context.updated" in types
+    stored = await get_workflow_run(run_id)
+    assert stored.context["request_id"] == "req-456", stored.context
+    assert stored.context["workspace_id"] == "ws-123", stored.context
     print("step_context: ok")
 
 

@@ -53,6 +53,14 @@ async def run_on(storage: object) -> None:
     assert run.status == RunStatus.COMPLETED, run.status
 
 
+async def run_with_keyword(storage: object) -> None:
+    # start(..., storage=) for one call, whatever is configured
+    run_id = await start(invoice, 10.0, storage=storage)
+    run = await storage.get_run(run_id)
+    assert run is not None
+    assert run.result == 12.0, run.result
+
+
 async def main() -> None:
     # The documented constructors, on the store the test gives us.
     if SEED.startswith("sqlite"):
@@ -64,6 +72,7 @@ async def main() -> None:
         assert isinstance(storage, PostgresStorageBackend)
         assert storage_to_config(storage)["type"] == "postgres"
     await storage.connect()
+    await run_with_keyword(storage)
     await run_on(storage)
     await storage.disconnect()
 

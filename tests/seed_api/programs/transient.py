@@ -3,7 +3,16 @@ process, nothing stored, steps and sleep run directly, hooks and children refuse
 
 import asyncio
 
-from pyworkflow import get_workflow_run, hook, sleep, start, start_child, step, workflow
+from pyworkflow import (
+    continue_as_new,
+    get_workflow_run,
+    hook,
+    sleep,
+    start,
+    start_child,
+    step,
+    workflow,
+)
 
 calls: list[str] = []
 
@@ -41,6 +50,25 @@ async def usually_durable(x: int) -> int:
     return x
 
 
+@step(max_retries=2, retry_delay=0)
+async def shaky() -> str:
+    calls.append("shaky")
+    if calls.count("shaky") < 3:
+        raise ConnectionError("flaky network")
+    return "third time lucky"
+
+
+@workflow(durable=False)
+async def transient_retries() -> str:
+    return await shaky()  # retried inline: no suspension, no record
+
+
+@workflow(durable=False)
+async def transient_poller(n: int) -> None:
+    calls.append(f"poll {n}")
+    continue_as_new(n + 1)
+
+
 async def main() -> None:
     run_id = await start(quick_checkout, 42)
     assert calls == ["charge 42", "no hooks", "no children", "charged 42"], calls
@@ -56,6 +84,15 @@ async def main() -> None:
     stored = await get_workflow_run(await start(usually_durable, 8, durable=True))
     assert stored is not None
     assert stored.result == 8
+
+    calls.clear()
+    await start(transient_retries)
+    assert calls == ["shaky", "shaky", "shaky"], calls
+
+    # continue_as_new in a transient run: the run just ends, nothing is continued
+    calls.clear()
+    await start(transient_poller, 1)
+    assert calls == ["poll 1"], calls
     print("transient: ok")
 
 

@@ -68,7 +68,9 @@ def _runs_parser(sub: Any) -> None:
     p.add_argument(
         "--end-time", type=when_arg, help="only runs started at or before (ISO 8601, UTC)"
     )
-    p.add_argument("--limit", type=page_size, default=50, help="1..1000 (default 50)")
+    p.add_argument(
+        "--limit", type=page_size, default=20, help="1..1000 (default 20, as the predecessor)"
+    )
     p.add_argument("--cursor", help="next_cursor of a previous page (see --json)")
     _storage(p)
     _json(p)

@@ -18,6 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from pyworkflow.config import resolve_url
+from pyworkflow.config_toml import find_toml
 from pyworkflow.errors import InvalidInput, NotFound
 from pyworkflow.urls import StorageURL
 
@@ -192,18 +193,34 @@ def _yaml_modules() -> list[str]:
     return [found] if isinstance(found, str) else [str(m) for m in found]
 
 
+def _project_root() -> Path | None:
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if any((folder / marker).exists() for marker in ("pyproject.toml", "setup.py", ".git")):
+            return folder
+    return None
+
+
 def discover_modules(args: argparse.Namespace) -> list[str]:
     """Import the workflow modules: ``--module`` (``$PYWORKFLOW_MODULE``), else
-    ``$PYWORKFLOW_DISCOVER``, else ``module``/``modules`` of ``./pyworkflow.config.yaml``.
+    ``$PYWORKFLOW_DISCOVER``, else ``module``/``modules`` of the project's TOML configuration
+    (:mod:`pyworkflow.config_toml`), else of ``./pyworkflow.config.yaml``.
 
-    The working directory goes on ``sys.path`` first, as the predecessor did. A module that
-    fails to import is an error (exit 1), never skipped.
+    The working directory and the project's root go on ``sys.path`` first, as the
+    predecessor did. A module that fails to import is an error (exit 1), never skipped.
     """
     given = getattr(args, "g_module", None) or os.environ.get("PYWORKFLOW_DISCOVER")
-    names = [m.strip() for m in given.split(",") if m.strip()] if given else _yaml_modules()
-    cwd = str(Path.cwd())
-    if names and cwd not in sys.path:
-        sys.path.insert(0, cwd)
+    if given:
+        names = [m.strip() for m in given.split(",") if m.strip()]
+    else:
+        toml = find_toml()
+        names = list(toml.modules) if toml is not None and toml.modules else _yaml_modules()
+    if names:
+        # the working directory and the project's root (the first folder upward with a
+        # pyproject.toml, setup.py or .git), as the predecessor put them on sys.path
+        for folder in (_project_root(), Path.cwd()):
+            if folder is not None and str(folder) not in sys.path:
+                sys.path.insert(0, str(folder))
     for name in names:
         try:
             importlib.import_module(name)

@@ -62,11 +62,12 @@ def registered() -> list[WorkflowDef]:
 
 
 def _describe(d: WorkflowDef) -> dict[str, Any]:
-    max_duration = getattr(d, "max_duration", None)
+    # the options live on d.options; max_duration is kept in seconds ("3600s" for "1h")
+    max_duration = d.options.max_duration
     return {
         "name": d.name,
-        "max_duration": "None" if max_duration is None else str(max_duration),
-        "tags": list(getattr(d, "tags", None) or []),
+        "max_duration": "None" if max_duration is None else f"{max_duration:g}s",
+        "tags": list(d.options.tags),
         "function": {"name": d.fn.__name__, "module": d.module, "doc": d.fn.__doc__},
     }
 

@@ -13,7 +13,7 @@ from pyworkflow.errors import InvalidInput
 
 from .context import ContinueAsNew, RunContext
 from .durations import instant, seconds_until, to_seconds
-from .errors import WorkflowError
+from .errors import OutsideWorkflow, WorkflowError
 from .registry import get_workflow, lookup_workflow
 from .running import _in_step, _run_ctx
 from .serializer import decode, encode
@@ -56,7 +56,7 @@ class ChildHandle:
 def _workflow_ctx(what: str) -> RunContext:
     ctx = _run_ctx.get()
     if ctx is None:
-        raise WorkflowError(f"{what} can only be called inside a running @workflow")
+        raise OutsideWorkflow(f"{what} can only be called inside a running @workflow")
     if _in_step.get():
         raise WorkflowError(f"{what} cannot be called inside a step; call it from the workflow")
     return ctx

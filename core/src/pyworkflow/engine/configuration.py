@@ -158,7 +158,17 @@ def get_config() -> PyWorkflowConfig:
     now = settings.current()
     values = {f.name: getattr(now, f.name) for f in fields(now)}
     values["default_runtime"] = runtime_name()
+    if "celery_broker" not in _from_code and values["celery_broker"] is None:
+        values["celery_broker"] = _file_broker()
     return PyWorkflowConfig(storage=_backend_of(engine), **values)
+
+
+def _file_broker() -> str | None:
+    # ``celery: {broker: ...}`` of ./pyworkflow.config.yaml: shown as ``celery_broker``
+    # (informational: there is no broker), unless code set it
+    yaml_file = find_yaml()
+    broker = load_yaml(yaml_file).celery.get("broker") if yaml_file is not None else None
+    return broker if isinstance(broker, str) else None
 
 
 def _backend_of(engine: Engine) -> StorageBackend:

@@ -25,6 +25,7 @@ __all__ = [
     "MaxNestingDepthError",
     "NaiveDatetime",
     "NonDeterminismError",
+    "OutsideWorkflow",
     "RetryableError",
     "StepFailed",
     "StepTimeout",
@@ -46,6 +47,11 @@ MAX_TRACEBACK = 4000
 
 class WorkflowError(PyWorkflowError):
     """Base class of the engine's errors."""
+
+
+class OutsideWorkflow(WorkflowError, RuntimeError):
+    """A workflow-only call (``hook``, ``start_child``, ``continue_as_new``...) made with no
+    running workflow. Also a ``RuntimeError``, which is what the predecessor raised."""
 
 
 class StepFailed(WorkflowError):
@@ -219,8 +225,10 @@ class NonDeterminismError(WorkflowError):
     """The workflow code called something else than its recorded history says it did."""
 
 
-class WorkflowNotFound(WorkflowError):
-    """No ``@workflow`` with this name is registered or importable in this process."""
+class WorkflowNotFound(WorkflowError, ValueError):
+    """No ``@workflow`` with this name is registered or importable in this process. Also a
+    ``ValueError``: what the predecessor raised for an unregistered workflow (``resume``,
+    ``create_schedule``)."""
 
 
 class WorkflowNotFoundError(WorkflowError, NotFound):

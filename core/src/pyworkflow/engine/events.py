@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pyworkflow.models import EVENT_TYPES, RunStatus
+# ``Event`` is re-exported: the predecessor documented it here, next to ``EventType``.
+from pyworkflow.models import EVENT_TYPES, Event, RunStatus
 
-__all__ = ["CHILD_OUTCOME", "EventType"]
+__all__ = ["CHILD_OUTCOME", "Event", "EventType"]
 
 
 class EventType(StrEnum):

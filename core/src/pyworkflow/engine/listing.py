@@ -96,12 +96,17 @@ def list_steps() -> dict[str, StepMetadata]:
                     func=obj,
                     original_func=inspect.unwrap(obj),
                     max_retries=options.retries,
-                    # as the predecessor stored it: str() of what @step was given
-                    retry_delay=str(getattr(obj, "__step_retry_delay__", None) or "exponential"),
+                    # as the predecessor stored it: str() of what @step was given (0 is "0")
+                    retry_delay=_retry_delay_text(obj),
                     timeout=options.timeout,
                     metadata=dict(options.metadata or {}),
                 )
     return dict(sorted(found.items()))
+
+
+def _retry_delay_text(fn: Any) -> str:
+    given = getattr(fn, "__step_retry_delay__", None)
+    return "exponential" if given is None else str(given)
 
 
 def get_step(name: str) -> StepMetadata | None:

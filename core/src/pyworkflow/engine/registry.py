@@ -135,7 +135,9 @@ def workflow(
             raise InvalidInput(f"@workflow needs an async def, got {func!r}")
         wf_name = name or func.__name__
         existing = _WORKFLOWS.get(wf_name)
-        if existing is not None and existing.fn is not func:
+        if existing is not None and existing.fn is func:
+            return func  # the same function again: ignored (its options stay), as before
+        if existing is not None:
             same_code = (existing.fn.__qualname__, existing.file) == (
                 func.__qualname__,
                 _file_of(func),
@@ -189,7 +191,9 @@ def step(
 
     Inside a workflow, the first execution runs the function and records its result (or its
     failure); every replay returns the recorded result without running it again. Outside a
-    workflow, or inside another step, the function simply runs (no retries, no timeout).
+    workflow, or inside another step, the function simply runs (no retries, no timeout); in
+    a transient (``durable=False``) run it is retried inline with ``asyncio.sleep`` between
+    attempts.
 
     Retries (durable: the run suspends between attempts) follow ``retry``, a
     :class:`RetryPolicy`, or these shorthands for one:
@@ -220,6 +224,12 @@ def step(
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
             runner = current_step_runner()
             if runner is None:
+                from .transient_flag import in_transient
+
+                if in_transient():  # no record to suspend on: retried inline
+                    from .transient_steps import run_transient_step
+
+                    return await run_transient_step(options, func, args, kwargs)
                 return await func(*args, **kwargs)
             return await runner.run_step(options, func, args, kwargs)
 

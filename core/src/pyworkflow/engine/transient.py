@@ -1,30 +1,24 @@
 """Transient runs (``durable=False``): the workflow runs in this process and stores nothing.
 
-The workflow function is awaited directly, as plain code: steps run directly (no record, no
-durable retry), ``sleep`` is ``asyncio.sleep``, ``continue_as_new`` just ends the run;
-waiting for a hook raises ``NotImplementedError`` and starting a child ``RuntimeError``
-(nothing could ever deliver to, or be joined by, a run that does not exist). There is no run
-to read or cancel afterwards: ``get_workflow_run`` returns ``None`` for its id.
+The workflow function is awaited directly, as plain code: steps run directly (no record;
+retried inline, see :mod:`~pyworkflow.engine.transient_steps`), ``sleep`` is
+``asyncio.sleep``, ``continue_as_new`` just ends the run; waiting for a hook raises
+``NotImplementedError`` and starting a child ``RuntimeError`` (nothing could ever deliver to,
+or be joined by, a run that does not exist). There is no run to read or cancel afterwards:
+``get_workflow_run`` returns ``None`` for its id.
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from typing import Any
 
 from pyworkflow._ids import new_id
 
 from .context import ContinueAsNew
 from .registry import WorkflowDef
+from .transient_flag import in_transient, transient_flag
 
 __all__ = ["in_transient", "run_transient"]
-
-_transient: ContextVar[bool] = ContextVar("pyworkflow_transient", default=False)
-
-
-def in_transient() -> bool:
-    """``True`` inside a transient run."""
-    return _transient.get()
 
 
 async def run_transient(
@@ -34,11 +28,11 @@ async def run_transient(
     no store). An exception from the workflow propagates to the caller, as in the
     predecessor's local runtime."""
     run_id = new_id()
-    token = _transient.set(True)
+    token = transient_flag.set(True)
     try:
         await definition.fn(*args, **kwargs)
     except ContinueAsNew:
         pass  # a transient run just ends: there is nowhere to record a successor
     finally:
-        _transient.reset(token)
+        transient_flag.reset(token)
     return run_id

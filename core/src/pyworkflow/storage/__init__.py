@@ -3,12 +3,15 @@ predecessor's storage names.
 
 ``FileStorageBackend``, ``SQLiteStorageBackend``, ... (:mod:`pyworkflow.storage.classes`) and
 ``config_to_storage`` / ``storage_to_config`` (:mod:`pyworkflow.storage.config`) are imported
-on first use, so ``import pyworkflow.storage`` stays light.
+on first use, so ``import pyworkflow.storage`` stays light. ``Hook`` and ``HookStatus`` are
+the records of :mod:`pyworkflow.models`, here where the predecessor exported them.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from pyworkflow.models import Hook, HookStatus
 
 from .base import EncodedEvent, StorageBackend
 
@@ -29,6 +32,8 @@ __all__ = [
     "DynamoDBStorageBackend",
     "EncodedEvent",
     "FileStorageBackend",
+    "Hook",
+    "HookStatus",
     "InMemoryStorageBackend",
     "MySQLStorageBackend",
     "PostgresStorageBackend",

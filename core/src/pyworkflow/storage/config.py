@@ -299,9 +299,13 @@ def config_to_storage(config: Mapping[str, Any] | None = None) -> StorageBackend
 
 
 def storage_to_config(storage: StorageBackend | None) -> dict[str, Any] | None:
-    """The config dict for ``storage`` (``None`` for ``None``)."""
+    """The config dict for ``storage`` (``None`` for ``None``; ``{"type": "unknown"}`` for an
+    object that is not one of our backends, as the predecessor's did for a class it did not
+    know)."""
     if storage is None:
         return None
+    if not isinstance(storage, StorageBackend):
+        return {"type": "unknown"}
     return url_to_config(storage.url)
 
 
