@@ -4,6 +4,7 @@
   block in a subprocess (top-level ``await`` allowed, as the docs write it) on a temporary
   SQLite store, an ``sh`` block line by line, each line a ``pyworkflow ...`` command;
 - every relative link and every repository path written in backticks exists;
+- every backticked dotted name under ``pyworkflow`` (or a ``pyworkflow_*`` package) imports;
 - every ``pyworkflow <command> ... --option`` written in the docs exists in the argparse tree
   the CLI builds (``bench`` and ``ui`` through their own parsers; after ``conformance`` the
   words are pytest's and are not checked);
@@ -17,6 +18,7 @@ checker that stops finding anything fails here too.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import re
 import shlex
@@ -150,6 +152,54 @@ def test_broken_paths_are_found() -> None:
         "docs/x.md:1: link to missing nowhere.md",
         "docs/x.md:2: `core/src/missing.py` is not in the repository",
         "docs/x.md:3: `examples/absent.py:main` is not in the repository",
+    ]
+
+
+# -- (b') dotted names ----------------------------------------------------------------------------
+
+_DOTTED = re.compile(r"`((?:pyworkflow|pyworkflow_[a-z]+)(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
+_FILE_NAMES = ("pyworkflow.config.yaml",)  # a file the docs name, not a module
+
+
+def _resolves(name: str) -> bool:
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj: object = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for part in parts[i:]:
+            if not hasattr(obj, part):
+                return False
+            obj = getattr(obj, part)
+        return True
+    return False
+
+
+def unknown_names(doc: str, text: str) -> list[str]:
+    """Backticked ``pyworkflow...`` dotted names (modules, classes, functions, attributes)
+    of ``doc`` that do not import."""
+    return [
+        f"{doc}:{n}: `{name}` does not import"
+        for n, line in enumerate(text.splitlines(), 1)
+        for name in _DOTTED.findall(line)
+        if not name.startswith(_FILE_NAMES) and not _resolves(name)
+    ]
+
+
+def test_dotted_names_in_docs_import() -> None:
+    problems = [p for doc in DOCS for p in unknown_names(doc, (ROOT / doc).read_text())]
+    assert not problems, "\n".join(problems)
+
+
+def test_dotted_names_that_do_not_import_are_found() -> None:
+    text = (
+        "`pyworkflow.engine.serializer.SerializationError` is there,\n"
+        "`pyworkflow.engine.errors.SerializationError` is not; nor `pyworkflow.nowhere()`.\n"
+    )
+    assert unknown_names("d.md", text) == [
+        "d.md:2: `pyworkflow.engine.errors.SerializationError` does not import",
+        "d.md:2: `pyworkflow.nowhere` does not import",
     ]
 
 
