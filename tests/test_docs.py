@@ -5,6 +5,7 @@
   SQLite store, an ``sh`` block line by line, each line a ``pyworkflow ...`` command;
 - every relative link and every repository path written in backticks exists;
 - every backticked dotted name under ``pyworkflow`` (or a ``pyworkflow_*`` package) imports;
+- every ``PYWORKFLOW_*`` environment variable the docs name is read by the code;
 - every ``pyworkflow <command> ... --option`` written in the docs exists in the argparse tree
   the CLI builds (``bench`` and ``ui`` through their own parsers; after ``conformance`` the
   words are pytest's and are not checked);
@@ -200,6 +201,43 @@ def test_dotted_names_that_do_not_import_are_found() -> None:
     assert unknown_names("d.md", text) == [
         "d.md:2: `pyworkflow.engine.errors.SerializationError` does not import",
         "d.md:2: `pyworkflow.nowhere` does not import",
+    ]
+
+
+# -- (b'') environment variables --------------------------------------------------------------
+
+_ENV_VAR = re.compile(r"\bPYWORKFLOW_[A-Z0-9_]*[A-Z0-9]\b")
+
+
+def unknown_variables(doc: str, text: str, code: str) -> list[str]:
+    """``PYWORKFLOW_*`` variables ``doc`` names that ``code`` (the repository's code) never
+    mentions, so nothing reads them."""
+    return [
+        f"{doc}:{n}: {var} is read nowhere"
+        for n, line in enumerate(text.splitlines(), 1)
+        for var in _ENV_VAR.findall(line)
+        if var not in code
+    ]
+
+
+def test_environment_variables_in_docs_are_read() -> None:
+    code = "\n".join(
+        (ROOT / p).read_text(errors="replace")
+        for p in TRACKED
+        if not p.endswith(".md")
+        and p != "tests/test_docs.py"
+        and not p.startswith("tests/")
+        and (p.endswith(".py") or p.startswith((".ci/", "compose/")))
+    )
+    problems = [p for doc in DOCS for p in unknown_variables(doc, (ROOT / doc).read_text(), code)]
+    assert not problems, "\n".join(problems)
+
+
+def test_unread_environment_variables_are_found() -> None:
+    text = "Set `PYWORKFLOW_STORAGE_URL` or `PYWORKFLOW_STORAGE_URI`.\n"
+    code = 'os.environ.get("PYWORKFLOW_STORAGE_URL")'
+    assert unknown_variables("d.md", text, code) == [
+        "d.md:1: PYWORKFLOW_STORAGE_URI is read nowhere"
     ]
 
 
