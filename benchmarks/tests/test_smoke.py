@@ -9,11 +9,15 @@ lost sequences (which is the one result that fails the benchmark).
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pyworkflow_benchmarks import cli as bench_cli
 from pyworkflow_benchmarks.cli import ALL_SCENARIOS, main
 from pyworkflow_benchmarks.results import validate
+from pyworkflow_benchmarks.runner import run_target
 
 TINY = [
     "--duration",
@@ -28,20 +32,45 @@ TINY = [
 ]
 
 
+def _say(config: pytest.Config, text: str) -> None:
+    """Write ``text`` on the test log as it happens (not captured): the whole bench runs in
+    one fixture for minutes, and a log that prints nothing that long looks hung."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None or config.get_verbosity() < 0:
+        return
+    with capture.global_and_fixture_disabled():  # pytest captures a fixture's setup
+        reporter.write(f" [{text}]", flush=True)
+
+
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict, Path]:
+def default_run(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[int, dict, Path]:
     out = tmp_path_factory.mktemp("bench")
-    code = main(
-        [
-            *TINY,
-            "--json",
-            str(out / "b.json"),
-            "--plot",
-            str(out / "b.png"),
-            "--markdown",
-            str(out / "b.md"),
-        ]
-    )
+
+    async def reported(target: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.monotonic()
+        _say(request.config, f"bench {target.name}...")
+        try:
+            return await run_target(target, *args, **kwargs)
+        finally:
+            _say(request.config, f"{time.monotonic() - started:.0f} s")
+
+    _say(request.config, "bench: finding the backends")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bench_cli, "run_target", reported)
+        code = main(
+            [
+                *TINY,
+                "--json",
+                str(out / "b.json"),
+                "--plot",
+                str(out / "b.png"),
+                "--markdown",
+                str(out / "b.md"),
+            ]
+        )
     return code, json.loads((out / "b.json").read_text()), out
 
 

@@ -1,4 +1,6 @@
-"""The suite fails each defect PREDECESSOR.md lists (rows 1-2, 6-11), not just passes memory.
+"""The suite fails each storage defect of the predecessor, not just passes memory: shared
+sequences, renumbered reads, idempotency check-then-act, lost updates, shared claims, lossy
+round trips, half-done retention and contract divergences.
 
 Each defect is a few lines patched into a subclass of the memory reference backend; the child
 pytest run must report the named contract test as failed for exactly that subclass.

@@ -31,6 +31,7 @@ import pytest
 import pytest_asyncio
 from pyworkflow import PyWorkflowError, StorageBackend, StorageURL
 
+from . import heartbeat
 from .services import SERVERLESS, Services, name_for_url
 from .suite import AREAS
 
@@ -58,6 +59,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="storage URL to run the conformance suite against (also the explicit server "
         "URL for the backend its scheme names)",
     )
+    heartbeat.add_option(group)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -80,6 +82,7 @@ def pytest_configure(config: pytest.Config) -> None:
             # `pytest --pyworkflow-url URL` with no paths: run the URL suite only.
             config.args[:] = [str(Path(__file__).with_name("url_suite.py"))]
     config.pluginmanager.register(_AreaTable(config), "pyworkflow-conformance-area-table")
+    heartbeat.register(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

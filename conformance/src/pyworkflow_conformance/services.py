@@ -1,6 +1,6 @@
 """Where the conformance suite finds each backend's server, and how each test gets a fresh store.
 
-One resolution order for every backend (SERVICES.md), done once per session per backend name:
+One resolution order for every backend, done once per session per backend name:
 
 1. an explicit URL: ``PYWORKFLOW_TEST_<NAME>_URL`` or ``--pyworkflow-url`` (``--backend-url``);
 2. the well-known local service, if it answers on its port;

@@ -1,4 +1,5 @@
-"""Contract area 'concurrency': races decided by the database (PREDECESSOR rows 1, 6, 7).
+"""Contract area 'concurrency': races decided by the database (the predecessor's shared
+sequences, duplicate idempotent runs and lost updates).
 
 Every test runs real concurrent callers (no sleeps as synchronization) and then checks the
 store: nothing duplicated, nothing lost, exactly one winner where the contract says so. The
@@ -101,7 +102,7 @@ class ConcurrencyContract:
     async def test_concurrent_appenders_on_one_run(
         self, backend: StorageBackend, round_: int
     ) -> None:
-        # PREDECESSOR row 1: MAX(seq)+1 gave 99% of events a shared sequence.
+        # The predecessor's MAX(seq)+1 gave 99% of events a shared sequence.
         run_id = uid("run")
         results = await gather(
             _append_one_by_one(backend, run_id, w, self.contention_per_appender)
@@ -149,7 +150,7 @@ class ConcurrencyContract:
 
     @aio
     async def test_concurrent_create_run_one_idempotency_key(self, backend: StorageBackend) -> None:
-        # PREDECESSOR row 6: check-then-act created duplicates or overwrote silently.
+        # The predecessor's check-then-act created duplicates or overwrote silently.
         await self._one_idempotent_run([backend] * 16)
 
     @aio
@@ -179,7 +180,7 @@ class ConcurrencyContract:
     async def test_concurrent_status_transitions_compare_and_swap(
         self, backend: StorageBackend
     ) -> None:
-        # PREDECESSOR row 7: status updates without compare-and-swap.
+        # The predecessor made status updates without compare-and-swap.
         await self._one_transition([backend] * 16)
 
     @aio
@@ -191,7 +192,7 @@ class ConcurrencyContract:
 
     @aio
     async def test_concurrent_schedule_updates_lose_nothing(self, backend: StorageBackend) -> None:
-        # PREDECESSOR row 7: read-modify-write of a schedule's state lost updates.
+        # The predecessor's read-modify-write of a schedule's state lost updates.
         schedule = await backend.create_schedule(make_schedule(stats={"fired": 0}))
         workers, per_worker = 8, 5
 

@@ -1,4 +1,5 @@
-"""Contract area 'events': the append-only event log (PREDECESSOR rows 1-3, 12).
+"""Contract area 'events': the append-only event log (the predecessor's
+shared, renumbered and mis-sorted sequences).
 
 Sequences are 1-based, dense, stored and never reused; an append is atomic and guarded by
 ``expected_version``; a ``types`` filter never renumbers; order holds past 100,000 events.
@@ -190,7 +191,7 @@ class EventsContract:
 
     @aio
     async def test_order_holds_past_100000_events(self, backend: StorageBackend) -> None:
-        # PREDECESSOR row 3: a 5-digit zero-padded sort key broke order after 99,999.
+        # The predecessor's 5-digit zero-padded sort key broke order after 99,999.
         target = 100_050
         batch = backend.features.max_batch
         calls = math.ceil(target / batch)

@@ -1,7 +1,8 @@
 """Contract area 'migrations': connect() creates the schema, and re-opening never hurts.
 
-PREDECESSOR rows 4 and 18: a fresh database could not be initialised, and migrations ran
-without a lock. Here, on a store with a versioned schema (``features.migrations``):
+The predecessor's fresh PostgreSQL database could not be initialised (a migration altered a
+table created later), and its migrations ran without a lock. Here, on a store with a
+versioned schema (``features.migrations``):
 
 - ``connect()`` on an empty store creates everything; a second ``connect()``, a reconnect of
   the same instance and a new instance are no-ops that keep every row;

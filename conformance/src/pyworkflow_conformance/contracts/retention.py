@@ -1,4 +1,5 @@
-"""Contract area 'retention': ``delete_runs`` (PREDECESSOR row 10).
+"""Contract area 'retention': ``delete_runs`` (the predecessor
+never purged deleted schedules and could half-delete a run).
 
 Exactly the runs in the named terminal statuses whose ``completed_at`` is before the cutoff go,
 each with its events, tasks and hooks; everything else stays, including children of a deleted

@@ -1,4 +1,5 @@
-"""Contract area 'roundtrip': every field of every model comes back exactly (PREDECESSOR row 9).
+"""Contract area 'roundtrip': every field of every model comes back exactly (the
+predecessor lost schedule, hook and step fields).
 
 Non-default values everywhere, timestamps given in a non-UTC zone come back as the same
 instant in UTC with their microseconds, JSON edge values keep their types, and ids that look

@@ -1,4 +1,5 @@
-"""Contract area 'runs': create/get/update/list of workflow runs (PREDECESSOR rows 6, 7, 11).
+"""Contract area 'runs': create/get/update/list of workflow runs (the
+predecessor's backends diverged on filters, search and missing ids).
 
 One documented behaviour on every backend: idempotency keys are atomic, status updates are
 compare-and-swap, a missing id raises ``NotFound``, filters match exactly (``%`` and ``_`` are
@@ -110,7 +111,7 @@ class RunsContract:
 
     @aio
     async def test_update_of_missing_run_raises_not_found(self, backend: StorageBackend) -> None:
-        # PREDECESSOR row 11: some backends silently ignored it.
+        # Some of the predecessor's backends silently ignored it.
         with pytest.raises(NotFound):
             await backend.update_run(uid("missing"), {"status": RunStatus.RUNNING})
         with pytest.raises(NotFound):
@@ -133,7 +134,7 @@ class RunsContract:
 
     @aio
     async def test_workflow_name_matches_exactly(self, backend: StorageBackend) -> None:
-        # PREDECESSOR row 11: `%` and `_` were wildcards, case handling differed.
+        # The predecessor's `%` and `_` were wildcards, case handling differed.
         base = uid("n")
         names = [
             f"{base}a%b",

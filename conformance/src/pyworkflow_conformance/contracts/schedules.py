@@ -96,7 +96,7 @@ class SchedulesContract:
 
     @aio
     async def test_schedule_delete_is_permanent(self, backend: StorageBackend) -> None:
-        # PREDECESSOR row 10: deleted schedules stayed behind ('DELETED' vs 'deleted').
+        # The predecessor's deleted schedules stayed behind ('DELETED' vs 'deleted').
         keep = await backend.create_schedule(make_schedule())
         gone = await backend.create_schedule(make_schedule(status=ScheduleStatus.PAUSED))
         assert await backend.delete_schedule(gone.id) is True

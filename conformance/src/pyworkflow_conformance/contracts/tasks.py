@@ -1,4 +1,5 @@
-"""Contract area 'tasks': durable timers and the work queue (PREDECESSOR row 8).
+"""Contract area 'tasks': durable timers and the work queue (the predecessor
+read due timers without a claim, so two schedulers fired one).
 
 A claim leases due tasks, earliest first; while a lease holds nobody else gets the task, in
 any instance; an expired lease is re-claimable with a new token; ``attempts`` counts claims;

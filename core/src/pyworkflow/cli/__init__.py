@@ -1,7 +1,9 @@
 """The ``pyworkflow`` command line.
 
-Every command takes ``--storage URL`` (default: :func:`pyworkflow.config.resolve_url`) and
-every read command ``--json``. Exit codes: 0 ok, 1 error (one line on stderr, no traceback for
+Every command that opens one store takes ``--storage URL`` (default:
+:func:`pyworkflow.config.resolve_url`); ``storage copy`` takes its two URLs as arguments and
+``bench`` its own ``--url``. Commands that print a table take ``--json``.
+Exit codes: 0 ok, 1 error (one line on stderr, no traceback for
 a :class:`~pyworkflow.errors.PyWorkflowError`), 2 usage (one line on stderr: a bad or
 out-of-range argument is refused by its argparse type). Stored text is printed literally,
 never interpreted as Rich markup.
