@@ -19,7 +19,7 @@ from typing import Any
 
 from ._ids import new_id
 from ._validate import EncodedEvent
-from .codec import dumps, from_record, loads, record, record_changes
+from .codec import dumps, encode_valid, from_record, loads, record, record_changes
 from .errors import ConflictError, NotFound
 from .features import Features
 from .models import (
@@ -60,7 +60,9 @@ class _Store:
 
 
 def _enc(obj: Any) -> str:
-    return dumps(record(obj))
+    # Every model stored here has been validated by the public method (or was read back from
+    # this store), so its record is JSON already: encoded without re-checking it.
+    return encode_valid(record(obj))
 
 
 class MemoryBackend(StorageBackend):
@@ -84,9 +86,9 @@ class MemoryBackend(StorageBackend):
         ids = self._s.event_ids.setdefault(run_id, set())
         if len(log) != expected_version:
             raise ConflictError(f"run {run_id!r} is at version {len(log)}, not {expected_version}")
-        dup = next((e.id for e in events if e.id in ids), None)
-        if dup is not None:
-            raise ConflictError(f"event id {dup!r} is already in run {run_id!r}")
+        for e in events:
+            if e.id in ids:
+                raise ConflictError(f"event id {e.id!r} is already in run {run_id!r}")
         for e in events:
             log.append((e.id, e.type, e.data, e.timestamp))
             ids.add(e.id)
