@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from ._ids import new_id
+from ._rows import decode_many, event, events_from_rows
 from ._validate import EncodedEvent
 from .codec import dumps, encode_valid, from_record, loads, record, record_changes
 from .errors import ConflictError, NotFound
@@ -98,20 +99,25 @@ class MemoryBackend(StorageBackend):
         self, run_id: str, after: int, limit: int | None, types: frozenset[str] | None
     ) -> list[Event]:
         await asyncio.sleep(0)
-        out: list[Event] = []
-        for seq, (eid, etype, data, ts) in enumerate(
-            self._s.events.get(run_id, ())[after:], after + 1
-        ):
-            if types is not None and etype not in types:
-                continue
-            out.append(
-                Event(
-                    run_id=run_id, sequence=seq, id=eid, type=etype, data=loads(data), timestamp=ts
+        log = self._s.events.get(run_id, ())
+        if types is None:  # the replay path: a slice, one parse, one builder loop
+            chunk = log[after:] if limit is None else log[after : after + limit]
+            datas = decode_many([row[2] for row in chunk])
+            return [
+                event(run_id, seq, eid, etype, data, ts)
+                for seq, (eid, etype, _, ts), data in zip(
+                    range(after + 1, after + 1 + len(chunk)), chunk, datas, strict=True
                 )
-            )
-            if limit is not None and len(out) >= limit:
+            ]
+        rows: list[tuple[int, str, str, str, datetime]] = []
+        for seq, (eid, etype, data, ts) in enumerate(log[after:], after + 1):
+            if etype not in types:
+                continue
+            rows.append((seq, eid, etype, data, ts))
+            if limit is not None and len(rows) >= limit:
                 break
-        return out
+        # One parse for all the data, and events built by the shared fast builder.
+        return events_from_rows(run_id, rows)
 
     async def _version(self, run_id: str) -> int:
         await asyncio.sleep(0)
