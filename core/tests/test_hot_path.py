@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from pyworkflow import _ids
 from pyworkflow._ids import MAX_ID_BYTES, check_id
-from pyworkflow._validate import check_run, check_version
+from pyworkflow._validate import EncodedEvent, check_events, check_run, check_version
 from pyworkflow.codec import dumps
 from pyworkflow.errors import InvalidInput
 from pyworkflow.features import Features
-from pyworkflow.models import RunStatus, WorkflowRun
+from pyworkflow.models import NewEvent, RunStatus, WorkflowRun
 
 
 class Text(str):
@@ -94,3 +94,13 @@ def test_check_run_returns_the_run_itself_only_when_nothing_changes() -> None:
         check_run(WorkflowRun(id="r3", workflow_name="w", metadata={1: 2}), features)  # type: ignore[dict-item]
     with pytest.raises(InvalidInput):
         check_run(WorkflowRun(id="r4", workflow_name="w", error={"x": float("inf")}), features)
+
+
+def test_check_events_builds_the_same_encoded_events_as_the_constructor() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    events = [NewEvent(type="t", data={"a": 1}, id="e1"), NewEvent(type="u", id="e2")]
+    got = check_events(events, Features(), now)
+    assert got == [EncodedEvent("e1", "t", '{"a":1}', now), EncodedEvent("e2", "u", "{}", now)]
+    assert all(type(e) is EncodedEvent for e in got)
+    with pytest.raises(AttributeError):
+        got[0].data = "{}"  # type: ignore[misc]

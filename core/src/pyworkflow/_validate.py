@@ -94,6 +94,21 @@ class EncodedEvent:
     timestamp: datetime
 
 
+_ENCODED_SETTERS = tuple(vars(EncodedEvent)[f].__set__ for f in ("id", "type", "data", "timestamp"))
+
+
+def _encoded(eid: str, etype: str, data: str, timestamp: datetime) -> EncodedEvent:
+    """``EncodedEvent(eid, etype, data, timestamp)`` without the frozen dataclass
+    ``__init__`` (one ``object.__setattr__`` per field): one per appended event."""
+    ev = object.__new__(EncodedEvent)
+    set_id, set_type, set_data, set_timestamp = _ENCODED_SETTERS
+    set_id(ev, eid)
+    set_type(ev, etype)
+    set_data(ev, data)
+    set_timestamp(ev, timestamp)
+    return ev
+
+
 def check_json(value: Any, what: str, features: Features) -> str:
     """Encode ``value``; raise if it is not JSON, not valid UTF-8 (a lone surrogate in a
     string or key) or larger than ``features.max_event_bytes``."""
@@ -149,7 +164,7 @@ def check_events(
             raise InvalidInput("event data must be a JSON object (dict)")
         ts = now if event.timestamp is None else ensure_utc(event.timestamp, "event timestamp")
         out.append(
-            EncodedEvent(
+            _encoded(
                 eid,
                 check_id(event.type, "event type"),
                 check_json(event.data, "event data", features),
