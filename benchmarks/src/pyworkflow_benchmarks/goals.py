@@ -11,9 +11,15 @@ from typing import Any
 
 from .results import Result
 
-__all__ = ["evaluate"]
+__all__ = ["RATE_FLOORS", "evaluate"]
 
 _SQL_SERVERS = {"postgres", "mysql"}
+
+#: Scenarios whose rate must reach a floor times the raw ceiling's.
+_RATE_SCENARIOS = ("seq_append", "concurrent_16", "create_run", "deep_append")
+_DEFAULT_FLOOR = 0.9
+#: Per-backend floor of ``_RATE_SCENARIOS`` (None: judged on CPU per event instead).
+RATE_FLOORS: dict[str, float | None] = {"files": 0.8, "memory": None}
 
 
 def _get(results: list[Result], backend: str, scenario: str) -> Result | None:
@@ -42,7 +48,12 @@ def _goal(
 
 
 def evaluate(results: list[Result]) -> list[dict[str, Any]]:
-    """Each target of the doc for each backend that ran (value is the measured ratio)."""
+    """Each target of the doc for each backend that ran (value is the measured ratio).
+
+    The per-backend floors of the storage scenarios are :data:`RATE_FLOORS`: 0.9x raw on the
+    server and SQLite backends, 0.8x raw write+fdatasync on files; memory's raw side is a bare
+    ``list.append``, so its target is on CPU per event (<= 1.5x raw), not on rate.
+    """
     goals: list[dict[str, Any]] = []
     for backend in dict.fromkeys(r.backend for r in results):
         seq = _get(results, backend, "seq_append")
@@ -50,10 +61,24 @@ def evaluate(results: list[Result]) -> list[dict[str, Any]]:
         batch = _get(results, backend, "batch_100")
         replay = _get(results, backend, "replay_10k")
         deep = _get(results, backend, "deep_append")
-        if seq:
-            goals.append(_goal("seq_append >= 0.9x raw", backend, seq.ratio, minimum=0.9))
-        if conc:
-            goals.append(_goal("concurrent_16 >= 0.9x raw", backend, conc.ratio, minimum=0.9))
+        floor = RATE_FLOORS.get(backend, _DEFAULT_FLOOR)
+        if floor is not None:
+            what = "raw write+fdatasync" if backend == "files" else "raw"
+            for scenario in _RATE_SCENARIOS:
+                r = _get(results, backend, scenario)
+                if r:
+                    goals.append(
+                        _goal(f"{scenario} >= {floor}x {what}", backend, r.ratio, minimum=floor)
+                    )
+        if backend == "memory" and seq and seq.ours and seq.raw and seq.raw.cpu_us:
+            goals.append(
+                _goal(
+                    "seq_append CPU per event <= 1.5x raw",
+                    backend,
+                    seq.ours.cpu_us / seq.raw.cpu_us,
+                    maximum=1.5,
+                )
+            )
         if conc and seq and seq.raw and backend in _SQL_SERVERS and conc.ours:
             # Group commit: 16 writers beat one-INSERT-per-event by batching commits.
             goals.append(
@@ -74,14 +99,8 @@ def evaluate(results: list[Result]) -> list[dict[str, Any]]:
                 )
             )
         if replay and replay.ratio:
-            # The target is on time: ours/raw time = raw/ours rate.
-            goals.append(
-                _goal("replay_10k time <= 1.2x raw", backend, 1 / replay.ratio, maximum=1.2)
-            )
-        if backend == "files" and seq:
-            goals.append(
-                _goal("files append >= 0.8x raw write+fsync", backend, seq.ratio, minimum=0.8)
-            )
+            # The decoder is ours to choose; the ceiling is what a plain client does.
+            goals.append(_goal("replay_10k >= 1.5x raw", backend, replay.ratio, minimum=1.5))
         if backend == "files" and deep and seq and deep.ours and seq.ours:
             goals.append(
                 _goal(
@@ -99,6 +118,16 @@ def evaluate(results: list[Result]) -> list[dict[str, Any]]:
                     backend,
                     float(flow.extra["round_trips_per_step"]),
                     maximum=2,
+                )
+            )
+        if flow and flow.ours and seq and seq.ours and seq.ours.rate:
+            # One step is one append: the engine should cost little more than the append.
+            goals.append(
+                _goal(
+                    "workflow_100_steps >= 0.8x seq_append",
+                    backend,
+                    flow.ours.rate / seq.ours.rate,
+                    minimum=0.8,
                 )
             )
         if backend == "dynamodb" and seq:

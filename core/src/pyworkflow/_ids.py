@@ -17,6 +17,20 @@ MAX_ID_BYTES = 255
 _FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
 
 
+#: Ids that passed :func:`check_id`: validity depends on the text alone, and the same run id
+#: and event types come back on every append, so they are checked once. Only exact ``str``
+#: values are added and looked up (an equal ``str`` is the same text); bounded by clearing
+#: it when full.
+_VALID: set[str] = set()
+_VALID_MAX = 4096
+
+
+def _remember(value: str) -> None:
+    if len(_VALID) >= _VALID_MAX:
+        _VALID.clear()
+    _VALID.add(value)
+
+
 def new_id() -> str:
     """A 32-hex-digit id that sorts by creation time (48-bit ms clock + 80 random bits).
 
@@ -42,10 +56,22 @@ def check_id(value: object, what: str) -> str:
     An id is a non-empty ``str`` of at most :data:`MAX_ID_BYTES` UTF-8 bytes with no control
     characters. Any other character (unicode, quotes, SQL-looking text) is stored literally.
     """
+    if type(value) is str and value in _VALID:  # a run id or event type checked before
+        return value
     if not isinstance(value, str):
         raise InvalidInput(f"{what} must be a str, got {type(value).__name__}")
     if not value:
         raise InvalidInput(f"{what} must not be empty")
+    if value.isascii():
+        # The common case, on every append's hot path: an ASCII str is its own UTF-8 (and
+        # ``isascii`` is O(1)), so neither encoding below is needed.
+        if len(value) > MAX_ID_BYTES:
+            raise InvalidInput(f"{what} is longer than {MAX_ID_BYTES} UTF-8 bytes")
+        if _FORBIDDEN.search(value):
+            raise InvalidInput(f"{what} must not contain control characters")
+        if type(value) is str:
+            _remember(value)
+        return value
     if len(value.encode("utf-8", "surrogatepass")) > MAX_ID_BYTES:
         raise InvalidInput(f"{what} is longer than {MAX_ID_BYTES} UTF-8 bytes")
     if _FORBIDDEN.search(value):

@@ -94,6 +94,21 @@ class EncodedEvent:
     timestamp: datetime
 
 
+_ENCODED_SETTERS = tuple(vars(EncodedEvent)[f].__set__ for f in ("id", "type", "data", "timestamp"))
+
+
+def _encoded(eid: str, etype: str, data: str, timestamp: datetime) -> EncodedEvent:
+    """``EncodedEvent(eid, etype, data, timestamp)`` without the frozen dataclass
+    ``__init__`` (one ``object.__setattr__`` per field): one per appended event."""
+    ev = object.__new__(EncodedEvent)
+    set_id, set_type, set_data, set_timestamp = _ENCODED_SETTERS
+    set_id(ev, eid)
+    set_type(ev, etype)
+    set_data(ev, data)
+    set_timestamp(ev, timestamp)
+    return ev
+
+
 def check_json(value: Any, what: str, features: Features) -> str:
     """Encode ``value``; raise if it is not JSON, not valid UTF-8 (a lone surrogate in a
     string or key) or larger than ``features.max_event_bytes``."""
@@ -125,7 +140,10 @@ def check_text(value: Any, what: str, features: Features) -> str:
 def check_events(
     events: Sequence[NewEvent], features: Features, now: datetime
 ) -> list[EncodedEvent]:
-    if isinstance(events, NewEvent | str | bytes) or not isinstance(events, Sequence):
+    # ``type(...) is list`` first: the ABC check below is the slow part of the common case.
+    if type(events) is not list and (
+        isinstance(events, NewEvent | str | bytes) or not isinstance(events, Sequence)
+    ):
         raise InvalidInput("events must be a list of NewEvent")
     if not events:
         raise InvalidInput("append needs at least one event")
@@ -136,17 +154,17 @@ def check_events(
     out: list[EncodedEvent] = []
     seen: set[str] = set()
     for event in events:
-        if not isinstance(event, NewEvent):
+        if type(event) is not NewEvent and not isinstance(event, NewEvent):
             raise InvalidInput(f"events must be NewEvent, got {type(event).__name__}")
         eid = check_id(event.id, "event id")
-        if eid in seen:
+        if seen and eid in seen:
             raise InvalidInput(f"event id {eid!r} appears twice in one append")
         seen.add(eid)
-        if not isinstance(event.data, dict):
+        if type(event.data) is not dict and not isinstance(event.data, dict):
             raise InvalidInput("event data must be a JSON object (dict)")
         ts = now if event.timestamp is None else ensure_utc(event.timestamp, "event timestamp")
         out.append(
-            EncodedEvent(
+            _encoded(
                 eid,
                 check_id(event.type, "event type"),
                 check_json(event.data, "event data", features),
@@ -167,6 +185,8 @@ def check_int(value: Any, what: str, minimum: int, maximum: int) -> int:
 
 def check_version(value: Any, what: str = "expected_version") -> int:
     """A sequence number: ``0..MAX_SEQUENCE``."""
+    if type(value) is int and 0 <= value <= MAX_SEQUENCE:  # every append: the common case
+        return value
     return check_int(value, what, 0, MAX_SEQUENCE)
 
 
@@ -265,22 +285,29 @@ def check_run(run: WorkflowRun, features: Features) -> WorkflowRun:
     check_id(run.id, "run id")
     check_id(run.workflow_name, "workflow_name")
     for name in ("input", "result", "error", "context"):
-        check_json(getattr(run, name), f"run {name}", features)
+        value = getattr(run, name)
+        if value is not None:  # ``null`` is valid JSON of 4 bytes: nothing to encode
+            check_json(value, f"run {name}", features)
     if not isinstance(run.metadata, dict):
         raise InvalidInput("run metadata must be a dict")
-    check_json(run.metadata, "run metadata", features)
-    return dataclasses.replace(
-        run,
-        status=_enum(RunStatus, run.status, "status"),
-        idempotency_key=_opt_id(run.idempotency_key, "idempotency_key"),
-        parent_id=_opt_id(run.parent_id, "parent_id"),
-        continued_from=_opt_id(run.continued_from, "continued_from"),
-        continued_to=_opt_id(run.continued_to, "continued_to"),
-        created_at=ensure_utc(run.created_at, "created_at"),
-        updated_at=ensure_utc(run.updated_at, "updated_at"),
-        started_at=_opt_time(run.started_at, "started_at"),
-        completed_at=_opt_time(run.completed_at, "completed_at"),
-    )
+    if run.metadata:
+        check_json(run.metadata, "run metadata", features)
+    normal: dict[str, Any] = {
+        "status": _enum(RunStatus, run.status, "status"),
+        "idempotency_key": _opt_id(run.idempotency_key, "idempotency_key"),
+        "parent_id": _opt_id(run.parent_id, "parent_id"),
+        "continued_from": _opt_id(run.continued_from, "continued_from"),
+        "continued_to": _opt_id(run.continued_to, "continued_to"),
+        "created_at": ensure_utc(run.created_at, "created_at"),
+        "updated_at": ensure_utc(run.updated_at, "updated_at"),
+        "started_at": _opt_time(run.started_at, "started_at"),
+        "completed_at": _opt_time(run.completed_at, "completed_at"),
+    }
+    # The run is frozen: when nothing was normalized (the usual case) it is its own result,
+    # which saves a ``dataclasses.replace`` on every create_run.
+    if all(value is getattr(run, name) for name, value in normal.items()):
+        return run
+    return dataclasses.replace(run, **normal)
 
 
 def check_run_changes(

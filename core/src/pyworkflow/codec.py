@@ -20,6 +20,7 @@ from .errors import InvalidInput
 __all__ = [
     "MAX_JSON_DEPTH",
     "dumps",
+    "encode_valid",
     "ensure_utc",
     "from_micros",
     "from_record",
@@ -61,19 +62,33 @@ def dumps(value: Any, what: str = "value", *, max_depth: int = MAX_JSON_DEPTH + 
         raise InvalidInput(f"{what} is not JSON-serializable: {exc}") from None
 
 
+#: Types that are JSON leaves: ``_check_keys`` skips them without an ``isinstance`` chain.
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
+def encode_valid(value: Any) -> str:
+    """:func:`dumps` without its checks, for a value built only from values that already
+    passed them (a backend's record of a validated model: its JSON fields, ids, enum values
+    and epoch microseconds). Never use it on a caller's value."""
+    return _encoder.encode(value)
+
+
 def _check_keys(value: Any, what: str, limit: int, depth: int) -> None:
-    # Recursive, but bounded by ``limit`` well before the interpreter's own limit.
+    # Recursive, but bounded by ``limit`` well before the interpreter's own limit. On every
+    # append's hot path: exact-type tests first, ``isinstance`` only for unusual types
+    # (subclasses of dict/list/tuple/str are still checked as before).
     if depth >= limit:
         raise InvalidInput(f"{what} is nested deeper than {limit} levels")
+    leaves = _LEAVES
     if isinstance(value, dict):
         for key, item in value.items():
-            if not isinstance(key, str):
+            if type(key) is not str and not isinstance(key, str):
                 raise InvalidInput(f"{what} has a non-str key {show(key)}; JSON keys are strings")
-            if isinstance(item, dict | list | tuple):
+            if type(item) not in leaves and isinstance(item, dict | list | tuple):
                 _check_keys(item, what, limit, depth + 1)
     elif isinstance(value, list | tuple):
         for item in value:
-            if isinstance(item, dict | list | tuple):
+            if type(item) not in leaves and isinstance(item, dict | list | tuple):
                 _check_keys(item, what, limit, depth + 1)
 
 

@@ -18,8 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from ._ids import new_id
+from ._rows import decode_many, event, events_from_rows
 from ._validate import EncodedEvent
-from .codec import dumps, from_record, loads, record, record_changes
+from .codec import dumps, encode_valid, from_record, loads, record, record_changes
 from .errors import ConflictError, NotFound
 from .features import Features
 from .models import (
@@ -60,7 +61,9 @@ class _Store:
 
 
 def _enc(obj: Any) -> str:
-    return dumps(record(obj))
+    # Every model stored here has been validated by the public method (or was read back from
+    # this store), so its record is JSON already: encoded without re-checking it.
+    return encode_valid(record(obj))
 
 
 class MemoryBackend(StorageBackend):
@@ -84,9 +87,9 @@ class MemoryBackend(StorageBackend):
         ids = self._s.event_ids.setdefault(run_id, set())
         if len(log) != expected_version:
             raise ConflictError(f"run {run_id!r} is at version {len(log)}, not {expected_version}")
-        dup = next((e.id for e in events if e.id in ids), None)
-        if dup is not None:
-            raise ConflictError(f"event id {dup!r} is already in run {run_id!r}")
+        for e in events:
+            if e.id in ids:
+                raise ConflictError(f"event id {e.id!r} is already in run {run_id!r}")
         for e in events:
             log.append((e.id, e.type, e.data, e.timestamp))
             ids.add(e.id)
@@ -96,20 +99,25 @@ class MemoryBackend(StorageBackend):
         self, run_id: str, after: int, limit: int | None, types: frozenset[str] | None
     ) -> list[Event]:
         await asyncio.sleep(0)
-        out: list[Event] = []
-        for seq, (eid, etype, data, ts) in enumerate(
-            self._s.events.get(run_id, ())[after:], after + 1
-        ):
-            if types is not None and etype not in types:
-                continue
-            out.append(
-                Event(
-                    run_id=run_id, sequence=seq, id=eid, type=etype, data=loads(data), timestamp=ts
+        log = self._s.events.get(run_id, ())
+        if types is None:  # the replay path: a slice, one parse, one builder loop
+            chunk = log[after:] if limit is None else log[after : after + limit]
+            datas = decode_many([row[2] for row in chunk])
+            return [
+                event(run_id, seq, eid, etype, data, ts)
+                for seq, (eid, etype, _, ts), data in zip(
+                    range(after + 1, after + 1 + len(chunk)), chunk, datas, strict=True
                 )
-            )
-            if limit is not None and len(out) >= limit:
+            ]
+        rows: list[tuple[int, str, str, str, datetime]] = []
+        for seq, (eid, etype, data, ts) in enumerate(log[after:], after + 1):
+            if etype not in types:
+                continue
+            rows.append((seq, eid, etype, data, ts))
+            if limit is not None and len(rows) >= limit:
                 break
-        return out
+        # One parse for all the data, and events built by the shared fast builder.
+        return events_from_rows(run_id, rows)
 
     async def _version(self, run_id: str) -> int:
         await asyncio.sleep(0)

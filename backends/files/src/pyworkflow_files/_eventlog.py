@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 from zlib import crc32
 
+from pyworkflow._rows import event
 from pyworkflow._validate import EncodedEvent
 from pyworkflow.codec import loads, to_micros
 from pyworkflow.errors import ConflictError, SchemaError
@@ -66,6 +67,7 @@ ENTRY = 16
 _IDX = struct.Struct("<QQ")
 _CHUNK = 4096  # events decoded per read of the log
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
 
 
 def id_hash(event_id: str) -> int:
@@ -346,16 +348,7 @@ class RunLog:
                     )
                 if types is not None and etype not in types:
                     continue
-                out.append(
-                    Event(
-                        run_id=self.run_id,
-                        sequence=num,
-                        id=eid,
-                        type=etype,
-                        data=body,
-                        timestamp=_EPOCH + timedelta(microseconds=ts),
-                    )
-                )
+                out.append(event(self.run_id, num, eid, etype, body, _EPOCH + ts * _MICRO))
                 if limit is not None and len(out) >= limit:
                     break
             seq = stop

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from pyworkflow.codec import dumps, loads
+from pyworkflow.codec import encode_valid, loads
 from pyworkflow.errors import SchemaError
 
 from ._disk import (
@@ -176,7 +176,9 @@ class Table:
         positions: list[tuple[int, int]] = []
         end = self._end
         for key, value in changes:
-            frame = encode_frame(f"[{dumps(key)},{dumps(value)}]".encode())
+            # Keys are checked ids and values records of validated models (or of what was
+            # stored): JSON already, so encoded without walking them again.
+            frame = encode_frame(f"[{encode_valid(key)},{encode_valid(value)}]".encode())
             frames.append(frame)
             positions.append((end, len(frame)))
             end += len(frame)

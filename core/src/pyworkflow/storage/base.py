@@ -177,7 +177,13 @@ class StorageBackend(BackendPrimitives):
         attempt = 0
         while True:
             try:
-                return await self._call(self._append(run_id, batch, expected_version))
+                # ``_call`` inlined (the hot path: one coroutine frame less per append).
+                try:
+                    return await self._append(run_id, batch, expected_version)
+                except PyWorkflowError:
+                    raise
+                except Exception as exc:
+                    raise self._translate_error(exc) from exc
             except StorageUnavailable:
                 attempt += 1
                 if attempt > self.retries:

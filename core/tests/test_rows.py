@@ -1,0 +1,59 @@
+"""The shared fast row-to-Event builder builds exactly what ``Event(...)`` builds."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from pyworkflow._rows import decode_many, event, events_from_rows
+from pyworkflow.engine.events import EventType
+from pyworkflow.models import Event
+
+TS = datetime(2026, 11, 28, 8, 0, 0, 123456, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("etype", ["step.completed", "my.own.type"])
+def test_event_equals_the_dataclass_constructor(etype: str) -> None:
+    built = event("run-1", 7, "id-7", etype, {"a": [1, {"b": None}]}, TS)
+    plain = Event(
+        run_id="run-1",
+        sequence=7,
+        id="id-7",
+        type=etype,
+        data={"a": [1, {"b": None}]},
+        timestamp=TS,
+    )
+    assert built == plain
+    assert type(built.type) is type(plain.type)
+    assert repr(built) == repr(plain)
+    with pytest.raises(AttributeError):
+        built.sequence = 8  # type: ignore[misc]
+
+
+def test_engine_types_become_their_event_type_member() -> None:
+    assert event("r", 1, "i", "step.completed", {}, TS).type is EventType.STEP_COMPLETED
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        [],
+        ['{"x":1}'],
+        ['{"x":1}', "[]", '"s"', "null", '{"k":{"n":[1.5,-2,true]}}', '{"é":"\\u00e9"}'],
+    ],
+)
+def test_decode_many_is_loads_of_each(texts: list[str]) -> None:
+    assert decode_many(texts) == [json.loads(t) for t in texts]
+
+
+def test_decode_many_refuses_a_bad_text() -> None:
+    with pytest.raises(ValueError):
+        decode_many(['{"x":1}', '{"x":'])
+
+
+def test_events_from_rows_keeps_order_and_fresh_data() -> None:
+    rows = [(1, "a", "t", '{"n":1}', TS), (2, "b", "t", '{"n":2}', TS)]
+    got = events_from_rows("r", rows)
+    assert [(e.sequence, e.id, e.data) for e in got] == [(1, "a", {"n": 1}), (2, "b", {"n": 2})]
+    assert got[0].data is not events_from_rows("r", rows)[0].data
