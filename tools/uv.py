@@ -60,7 +60,7 @@ def compatible_platforms() -> list[str]:
     if sys.platform == "darwin":
         arch = "arm64" if machine == "arm64" else "x86_64"
         release = platform.mac_ver()[0] or "10.12"
-        major, minor = (int(p) for p in (release.split(".") + ["0"])[:2])
+        major, minor = (int(p) for p in ([*release.split("."), "0"])[:2])
         tags = [f"macosx_{v}_0_{arch}" for v in range(major, 10, -1)]
         tags += [f"macosx_10_{m}_{arch}" for m in range(minor if major == 10 else 15, -1, -1)]
         return tags
