@@ -61,7 +61,7 @@ def test_missing_package_gives_the_exact_pip_line() -> None:
     registry.register("ghost", "pyworkflow_ghost_nonexistent:GhostBackend", extra="ghost")
     with pytest.raises(MissingDependency) as info:
         StorageBackend.from_url("ghost://x")
-    assert 'pip install "pyworkflow[ghost]"' in str(info.value)
+    assert 'pip install --find-links dist "pyworkflow[ghost]==0.1.0"' in str(info.value)
     assert isinstance(info.value.__cause__, ImportError)
     registry.register("ghost2", "pyworkflow_ghost_nonexistent.sub:GhostBackend")
     with pytest.raises(MissingDependency, match="pip install pyworkflow_ghost_nonexistent"):
@@ -76,7 +76,9 @@ def test_builtin_scheme_hint_names_its_extra(monkeypatch: pytest.MonkeyPatch) ->
         registry.BackendSpec("pyworkflow_cassandra_absent:X", "cassandra"),
     )
     _fake_entry_points(monkeypatch)
-    with pytest.raises(MissingDependency, match=r'pip install "pyworkflow\[cassandra\]"'):
+    with pytest.raises(
+        MissingDependency, match=r'pip install --find-links dist "pyworkflow\[cassandra\]==0\.1\.0"'
+    ):
         registry.resolve("cassandra")
 
 

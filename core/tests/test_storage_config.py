@@ -146,7 +146,9 @@ def test_missing_backend_package_names_the_install_line(monkeypatch: pytest.Monk
     monkeypatch.setitem(
         registry._registered, "sqlite", registry.BackendSpec("no_such_pkg:X", "sqlite")
     )
-    with pytest.raises(MissingDependency, match=r'pip install "pyworkflow\[sqlite\]"'):
+    with pytest.raises(
+        MissingDependency, match=r'pip install --find-links dist "pyworkflow\[sqlite\]==0\.1\.0"'
+    ):
         SQLiteStorageBackend(db_path="x.db")
 
 

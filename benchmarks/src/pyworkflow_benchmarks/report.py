@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .results import BackendRun, Result
@@ -91,7 +92,8 @@ def print_report(
         )
     for row in _rows(results):
         style = "red" if row[-1].startswith("ERROR") or "lost" in row[-1] else None
-        table.add_row(*row, style=style)
+        # escaped: rich would take `[postgres]` in an install line for a markup tag and drop it
+        table.add_row(*(escape(cell) for cell in row), style=style)
     console.print(table)
     if goals:
         gt = Table(title="targets")
@@ -103,7 +105,7 @@ def print_report(
         console.print(gt)
     for b in backends:
         if b.skipped:
-            console.print(f"[yellow]skipped {b.name}[/]: {b.skipped}")
+            console.print(f"[yellow]skipped {escape(b.name)}[/]: {escape(b.skipped)}")
 
 
 def markdown_table(results: list[Result]) -> str:

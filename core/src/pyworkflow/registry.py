@@ -1,8 +1,9 @@
 """One registry from URL scheme to a lazily imported backend class.
 
 Built-in schemes are listed here with the extra that installs them, so a missing package
-gives the exact ``pip install`` line. Third-party backends join through the entry-point group
-``pyworkflow.backends`` (name = scheme, value = ``"module:Class"``), or :func:`register`.
+gives the exact install line (:mod:`pyworkflow.install_line`). Third-party backends join
+through the entry-point group ``pyworkflow.backends`` (name = scheme, value =
+``"module:Class"``), or :func:`register`.
 Nothing is imported until a URL with that scheme is opened.
 """
 
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ._primitives import BackendPrimitives
 from .errors import InvalidInput, MissingDependency
+from .install_line import install_hint
 from .urls import StorageURL
 
 if TYPE_CHECKING:
@@ -74,7 +76,7 @@ def resolve(scheme: str) -> type[StorageBackend]:
     """The backend class for ``scheme``, imported now.
 
     Raises :class:`MissingDependency` for an unknown scheme, or with the exact
-    ``pip install "pyworkflow[extra]"`` line when the package is not installed.
+    install line (:func:`~pyworkflow.install_line.install_hint`) when the package is not installed.
     """
     spec = _spec(scheme.lower())
     if spec is None:
@@ -89,7 +91,7 @@ def resolve(scheme: str) -> type[StorageBackend]:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         # The backend package or its driver is absent: both are fixed by the same extra.
-        hint = f'pip install "pyworkflow[{spec.extra}]"' if spec.extra else f"pip install {top}"
+        hint = install_hint(spec.extra) if spec.extra else f"pip install {top}"
         raise MissingDependency(
             f"the {scheme!r} storage backend cannot be imported ({exc.name or exc} is "
             f"missing). Install it with: {hint}"
