@@ -18,6 +18,7 @@ from .registry import get_workflow, lookup_workflow
 from .serializer import decode, encode
 from .step_context import InvalidContext, StepContextReadOnly
 from .transient import in_transient
+from .workflow_context import user_context
 
 __all__ = [
     "PARENT_CLOSE_POLICIES",
@@ -73,6 +74,10 @@ async def sleep(duration: str | float | timedelta | datetime, name: str | None =
     """
     ctx = _run_ctx.get()
     if ctx is None or _in_step.get():
+        mock = user_context()  # a context the user set (MockContext) sleeps its own way
+        if mock is not None:
+            await mock.sleep(duration)  # type: ignore[arg-type]
+            return
         until = instant(duration)
         if until is not None:
             await asyncio.sleep(seconds_until(until, datetime.now(UTC)))

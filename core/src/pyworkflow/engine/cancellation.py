@@ -49,7 +49,17 @@ async def shield() -> AsyncIterator[None]:
     """
     ctx = None if _in_step.get() else _run_ctx.get()
     if ctx is None:
-        yield
+        from .workflow_context import user_context
+
+        mock = user_context()  # a context the user set (MockContext): block its checks
+        previous = getattr(mock, "_cancellation_blocked", None)
+        if mock is not None and previous is not None:
+            mock._cancellation_blocked = True  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            if mock is not None and previous is not None:
+                mock._cancellation_blocked = previous  # type: ignore[attr-defined]
         return
     ctx.shielded += 1
     try:

@@ -24,6 +24,7 @@ from pyworkflow.storage import StorageBackend
 from .calls import _workflow_ctx, wait_for_hook
 from .context import Suspend
 from .transient import in_transient
+from .workflow_context import user_context
 
 __all__ = [
     "HookAlreadyReceivedError",
@@ -105,16 +106,25 @@ async def hook(
     the process stops between recording the token and calling it, it is not called again:
     ``pending_hooks(run_id)`` still lists the token. ``payload_schema``, a pydantic model
     class, validates the payload in the workflow when it arrives (pydantic's
-    ``ValidationError`` is raised there); it is not stored with the hook. A transient run
-    raises ``NotImplementedError``.
+    ``ValidationError`` is raised there); its JSON schema is stored on the hook row
+    (``Hook.schema``, also readable as ``Hook.payload_schema``). A transient run raises
+    ``NotImplementedError``.
     """
+    mock = user_context()  # a context the user set (MockContext) answers the hook
+    if mock is not None:
+        return await mock.hook(
+            name,
+            timeout=timeout,  # type: ignore[arg-type]
+            on_created=on_created,
+            payload_schema=payload_schema,
+        )
     if in_transient():
         return await wait_for_hook(name, timeout=timeout)  # raises NotImplementedError
     ctx = _workflow_ctx("hook()")
     pos = ctx.pos + 1  # the position wait_for_hook is about to take
     created_here = not ctx.by_pos.get(pos)
     try:
-        payload = await wait_for_hook(name, timeout=timeout)
+        payload = await ctx.wait_for_hook(name, timeout, schema=_json_schema(payload_schema))
     except Suspend:
         if on_created is not None and created_here:
             events = await ctx.storage.read(ctx.run.id, types=["hook.created"])
@@ -125,6 +135,12 @@ async def hook(
     if payload_schema is not None:
         return payload_schema.model_validate(payload)
     return payload
+
+
+def _json_schema(model: Any) -> Any:
+    """The JSON schema of a pydantic model class (stored with the hook), else ``None``."""
+    make = getattr(model, "model_json_schema", None)
+    return make() if callable(make) else None
 
 
 class TypedHook(Generic[S]):

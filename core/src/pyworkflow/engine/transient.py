@@ -16,6 +16,7 @@ from pyworkflow._ids import new_id
 
 from .context import ContinueAsNew
 from .registry import WorkflowDef
+from .workflow_context import enter_run, leave_run
 
 __all__ = ["in_transient", "run_transient"]
 
@@ -35,10 +36,12 @@ async def run_transient(
     predecessor's local runtime."""
     run_id = new_id()
     token = _transient.set(True)
+    wctx, wtoken = enter_run(run_id, definition.name, None)  # get_context(): not durable
     try:
         await definition.fn(*args, **kwargs)
     except ContinueAsNew:
         pass  # a transient run just ends: there is nowhere to record a successor
     finally:
+        leave_run(wctx, wtoken)
         _transient.reset(token)
     return run_id
