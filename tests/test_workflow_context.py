@@ -16,6 +16,7 @@ from pyworkflow import (
     MockContext,
     NoContextError,
     RunStatus,
+    StepContext,
     StorageBackend,
     SuspensionSignal,
     get_context,
@@ -193,3 +194,48 @@ def test_mock_context_shield_and_sticky_cancellation() -> None:
 
     with ctx:
         asyncio.run(main())
+
+
+def test_the_predecessors_context_module() -> None:
+    from pyworkflow import context
+
+    assert context.get_context is get_context
+    assert context.MockContext is MockContext
+    assert context.StepContext.__name__ == "StepContext"
+    assert context.get_step_context_class() is None  # outside a run
+
+
+@workflow(name="ctx_mock_datetime_sleep")
+async def sleeps_until() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    await sleep(datetime.now(UTC) + timedelta(hours=1))
+    await sleep(timedelta(minutes=2))
+
+
+def test_mock_context_records_every_kind_of_duration() -> None:
+    ctx = MockContext()
+    with ctx:
+        asyncio.run(sleeps_until())
+    assert ctx.sleep_count == 2
+    assert 3590 <= ctx.sleeps[0]["seconds"] <= 3600
+    assert ctx.sleeps[1]["seconds"] == 120
+
+
+class OrderContext(StepContext):  # type: ignore[misc, valid-type]
+    workspace_id: str = ""
+
+
+@workflow(name="ctx_with_class", context_class=OrderContext)
+async def with_class() -> str:
+    from pyworkflow import context
+
+    cls = context.get_step_context_class()
+    return "" if cls is None else cls.__name__
+
+
+async def test_get_step_context_class_in_a_run(store: StorageBackend) -> None:
+    engine = Engine(store)
+    run = await engine.get_run(await engine.start(with_class, (), {}))
+    assert run.status is RunStatus.COMPLETED, run.error
+    assert run.result == "OrderContext"

@@ -76,7 +76,7 @@ async def sleep(duration: str | float | timedelta | datetime, name: str | None =
     if ctx is None or _in_step.get():
         mock = user_context()  # a context the user set (MockContext) sleeps its own way
         if mock is not None:
-            await mock.sleep(duration)  # type: ignore[arg-type]
+            await mock.sleep(duration)
             return
         until = instant(duration)
         if until is not None:

@@ -114,7 +114,7 @@ async def hook(
     if mock is not None:
         return await mock.hook(
             name,
-            timeout=timeout,  # type: ignore[arg-type]
+            timeout=timeout,
             on_created=on_created,
             payload_schema=payload_schema,
         )

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
-from .durations import to_seconds
-from .workflow_context import WorkflowContext, _call, _cancelled
+from .workflow_context import WorkflowContext, _call, _cancelled, _seconds
 
 __all__ = ["MockContext"]
 
@@ -104,10 +104,11 @@ class MockContext(WorkflowContext):
             return self._mock_results[step_name]
         return await _call(func, args, kwargs)
 
-    async def sleep(self, duration: str | int | float) -> None:
-        """Record the sleep; return at once unless ``skip_sleeps=False``. A malformed
-        duration raises as ``sleep`` does."""
-        seconds = int(to_seconds(duration))
+    async def sleep(self, duration: str | float | timedelta | datetime) -> None:
+        """Record the sleep (``seconds``: whole seconds, until the instant for a
+        ``datetime``); return at once unless ``skip_sleeps=False``. A malformed duration
+        raises as ``sleep`` does."""
+        seconds = int(_seconds(duration))
         self._sleeps.append({"duration": duration, "seconds": seconds})
         if not self._skip_sleeps:
             await asyncio.sleep(seconds)
@@ -125,7 +126,7 @@ class MockContext(WorkflowContext):
     async def hook(
         self,
         name: str,
-        timeout: int | str | None = None,  # noqa: ASYNC109
+        timeout: str | float | timedelta | None = None,  # noqa: ASYNC109
         on_created: Callable[[str], Awaitable[None]] | None = None,
         payload_schema: Any = None,
     ) -> Any:

@@ -31,12 +31,14 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar, Token
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pyworkflow.errors import InvalidInput
 
 from .context import _in_step, _run_ctx
-from .durations import to_seconds
+from .durations import instant, seconds_until, to_seconds
 from .errors import CancellationError, WorkflowError
 
 if TYPE_CHECKING:
@@ -174,14 +176,14 @@ class WorkflowContext(ABC):
         """Run ``func`` (sync or async) as a step named ``name`` (default: its name)."""
 
     @abstractmethod
-    async def sleep(self, duration: str | int | float) -> None:
+    async def sleep(self, duration: str | float | timedelta | datetime) -> None:
         """Pause for ``duration``."""
 
     @abstractmethod
     async def hook(
         self,
         name: str,
-        timeout: int | str | None = None,  # noqa: ASYNC109
+        timeout: str | float | timedelta | None = None,  # noqa: ASYNC109
         on_created: Callable[[str], Awaitable[None]] | None = None,
         payload_schema: Any = None,
     ) -> Any:
@@ -242,6 +244,14 @@ def _cancelled(reason: str | None) -> CancellationError:
     return CancellationError(
         f"Workflow was cancelled: {reason or 'no reason provided'}", reason=reason
     )
+
+
+def _seconds(duration: str | float | timedelta | datetime) -> float:
+    """Seconds of a sleep's ``duration`` (as ``sleep`` takes it), from now."""
+    until = instant(duration)
+    if until is not None:
+        return seconds_until(until, datetime.now(UTC))
+    return to_seconds(duration)  # type: ignore[arg-type]
 
 
 async def _call(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -311,8 +321,6 @@ class LocalContext(WorkflowContext):
             return await _call(func, args, kwargs)
         if hasattr(func, "__pyworkflow_step__") and name is None:
             return await func(*args, **kwargs)
-        from dataclasses import replace
-
         from .registry import _step_options
 
         inner = getattr(func, "__wrapped__", func) if hasattr(func, "__pyworkflow_step__") else func
@@ -326,18 +334,18 @@ class LocalContext(WorkflowContext):
 
         return await rc.run_step(options, body, args, kwargs)
 
-    async def sleep(self, duration: str | int | float) -> None:
+    async def sleep(self, duration: str | float | timedelta | datetime) -> None:
         if self._rc is not None:
             from .calls import sleep
 
             await sleep(duration)
         else:
-            await asyncio.sleep(to_seconds(duration))
+            await asyncio.sleep(_seconds(duration))
 
     async def hook(
         self,
         name: str,
-        timeout: int | str | None = None,  # noqa: ASYNC109
+        timeout: str | float | timedelta | None = None,  # noqa: ASYNC109
         on_created: Callable[[str], Awaitable[None]] | None = None,
         payload_schema: Any = None,
     ) -> Any:
