@@ -12,13 +12,13 @@ from typing import Any
 from pyworkflow.errors import InvalidInput
 
 from .context import ContinueAsNew, RunContext, _in_step, _run_ctx
+from .current_context import user_context
 from .durations import instant, seconds_until, to_seconds
 from .errors import WorkflowError
 from .registry import get_workflow, lookup_workflow
 from .serializer import decode, encode
 from .step_context import InvalidContext, StepContextReadOnly
 from .transient import in_transient
-from .workflow_context import user_context
 
 __all__ = [
     "PARENT_CLOSE_POLICIES",

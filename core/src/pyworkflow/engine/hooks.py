@@ -22,9 +22,10 @@ from pyworkflow.models import HookStatus
 from pyworkflow.storage import StorageBackend
 
 from .calls import _workflow_ctx, wait_for_hook
-from .context import Suspend
+from .context import _run_ctx
+from .current_context import user_context
+from .hook_wait import wait_typed
 from .transient import in_transient
-from .workflow_context import user_context
 
 __all__ = [
     "HookAlreadyReceivedError",
@@ -110,37 +111,16 @@ async def hook(
     (``Hook.schema``, also readable as ``Hook.payload_schema``). A transient run raises
     ``NotImplementedError``.
     """
-    mock = user_context()  # a context the user set (MockContext) answers the hook
-    if mock is not None:
-        return await mock.hook(
-            name,
-            timeout=timeout,
-            on_created=on_created,
-            payload_schema=payload_schema,
-        )
+    if _run_ctx.get() is None:
+        mock = user_context()  # a context the user set (MockContext) answers the hook
+        if mock is not None:
+            return await mock.hook(
+                name, timeout=timeout, on_created=on_created, payload_schema=payload_schema
+            )
     if in_transient():
         return await wait_for_hook(name, timeout=timeout)  # raises NotImplementedError
     ctx = _workflow_ctx("hook()")
-    pos = ctx.pos + 1  # the position wait_for_hook is about to take
-    created_here = not ctx.by_pos.get(pos)
-    try:
-        payload = await ctx.wait_for_hook(name, timeout, schema=_json_schema(payload_schema))
-    except Suspend:
-        if on_created is not None and created_here:
-            events = await ctx.storage.read(ctx.run.id, types=["hook.created"])
-            mine = [e for e in events if e.data.get("pos") == pos]
-            if mine:
-                await on_created(str(mine[-1].data["token"]))
-        raise
-    if payload_schema is not None:
-        return payload_schema.model_validate(payload)
-    return payload
-
-
-def _json_schema(model: Any) -> Any:
-    """The JSON schema of a pydantic model class (stored with the hook), else ``None``."""
-    make = getattr(model, "model_json_schema", None)
-    return make() if callable(make) else None
+    return await wait_typed(ctx, name, timeout, on_created, payload_schema)
 
 
 class TypedHook(Generic[S]):

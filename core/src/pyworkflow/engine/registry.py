@@ -237,7 +237,7 @@ def step(
 
             runner = current_step_runner()
             if runner is None:
-                from .workflow_context import user_context
+                from .current_context import user_context
 
                 mock = user_context()  # a context the user set (MockContext): it runs steps
                 if mock is not None:

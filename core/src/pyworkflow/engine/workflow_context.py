@@ -38,8 +38,11 @@ from typing import TYPE_CHECKING, Any
 from pyworkflow.errors import InvalidInput
 
 from .context import _in_step, _run_ctx
+from .current_context import current
 from .durations import instant, seconds_until, to_seconds
 from .errors import CancellationError, WorkflowError
+from .hook_wait import wait_typed
+from .retry import StepOptions
 
 if TYPE_CHECKING:
     from .context import RunContext
@@ -55,14 +58,11 @@ __all__ = [
     "notify_cancellation",
     "reset_context",
     "set_context",
-    "user_context",
 ]
 
 log = logging.getLogger("pyworkflow.workflow")
 
-_current: ContextVar[WorkflowContext | None] = ContextVar(
-    "pyworkflow_workflow_context", default=None
-)
+_current: ContextVar[WorkflowContext | None] = current
 #: the engine contexts of the executions running in this process, by run id (for
 #: :func:`notify_cancellation`)
 _live: dict[str, set[LocalContext]] = {}
@@ -105,15 +105,6 @@ def reset_context(token: Token[WorkflowContext | None]) -> None:
     ``token`` (``ValueError``/``RuntimeError`` from :mod:`contextvars` for a token of another
     context or one used twice)."""
     _current.reset(token)
-
-
-def user_context() -> WorkflowContext | None:
-    """The context a user set, when no engine run is active here: the one ``@step``,
-    ``sleep`` and ``hook`` go through (else ``None``)."""
-    ctx = _current.get()
-    if ctx is None or ctx._engine or (_run_ctx.get() is not None and not _in_step.get()):
-        return None
-    return ctx
 
 
 class WorkflowContext(ABC):
@@ -321,13 +312,10 @@ class LocalContext(WorkflowContext):
             return await _call(func, args, kwargs)
         if hasattr(func, "__pyworkflow_step__") and name is None:
             return await func(*args, **kwargs)
-        from .registry import _step_options
-
         inner = getattr(func, "__wrapped__", func) if hasattr(func, "__pyworkflow_step__") else func
-        options = getattr(func, "__pyworkflow_step__", None) or _step_options(
-            None, None, None, None, None, None, None, None
-        )
-        options = replace(options, name=name or getattr(func, "__name__", "step"))
+        # a plain function gets @step's defaults
+        options: StepOptions = getattr(func, "__pyworkflow_step__", None) or StepOptions(name="")
+        options = replace(options, name=str(name or getattr(func, "__name__", "step")))
 
         async def body(*a: Any, **kw: Any) -> Any:
             return await _call(inner, a, kw)
@@ -335,10 +323,9 @@ class LocalContext(WorkflowContext):
         return await rc.run_step(options, body, args, kwargs)
 
     async def sleep(self, duration: str | float | timedelta | datetime) -> None:
-        if self._rc is not None:
-            from .calls import sleep
-
-            await sleep(duration)
+        rc = self._rc
+        if rc is not None and not _in_step.get() and _run_ctx.get() is rc:
+            await rc.sleep(duration)
         else:
             await asyncio.sleep(_seconds(duration))
 
@@ -349,13 +336,12 @@ class LocalContext(WorkflowContext):
         on_created: Callable[[str], Awaitable[None]] | None = None,
         payload_schema: Any = None,
     ) -> Any:
-        if self._rc is None:
+        rc = self._rc
+        if rc is None:
             raise NotImplementedError("a transient (durable=False) run cannot wait for a hook")
-        from .hooks import hook
-
-        return await hook(
-            name, timeout=timeout, on_created=on_created, payload_schema=payload_schema
-        )
+        if _in_step.get() or _run_ctx.get() is not rc:
+            raise WorkflowError("hook() cannot be called inside a step; call it from the workflow")
+        return await wait_typed(rc, name, timeout, on_created, payload_schema)
 
     def is_cancellation_requested(self) -> bool:
         return self._requested or (self._rc is not None and bool(self._rc.cancel_reasons))
