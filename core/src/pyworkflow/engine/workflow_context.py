@@ -2,7 +2,8 @@
 :class:`LocalContext`, and ``get_context`` / ``has_context`` / ``set_context`` /
 ``reset_context``.
 
-One context variable holds the current :class:`WorkflowContext`. The engine sets it for each
+One context variable (:mod:`.current_context`) holds the current :class:`WorkflowContext`.
+The engine sets it for each
 execution of a run (durable: a :class:`LocalContext` over that execution's
 :class:`~pyworkflow.engine.context.RunContext`; transient: one with ``is_durable`` False) and
 resets it after, so ``get_context()`` works in the workflow and in its inline steps. Outside
@@ -10,9 +11,10 @@ a run it raises :class:`NoContextError` (a ``RuntimeError``, as the predecessor'
 
 A context a user sets (``set_context(MockContext(...))``, ``async with LocalContext(...)``)
 is not the engine's: while no engine run is active, ``@step`` calls, ``sleep`` and ``hook``
-go through it (``ctx.run``, ``ctx.sleep``, ``ctx.hook``), which is how the predecessor let a
-workflow function be unit-tested without storage (see :mod:`.mock_context`). Inside a run,
-the engine's own calls always win.
+go through it (``ctx.run``, ``ctx.sleep``, ``ctx.hook``; see
+:func:`.current_context.user_context`), which is how the predecessor let a workflow function
+be unit-tested without storage (see :mod:`.mock_context`). Inside a run, the engine's own
+calls always win.
 
 Cancellation: a request recorded in the run's log is raised once, at the next checkpoint,
 by the engine (:meth:`RunContext.checkpoint`); ``check_cancellation()`` is one more
@@ -62,7 +64,7 @@ __all__ = [
 
 log = logging.getLogger("pyworkflow.workflow")
 
-_current: ContextVar[WorkflowContext | None] = current
+_current: ContextVar[WorkflowContext | None] = current  # typed here, where the class is
 #: the engine contexts of the executions running in this process, by run id (for
 #: :func:`notify_cancellation`)
 _live: dict[str, set[LocalContext]] = {}
