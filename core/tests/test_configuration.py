@@ -77,8 +77,8 @@ def test_bad_keys_are_typed_and_change_nothing(keys: dict[str, object]) -> None:
     assert default_engine() is first
 
 
-def test_event_limits_are_accepted_with_a_warning() -> None:
-    with pytest.warns(UserWarning, match="not enforced"):
+def test_event_limits_are_set_with_a_warning() -> None:
+    with pytest.warns(UserWarning, match="not recommended"):
         configure("memory://", event_hard_limit=10)
     assert get_config().event_hard_limit == 10
 

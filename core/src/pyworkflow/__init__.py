@@ -291,3 +291,28 @@ __all__ += [
     "trigger_schedule",
     "update_schedule",
 ]
+
+# the predecessor's context API (pyworkflow.engine.workflow_context)
+from .engine import (  # noqa: E402
+    LocalContext,
+    MockContext,
+    NoContextError,
+    SuspensionSignal,
+    WorkflowContext,
+    get_context,
+    has_context,
+    reset_context,
+    set_context,
+)
+
+__all__ += [
+    "LocalContext",
+    "MockContext",
+    "NoContextError",
+    "SuspensionSignal",
+    "WorkflowContext",
+    "get_context",
+    "has_context",
+    "reset_context",
+    "set_context",
+]

@@ -331,6 +331,11 @@ class Hook:
     expires_at: datetime | None = None
     received_at: datetime | None = None
 
+    @property
+    def payload_schema(self) -> JSON:
+        """The predecessor's name for :attr:`schema` (the payload's JSON schema)."""
+        return self.schema
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Schedule:

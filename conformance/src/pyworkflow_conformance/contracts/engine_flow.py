@@ -2,7 +2,8 @@
 
 ``continue_as_new()`` without arguments fails the run; an inline ``start()`` follows a
 continue-as-new chain to its end; an inline ``wait(run_id)`` executes only its own runs'
-tasks, leaving another program's due tasks to workers.
+tasks, leaving another program's due tasks to workers; a typed hook stores its payload's
+JSON schema on the hook row.
 
 The workflows live at module level so a worker subprocess can import them by name.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from pydantic import BaseModel
 from pyworkflow import (
     HookAlreadyReceivedError,
     HookNotFoundError,
@@ -23,6 +25,7 @@ from pyworkflow import (
     WorkflowFailed,
     configured,
     continue_as_new,
+    define_hook,
     get_run,
     get_workflow_chain,
     get_workflow_events,
@@ -109,6 +112,23 @@ async def cf_announced_hook(key: str) -> object:
         _TOKENS.setdefault(key, []).append(token)
 
     return await hook("approval", timeout="1h", on_created=announce)
+
+
+class CfApproval(BaseModel):
+    approved: bool
+    reviewer: str
+
+
+cf_approval = define_hook("approval", CfApproval)
+
+
+@workflow(name="conformance_flow_typed_hook")
+async def cf_typed_hook(key: str) -> str:
+    async def announce(token: str) -> None:
+        _TOKENS.setdefault(key, []).append(token)
+
+    decision = await cf_approval(timeout="1h", on_created=announce)
+    return decision.reviewer
 
 
 @workflow(name="conformance_flow_deadline", max_duration="1h")
@@ -222,6 +242,19 @@ class EngineFlowContract(ConfiguredEngine):
         assert token not in str(missing.value)
         with pytest.raises(InvalidTokenError):
             await resume_hook("", 1)
+
+    @aio
+    async def test_typed_hook_stores_its_payload_schema(
+        self, engine: Engine, backend: StorageBackend
+    ) -> None:
+        key = f"t{id(engine)}-{len(_TOKENS)}"
+        run_id = await start(cf_typed_hook, key)
+        [token] = _TOKENS[key]
+        stored = await backend.get_hook(token)
+        assert stored is not None
+        assert stored.payload_schema == CfApproval.model_json_schema()
+        await resume_hook(token, {"approved": True, "reviewer": "ann"})
+        assert (await wait(run_id, timeout=60)).result == "ann"
 
     @aio
     async def test_max_duration_fails_the_run_at_its_deadline(

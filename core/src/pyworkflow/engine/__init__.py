@@ -151,3 +151,30 @@ __all__ = [
     "wait_for_hook",
     "workflow",
 ]
+
+# the predecessor's context API and event-count limit (workflow_context.py, limits.py)
+from .errors import SuspensionSignal
+from .limits import EventLimitExceededError
+from .mock_context import MockContext
+from .workflow_context import (
+    LocalContext,
+    NoContextError,
+    WorkflowContext,
+    get_context,
+    has_context,
+    reset_context,
+    set_context,
+)
+
+__all__ += [
+    "EventLimitExceededError",
+    "LocalContext",
+    "MockContext",
+    "NoContextError",
+    "SuspensionSignal",
+    "WorkflowContext",
+    "get_context",
+    "has_context",
+    "reset_context",
+    "set_context",
+]

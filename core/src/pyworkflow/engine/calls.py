@@ -12,6 +12,7 @@ from typing import Any
 from pyworkflow.errors import InvalidInput
 
 from .context import ContinueAsNew, RunContext
+from .current_context import user_context
 from .durations import instant, seconds_until, to_seconds
 from .errors import OutsideWorkflow, WorkflowError
 from .registry import get_workflow, lookup_workflow
@@ -74,6 +75,10 @@ async def sleep(duration: str | float | timedelta | datetime, name: str | None =
     """
     ctx = _run_ctx.get()
     if ctx is None or _in_step.get():
+        mock = user_context()  # a context the user set (MockContext) sleeps its own way
+        if mock is not None:
+            await mock.sleep(duration)
+            return
         until = instant(duration)
         if until is not None:
             await asyncio.sleep(seconds_until(until, datetime.now(UTC)))

@@ -50,7 +50,17 @@ async def shield() -> AsyncIterator[None]:
     """
     ctx = None if _in_step.get() else _run_ctx.get()
     if ctx is None:
-        yield
+        from .current_context import user_context
+
+        mock = user_context()  # a context the user set (MockContext): block its checks
+        previous = getattr(mock, "_cancellation_blocked", None)
+        if mock is not None and previous is not None:
+            mock._cancellation_blocked = True
+        try:
+            yield
+        finally:
+            if mock is not None and previous is not None:
+                mock._cancellation_blocked = previous
         return
     ctx.shielded += 1
     try:

@@ -133,7 +133,8 @@ def apply(storage: StorageSpec | None, inline: bool | None, keys: Mapping[str, A
     for name in _EVENT_LIMITS:
         if name in keys:
             warnings.warn(
-                f"{name} is accepted for compatibility but not enforced by pyworkflow",
+                f"Modifying event limits ({name}) is not recommended: the defaults stop a "
+                "runaway workflow before its history grows too large to replay",
                 UserWarning,
                 stacklevel=4,
             )

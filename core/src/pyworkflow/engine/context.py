@@ -45,10 +45,12 @@ from .errors import (
     MaxNestingDepthError,
     NonDeterminismError,
     StepFailed,
+    SuspensionSignal,
     error_data,
     minimal_error,
 )
 from .events import CHILD_OUTCOME, EventType
+from .limits import check_event_limit
 from .registry import get_workflow
 from .retry import StepOptions, call_with_timeout
 from .running import _in_step
@@ -73,8 +75,9 @@ T = TypeVar("T")
 RESUME = "resume"
 
 
-class Suspend(BaseException):
-    """The workflow waits (timer, hook, child, retry backoff); its wake-up task is stored."""
+class Suspend(SuspensionSignal):
+    """The workflow waits (timer, hook, child, retry backoff); its wake-up task is stored.
+    The engine's :class:`~pyworkflow.engine.errors.SuspensionSignal`."""
 
 
 class Conflict(BaseException):
@@ -144,6 +147,8 @@ class RunContext:
             elif event.type == "cancellation.requested":
                 self.cancel_reasons.append(event.data.get("reason"))
         self.pos = 0
+        #: the event count of the last soft-limit warning (see limits.check_event_limit)
+        self.warned_at: int | None = None
         stored_input = run.input if isinstance(run.input, dict) else {}
         self.context: Any = stored_input.get("context")
         #: wake-up tasks that must exist when this execution suspends
@@ -183,6 +188,8 @@ class RunContext:
                     f"recorded {first.get('kind')} {first.get('name')!r} there; workflow code "
                     f"must make the same durable calls in the same order on every replay"
                 )
+        else:
+            check_event_limit(self)  # a new call is about to record events
         return self.pos, recorded
 
     def event(
@@ -273,6 +280,7 @@ class RunContext:
         self.checkpoint()
         attempt = len(failures) + 1
         if failures:
+            check_event_limit(self)  # a retry records events at a position already in the log
             retry_at = from_micros(failures[-1].data["retry_at"])
             if self.now() < retry_at:
                 self.wake_at(f"retry:{pos}:{attempt}", retry_at)
@@ -285,6 +293,10 @@ class RunContext:
             value = await call_with_timeout(options, fn, args, kwargs)
             result = encode(value, f"the result of step {options.name!r}")
         except (Suspend, Conflict, ContinueAsNew, Abandon):
+            raise
+        except CancellationError:
+            # get_context().check_cancellation() in the step: the cancellation reaches the
+            # workflow at this call, unrecorded (a replay raises it at the call's checkpoint)
             raise
         except Exception as exc:
             retry = not isinstance(exc, SerializationError)
@@ -390,7 +402,9 @@ class RunContext:
         self,
         name: str,
         timeout: str | float | timedelta | None,  # noqa: ASYNC109
+        schema: Any = None,
     ) -> Any:
+        """``schema``: the payload's JSON schema, stored on the hook row (``Hook.schema``)."""
         pos, recorded = self.next_pos("hook", name)
         for e in recorded:
             if e.type == "hook.received":
@@ -422,7 +436,9 @@ class RunContext:
             )
             hook = None
         if hook is None:
-            hook = Hook(token=token, run_id=self.run.id, name=name, expires_at=expires)
+            hook = Hook(
+                token=token, run_id=self.run.id, name=name, expires_at=expires, schema=schema
+            )
             try:
                 await self.io(self.storage.create_hook(hook))
             except Abandon as abandon:

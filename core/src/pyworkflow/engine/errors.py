@@ -29,6 +29,7 @@ __all__ = [
     "RetryableError",
     "StepFailed",
     "StepTimeout",
+    "SuspensionSignal",
     "UnsafeSetup",
     "WaitTimeout",
     "WorkflowError",
@@ -52,6 +53,19 @@ class WorkflowError(PyWorkflowError):
 class OutsideWorkflow(WorkflowError, RuntimeError):
     """A workflow-only call (``hook``, ``start_child``, ``continue_as_new``...) made with no
     running workflow. Also a ``RuntimeError``, which is what the predecessor raised."""
+
+
+class SuspensionSignal(BaseException):
+    """Raised by the engine when a workflow waits (a timer, a hook, a child, a step's retry
+    backoff): the execution stops and its wake-up tasks are stored. Internal: do not raise
+    or catch it. It is a ``BaseException`` (the predecessor's was an ``Exception``) so that
+    a workflow's ``except Exception`` cannot swallow a suspension and run on as if the call
+    had returned. ``reason`` says what the run waits for; ``data`` is extra detail."""
+
+    def __init__(self, reason: str = "suspended", **data: Any) -> None:
+        super().__init__(f"Workflow suspended: {reason}")
+        self.reason = reason
+        self.data = data
 
 
 class StepFailed(WorkflowError):

@@ -22,7 +22,9 @@ from pyworkflow.models import HookStatus
 from pyworkflow.storage import StorageBackend
 
 from .calls import _workflow_ctx, wait_for_hook
-from .context import Suspend
+from .current_context import user_context
+from .hook_wait import wait_typed
+from .running import _run_ctx
 from .transient import in_transient
 
 __all__ = [
@@ -105,26 +107,20 @@ async def hook(
     the process stops between recording the token and calling it, it is not called again:
     ``pending_hooks(run_id)`` still lists the token. ``payload_schema``, a pydantic model
     class, validates the payload in the workflow when it arrives (pydantic's
-    ``ValidationError`` is raised there); it is not stored with the hook. A transient run
-    raises ``NotImplementedError``.
+    ``ValidationError`` is raised there); its JSON schema is stored on the hook row
+    (``Hook.schema``, also readable as ``Hook.payload_schema``). A transient run raises
+    ``NotImplementedError``.
     """
+    if _run_ctx.get() is None:
+        mock = user_context()  # a context the user set (MockContext) answers the hook
+        if mock is not None:
+            return await mock.hook(
+                name, timeout=timeout, on_created=on_created, payload_schema=payload_schema
+            )
     if in_transient():
         return await wait_for_hook(name, timeout=timeout)  # raises NotImplementedError
     ctx = _workflow_ctx("hook()")
-    pos = ctx.pos + 1  # the position wait_for_hook is about to take
-    created_here = not ctx.by_pos.get(pos)
-    try:
-        payload = await wait_for_hook(name, timeout=timeout)
-    except Suspend:
-        if on_created is not None and created_here:
-            events = await ctx.storage.read(ctx.run.id, types=["hook.created"])
-            mine = [e for e in events if e.data.get("pos") == pos]
-            if mine:
-                await on_created(str(mine[-1].data["token"]))
-        raise
-    if payload_schema is not None:
-        return payload_schema.model_validate(payload)
-    return payload
+    return await wait_typed(ctx, name, timeout, on_created, payload_schema)
 
 
 class TypedHook(Generic[S]):

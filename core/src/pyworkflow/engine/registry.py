@@ -153,9 +153,25 @@ def workflow(
         )
         _WORKFLOWS[wf_name] = definition
         setattr(func, ATTR, definition)
+        _predecessor_attributes(func, definition, max_duration)
         return func
 
     return register(fn) if fn is not None else register
+
+
+def _predecessor_attributes(func: Any, definition: WorkflowDef, max_duration: Any) -> None:
+    """The predecessor's ``__workflow_*__`` attributes, as its ``@workflow`` set them (the
+    decorator's own values: ``None`` where an option was not given, ``max_duration`` as
+    written)."""
+    options = definition.options
+    func.__workflow__ = True
+    func.__workflow_name__ = definition.name
+    func.__workflow_durable__ = options.durable
+    func.__workflow_max_duration__ = max_duration
+    func.__workflow_tags__ = list(options.tags)
+    func.__workflow_recover_on_worker_loss__ = options.recover_on_worker_loss
+    func.__workflow_max_recovery_attempts__ = options.max_recovery_attempts
+    func.__workflow_context_class__ = definition.context_class
 
 
 @overload
@@ -224,6 +240,12 @@ def step(
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
             runner = current_step_runner()
             if runner is None:
+                from .current_context import user_context
+
+                mock = user_context()  # a context the user set (MockContext): it runs steps
+                if mock is not None:
+                    mock.check_cancellation()
+                    return await mock.run(func, *args, name=options.name, **kwargs)
                 from .transient_flag import in_transient
 
                 if in_transient():  # no record to suspend on: retried inline

@@ -45,9 +45,11 @@ from .context import (
 )
 from .deadline import deadline_task, overdue
 from .errors import CancellationError, WorkflowError, WorkflowNotFoundError
+from .limits import check_event_limit
 from .registry import get_workflow, lookup_workflow
 from .running import _run_ctx
 from .serializer import decode, encode
+from .workflow_context import enter_run, leave_run, notify_cancellation
 
 __all__ = ["TERMINAL_EVENTS", "Engine", "Outcome", "read_all"]
 
@@ -298,10 +300,12 @@ class Engine:
             await storage.update_run(run_id, changes, expected_status=run.status)
         stored_input = run.input if isinstance(run.input, dict) else {}
         token = _run_ctx.set(ctx)
+        wctx, wtoken = enter_run(run_id, definition.name, ctx)  # get_context()
         try:
             args = decode(stored_input.get("args", []))
             kwargs = decode(stored_input.get("kwargs", {}))
             value = await definition.fn(*args, **kwargs)
+            check_event_limit(ctx)  # over the limit, the run fails instead of completing
             final = NewEvent(
                 type="workflow.completed",
                 data={"result": encode(value, f"the result of workflow {definition.name!r}")},
@@ -331,6 +335,7 @@ class Engine:
         except Exception as exc:
             final = NewEvent(type="workflow.failed", data={"error": error_data(exc)})
         finally:
+            leave_run(wctx, wtoken)
             _run_ctx.reset(token)
         closing = await closing_children(ctx, TERMINAL_EVENTS[final.type])
         final = await self._record_end(ctx, final, definition.name, closing)
@@ -491,6 +496,7 @@ class Engine:
                 except ConflictError:
                     await asyncio.sleep(random.uniform(0, 0.02))
                     continue
+                notify_cancellation(run_id, reason)  # an execution running here sees it now
             await storage.enqueue(self._cancel_task(run_id, "cancel", timedelta(0)))
             break
         else:

@@ -41,8 +41,10 @@ class Settings:
     celery_broker: str | None = None
     #: kept for the predecessor's programs; a DynamoDB URL names its own ``?region=``
     aws_region: str | None = None
-    #: the predecessor's event-count limits of one run; kept, not enforced (see
-    #: docs/configuration.md: a long-lived workflow uses ``continue_as_new`` instead)
+    #: the event-count limits of one durable run (see limits.py): a warning from
+    #: ``event_soft_limit`` events on, every ``event_warning_interval`` events; at
+    #: ``event_hard_limit`` the run fails with EventLimitExceededError (a long-lived
+    #: workflow uses ``continue_as_new`` to start a fresh log instead)
     event_soft_limit: int = 10_000
     event_hard_limit: int = 50_000
     event_warning_interval: int = 100

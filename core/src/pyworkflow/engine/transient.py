@@ -17,6 +17,7 @@ from pyworkflow._ids import new_id
 from .context import ContinueAsNew
 from .registry import WorkflowDef
 from .transient_flag import in_transient, transient_flag
+from .workflow_context import enter_run, leave_run
 
 __all__ = ["in_transient", "run_transient"]
 
@@ -29,10 +30,12 @@ async def run_transient(
     predecessor's local runtime."""
     run_id = new_id()
     token = transient_flag.set(True)
+    wctx, wtoken = enter_run(run_id, definition.name, None)  # get_context(): not durable
     try:
         await definition.fn(*args, **kwargs)
     except ContinueAsNew:
         pass  # a transient run just ends: there is nowhere to record a successor
     finally:
+        leave_run(wctx, wtoken)
         transient_flag.reset(token)
     return run_id
