@@ -12,8 +12,6 @@ assertion that was renamed or deleted.
   assertion (or the call it checks) that covers the item;
 * ``docs/migrating.md``: we differ on purpose, or the row is left out; the marker is the
   sentence there that says so and why;
-* ``pending:seedctx``: the item belongs to the context-API work running in parallel (its own
-  programs will cover it); ``test_ledger.py`` lists these rows when it runs.
 
 Celery is out of scope: the runtime name ``"celery"`` is accepted (runs go to our workers)
 and every Celery-only item points to the sentence of docs/migrating.md saying so.
@@ -80,21 +78,9 @@ NAMES_89: tuple[str, ...] = (
     "configure_logging", "get_logger", "bind_workflow_context", "bind_step_context",
 )  # fmt: skip
 
-#: names of NAMES_89 not served yet, each owned by the parallel context-API work (seedctx).
-#: test_ledger.py fails if any other name is missing and reports these (and, once they
-#: import, that they can be deleted here: the set is meant to become empty).
-EXPECTED_MISSING: frozenset[str] = frozenset(
-    {
-        "SuspensionSignal",
-        "WorkflowContext",
-        "LocalContext",
-        "MockContext",
-        "get_context",
-        "has_context",
-        "set_context",
-        "reset_context",
-    }
-)
+#: names of NAMES_89 not served (none: test_ledger.py fails on any missing name and reports
+#: the ones listed here until they are served).
+EXPECTED_MISSING: frozenset[str] = frozenset()
 
 SURF = "programs/surface.py"
 EXEC = "programs/execution.py"
@@ -113,7 +99,8 @@ ENV = "programs/environment.py"
 CLI = "programs/cli.py"
 CLIS = "test_cli_surface.py"
 MIG = "docs/migrating.md"
-SEEDCTX = "pending:seedctx"
+CTXAPI = "programs/context.py"
+LIMITS = "programs/limits.py"
 CELERY = "Celery is out of scope"
 
 
@@ -146,7 +133,8 @@ def _rows() -> list[Row]:
         MIG,
         "`pyworkflow.core.exceptions`",
     )
-    add("1", "get_step_context_class in pyworkflow.context", SEEDCTX, "")
+    add("1", "get_step_context_class in pyworkflow.context", LIMITS,
+        "assert get_step_context_class() is None")
     add("1", "register/unregister_scheduled_workflow in pyworkflow.core.scheduled",
         MIG, "`pyworkflow.core.scheduled`")
     add("1", "LocalScheduler also at pyworkflow.scheduler",
@@ -209,7 +197,7 @@ def _rows() -> list[Row]:
     add("2.1", "no workflow max_retries option (TypeError)",
         SURF, "expect(TypeError, lambda: workflow(max_retries=1))")
     add("2.1", "wrapper attributes __workflow__, __workflow_name__ ... __workflow_context_class__",
-        SEEDCTX, "")
+        CTXAPI, 'context_workflow.__workflow_name__ == "context_workflow"')
     add("2.1", "calling the wrapper directly awaits the function",
         SURF, 'await surface_order("direct")')
     add("2.2", "step name=", STEPS, 'name="charge_card"')
@@ -355,7 +343,8 @@ def _rows() -> list[Row]:
     add("3.5", "the data keys of each emitted event", MIG, "Event data is ours")
     add("3.5", "workflow.interrupted (Celery recovery)", MIG, CELERY)
     add("3.5", "schedule.triggered/backfill_* events", MIG, "A schedule's history is in its row")
-    add("3.5", "event-count limits, EventLimitExceededError", SEEDCTX, "")
+    add("3.5", "event-count limits, EventLimitExceededError", LIMITS,
+        '"EventLimitExceededError" in str(run.error)')
 
     # §4.1 sleep
     add("4.1", 'sleep("<int><unit>")', STEPS, 'await sleep("1s")')
@@ -394,7 +383,8 @@ def _rows() -> list[Row]:
         MIG, "a malformed token is a `HookNotFoundError`")
     add("4.2", "the local runtime resumes the run inside resume_hook",
         HOOKS, "assert len(tokens) == 2, tokens")
-    add("4.2", "Hook record fields; payload_schema stored", SEEDCTX, "")
+    add("4.2", "Hook record fields; payload_schema stored", CTXAPI,
+        "stored.payload_schema == Approval.model_json_schema()")
 
     # §4.3 cancellation
     add("4.3", "cancel_workflow(run_id, reason=None, wait=False, timeout=None, storage=None)",
@@ -471,7 +461,8 @@ def _rows() -> list[Row]:
         STEPS, 'RetryableError("at", retry_after=soon)')
     add("4.6", "RetryableError retry_after invalid string -> ValueError",
         STEPS, 'RetryableError("bad", retry_after="soon")')
-    add("4.6", "SuspensionSignal(reason, **data)", SEEDCTX, "")
+    add("4.6", "SuspensionSignal(reason, **data)", CTXAPI,
+        "assert not issubclass(SuspensionSignal, Exception)")
     add("4.6", "WorkflowNotFoundError(run_id) message", SURF, '"Workflow run not found: run_1"')
     add("4.6", "WorkflowAlreadyRunningError(run_id) message",
         SURF, '"Workflow already running: run_1"')
