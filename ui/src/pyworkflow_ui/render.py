@@ -63,7 +63,13 @@ def _relative(value: datetime, now: datetime) -> str:
     delta = (value - now).total_seconds()
     if abs(delta) < 0.0005:
         return "now"
-    text = _seconds(abs(delta))
+    size = abs(delta)
+    if size >= 2 * 86400:
+        text = f"{size / 86400:.1f} days"
+    elif size >= 2 * 3600:
+        text = f"{size / 3600:.1f} h"
+    else:
+        text = _seconds(size)
     return f"in {text}" if delta > 0 else f"{text} ago"
 
 

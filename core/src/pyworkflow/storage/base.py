@@ -423,10 +423,12 @@ class StorageBackend(BackendPrimitives):
         id): a task that stays in place during the listing is listed exactly once, whatever
         is enqueued, claimed, extended or completed meanwhile (a claim does not change
         ``due_at``). A task *released* meanwhile moves to its new ``due_at``: it may be listed
-        twice or not at all, as in any keyset listing of a moving key. Each page is read at one
-        moment: on stores whose indexes are eventually consistent (DynamoDB's global secondary
-        indexes) a task enqueued or released a moment ago may be missing from it for that
-        moment, but the lease and state shown are read from the task itself. Bad ``run_id``,
+        twice or not at all, as in any keyset listing of a moving key. A page is not a snapshot
+        on every store (Cassandra and DynamoDB read an index, then each task), but each item
+        shows its task as stored at one moment of the call. Where the index is eventually
+        consistent (DynamoDB's global secondary indexes) a task enqueued or released a moment
+        ago may be missing from a page; its lease and state, when shown, are read from the
+        task itself. Bad ``run_id``,
         ``state``, ``limit``, ``now`` or a malformed cursor -> :class:`InvalidInput`; nothing
         is changed, ever.
         """
