@@ -30,6 +30,21 @@ async def _all(backend: StorageBackend, limit: int = 1000, **kw: object) -> list
         cursor = page.next_cursor
 
 
+#: Arguments list_tasks refuses with InvalidInput.
+BAD_INPUT: list[dict[str, object]] = [
+    {"limit": 0},
+    {"limit": 1001},
+    {"limit": "10"},
+    {"state": "done"},
+    {"state": 3},
+    {"cursor": "not a cursor"},
+    {"cursor": ""},
+    {"run_id": ""},
+    {"run_id": 7},
+    {"now": datetime(2024, 1, 1)},  # naive: no time zone
+]
+
+
 def _key(info: TaskInfo) -> tuple[datetime, str]:
     return info.task.due_at, info.task.id
 
@@ -140,27 +155,11 @@ class TaskListingContract:
         assert [_key(i) for i in leased] == sorted(_key(i) for i in leased)
 
     @aio
-    @pytest.mark.parametrize(
-        "kwargs",
-        [
-            {"limit": 0},
-            {"limit": 1001},
-            {"limit": "10"},
-            {"state": "done"},
-            {"state": 3},
-            {"cursor": "not a cursor"},
-            {"cursor": ""},
-            {"run_id": ""},
-            {"run_id": 7},
-            {"now": datetime(2024, 1, 1)},  # naive: no time zone
-        ],
-        ids=lambda kw: "-".join(f"{k}={v!r}" for k, v in kw.items()),
-    )
-    async def test_bad_input_is_refused(
-        self, backend: StorageBackend, kwargs: dict[str, object]
-    ) -> None:
+    async def test_bad_input_is_refused(self, backend: StorageBackend) -> None:
+        # One store for every case: a fresh store costs seconds on some servers.
         await backend.enqueue(make_task())
         before = await backend.list_tasks(now=T0)
-        with pytest.raises(InvalidInput):
-            await backend.list_tasks(**kwargs)  # type: ignore[arg-type]
+        for kwargs in BAD_INPUT:
+            with pytest.raises(InvalidInput):
+                await backend.list_tasks(**kwargs)  # type: ignore[arg-type]
         assert await backend.list_tasks(now=T0) == before
