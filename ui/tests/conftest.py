@@ -25,7 +25,7 @@ import pytest
 import uvicorn
 from pyworkflow import continue_as_new, sleep, step, wait_for_hook, workflow
 from pyworkflow.engine import api
-from pyworkflow.models import Hook, NewEvent, RunStatus, Schedule, WorkflowRun
+from pyworkflow.models import Hook, NewEvent, RunStatus, Schedule, Task, WorkflowRun
 from pyworkflow.storage import StorageBackend
 from pyworkflow_ui import create_app
 
@@ -168,7 +168,49 @@ async def seed(url: str) -> Seeded:
         first = await api.start(ui_loop, 0)
         s.chain = [r.id for r in await api.get_workflow_chain(first)]
         await api.shutdown()
+    await seed_tasks(url)
     return s
+
+
+#: the tasks seeded for the tasks & leases page: id -> the state it shows
+TASK_STATES = {
+    "task-expired": "expired",
+    "task-leased": "leased",
+    "task-ready": "ready",
+    "task-later": "scheduled",
+}
+
+
+async def seed_tasks(url: str) -> None:
+    """One task in each state, relative to the real clock (the page shows states as of now):
+    leased by ``worker-7`` for an hour, a lease of ``worker-old`` that lapsed two hours ago,
+    a ready one carrying hostile text, one due tomorrow. Seeded after the engine runs, whose
+    inline worker would otherwise claim them."""
+    now = datetime.now(UTC)
+    async with StorageBackend.from_url(url) as backend:
+        await backend.enqueue(
+            Task(id="task-leased", run_id="orders-02", kind="step.retry", due_at=now - _H)
+        )
+        await backend.claim("worker-7", lease=_H, now=now)
+        await backend.enqueue(
+            Task(id="task-expired", run_id="orders-03", kind="timer", due_at=now - 2 * _H)
+        )
+        await backend.claim("worker-old", lease=60, now=now - 2 * _H + timedelta(seconds=1))
+        await backend.enqueue(
+            Task(
+                id="task-ready",
+                run_id="xss-run",
+                kind="resume",
+                due_at=now - timedelta(minutes=1),
+                payload={"note": XSS},
+            )
+        )
+        await backend.enqueue(
+            Task(id="task-later", run_id="orders-03", kind="timer", due_at=now + 24 * _H)
+        )
+
+
+_H = timedelta(hours=1)
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:

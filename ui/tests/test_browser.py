@@ -7,14 +7,15 @@ Set ``PYWORKFLOW_UI_SCREENSHOTS=DIR`` to also save the screenshots docs/ui.md sh
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pyworkflow.models import NewEvent
+from pyworkflow.models import NewEvent, Task
 from pyworkflow.storage import StorageBackend
 
-from .conftest import BIG_EVENTS, XSS, Served, run_async
+from .conftest import BIG_EVENTS, TASK_STATES, XSS, Served, run_async
 
 SHOTS = os.environ.get("PYWORKFLOW_UI_SCREENSHOTS")
 #: the issue's bound for loading and rendering the timeline of a 10,000-event run
@@ -159,3 +160,45 @@ def test_schedules_and_tasks_pages_load(page: Any, served: Served, path: str) ->
         assert "hourly-orders" in page.inner_text("#schedules")
         assert page.evaluate("() => window.__xss") is None
         _shot(page, "schedules", served)
+
+
+def test_tasks_and_leases_page(page: Any, served: Served) -> None:
+    page.goto(served.base + "/runs/orders-02")
+    page.click("#run-tasks")
+    page.wait_for_url("**/tasks?run=orders-02")
+    assert page.locator("#tasks tbody tr.task").count() == 1
+    assert "worker-7" in page.inner_text("#tasks tr[data-task=task-leased] td.worker")
+    page.click("nav >> text=Tasks & leases")
+    page.wait_for_url("**/tasks")
+    states = dict(
+        page.locator("#tasks tbody tr.task").evaluate_all(
+            "rows => rows.map(r => [r.dataset.task, r.dataset.state])"
+        )
+    )
+    assert {k: states[k] for k in TASK_STATES} == TASK_STATES
+    assert page.evaluate("() => window.__xss") is None
+    # The lapsed lease is highlighted: its row is painted unlike the live lease's.
+    colour = "sel => getComputedStyle(document.querySelector(sel + ' td')).backgroundColor"
+    expired = page.evaluate(colour, "#tasks tr[data-task=task-expired]")
+    assert expired != page.evaluate(colour, "#tasks tr[data-task=task-leased]")
+    _shot(page, "tasks", served)
+    page.select_option("select[name=state]", "expired")
+    page.click("button[type=submit]")
+    page.wait_for_url("**state=expired**")
+    assert page.locator("#tasks tbody tr.task").evaluate_all(
+        "rows => rows.map(r => r.dataset.task)"
+    ) == ["task-expired"]
+
+    # Live: a task enqueued now shows up on the open page without a reload.
+    page.goto(served.base + "/tasks?run=orders-01")
+    assert page.locator("#tasks tbody tr.task").count() == 0
+    task_id = f"live-{os.getpid()}-{id(page)}"
+
+    async def enqueue() -> None:
+        async with StorageBackend.from_url(served.store.url) as backend:
+            await backend.enqueue(
+                Task(id=task_id, run_id="orders-01", kind="timer", due_at=datetime.now(UTC))
+            )
+
+    run_async(enqueue())
+    page.wait_for_selector(f"#tasks tr[data-task='{task_id}']", timeout=10_000)

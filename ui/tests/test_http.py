@@ -14,13 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
-from pyworkflow.models import HookStatus, NewEvent, RunStatus, WorkflowRun
+from pyworkflow.models import HookStatus, NewEvent, RunStatus, Task, WorkflowRun
 from pyworkflow.storage import StorageBackend
 from pyworkflow_ui import create_app
 from pyworkflow_ui.timeline import build_timeline
 from starlette.testclient import TestClient
 
-from .conftest import BIG_EVENTS, T0, Seeded, _free_port, run_async
+from .conftest import BIG_EVENTS, T0, TASK_STATES, Seeded, _free_port, run_async
 
 
 @pytest.fixture
@@ -321,3 +321,61 @@ def test_schedules_show_their_next_firings(client: TestClient) -> None:
     for minute in ("00", "05", "10", "15"):
         assert f"2026-01-05 12:{minute}:00.000 UTC" in text
     assert "&lt;script&gt;" in text  # its workflow name is hostile text, escaped
+
+
+def _task_rows(text: str) -> dict[str, str]:
+    return dict(re.findall(r'data-task="([^"]+)" data-state="([^"]+)"', text))
+
+
+def test_tasks_page_shows_states_holders_and_filters(
+    client: TestClient, sqlite_store: Seeded
+) -> None:
+    r = client.get("/tasks")
+    assert r.status_code == 200
+    rows = _task_rows(r.text)
+    assert {k: rows[k] for k in TASK_STATES} == TASK_STATES
+    # Claim order: the lapsed lease (due 2 h ago) first, the one due tomorrow last.
+    order = [k for k in rows if k in TASK_STATES]
+    assert order == ["task-expired", "task-leased", "task-ready", "task-later"]
+    expired = r.text[r.text.index('data-task="task-expired"') :]
+    expired = expired[: expired.index("</tr>")]
+    assert 'class="task expired"' in r.text
+    assert "worker-old" in expired
+    assert "expired " in expired  # the lease cell says so
+    leased = r.text[r.text.index('data-task="task-leased"') :]
+    assert "worker-7" in leased[: leased.index("</tr>")]
+    assert 'href="/runs/orders-02"' in leased[: leased.index("</tr>")]
+    # The hostile payload is text, and no lease token is on the page.
+    assert "<script>window.__xss" not in r.text
+    assert "&lt;script&gt;window.__xss" in r.text
+    assert _task_rows(client.get("/tasks", params={"state": "leased"}).text) == {
+        "task-leased": "leased"
+    }
+    by_run = _task_rows(client.get("/tasks", params={"run": "orders-03"}).text)
+    assert by_run == {"task-expired": "expired", "task-later": "scheduled"}
+    assert client.get("/tasks", params={"state": "done"}).status_code == 400
+    assert client.get("/tasks", params={"cursor": "garbage"}).status_code == 400
+    assert 'href="/tasks?run=orders-02"' in client.get("/runs/orders-02").text
+
+
+def test_tasks_page_pages_with_the_cursor(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path}/paged.db"
+
+    async def fill() -> None:
+        async with StorageBackend.from_url(url) as backend:
+            for i in range(53):
+                await backend.enqueue(
+                    Task(id=f"p-{i:02d}", run_id="r", kind="timer", due_at=T0 + timedelta(i))
+                )
+
+    run_async(fill())
+    seen: list[str] = []
+    with TestClient(create_app(url)) as c:
+        text = c.get("/tasks").text
+        while True:
+            seen.extend(_task_rows(text))
+            found = re.search(r'id="next" href="([^"]+)"', text)
+            if not found:
+                break
+            text = c.get(html.unescape(found.group(1))).text
+    assert seen == [f"p-{i:02d}" for i in range(53)]

@@ -183,6 +183,10 @@ class FakeRecords:
                 t("tasks_due").pop(a, None)
             case "due_list":
                 return [r for k, r in sorted(t("tasks_due").items()) if a[0] <= k[0] <= a[1]]
+            case "due_from":  # (due_at, id) >= (?, ?)
+                return [r for k, r in sorted(t("tasks_due").items()) if k >= tuple(a)]
+            case "due_after":  # (due_at, id) > (?, ?)
+                return [r for k, r in sorted(t("tasks_due").items()) if k > tuple(a)]
             case "floor_get":
                 row = t("tasks_floor").get(0)
                 return [] if row is None else [dict(row)]

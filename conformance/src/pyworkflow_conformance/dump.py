@@ -1,9 +1,9 @@
 """A dump of a store through the public contract, and exact (type-strict) equality.
 
 "Bad input changes nothing" is checked by dumping the store before and after a call. The
-contract lists runs and schedules, so those are dumped whole; event logs and hooks are found
-by id (a log need not have a run, a hook is addressed by its token), so the caller names the
-ones a call may have touched. Tasks cannot be listed without claiming them, which changes them:
+contract lists runs, schedules and tasks (with their leases, ``list_tasks``), so those are
+dumped whole; event logs and hooks are found by id (a log need not have a run, a hook is
+addressed by its token), so the caller names the ones a call may have touched.
 :func:`drain_tasks` claims and completes every task and returns them as they were stored,
 for tests that keep the store free of tasks between checks.
 """
@@ -17,6 +17,7 @@ from typing import Any
 
 from pyworkflow import Event, Hook, InvalidInput, Schedule, StorageBackend, Task, WorkflowRun
 from pyworkflow._ids import check_id
+from pyworkflow.task_views import TaskInfo
 
 from .helpers import all_runs, all_schedules
 
@@ -25,6 +26,8 @@ __all__ = ["StoreDump", "assert_unchanged", "drain_tasks", "dump_store", "same"]
 #: ``now`` for :func:`drain_tasks`: the last instant a one-microsecond lease fits before the
 #: end of year 9999, so every task is due by then except one due in the very last microsecond.
 LAST_CLAIM = datetime.max.replace(tzinfo=UTC) - timedelta(microseconds=1)
+#: ``now`` of the task listing in a dump: fixed, so that two dumps of an unchanged store agree.
+DUMP_NOW = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,12 +38,13 @@ class StoreDump:
     logs: dict[str, tuple[int, tuple[Event, ...]]]
     hooks: dict[str, Hook | None]
     schedules: tuple[Schedule, ...]
+    tasks: tuple[TaskInfo, ...] = ()
 
 
 async def dump_store(
     backend: StorageBackend, *, run_ids: Iterable[str] = (), tokens: Iterable[str] = ()
 ) -> StoreDump:
-    """Every run and schedule, the log (version and events) of each of ``run_ids``, and the
+    """Every run, schedule and task, the log (version and events) of each of ``run_ids``, and the
     hook of each of ``tokens`` (``None`` if it has none). Logs are dumped only where named:
     reading every run's log before and after each call would make a long property run
     quadratic."""
@@ -51,7 +55,14 @@ async def dump_store(
         logs[run_id] = (version, tuple(await backend.read(run_id)))
     hooks = {token: await backend.get_hook(token) for token in sorted(set(filter(_usable, tokens)))}
     schedules = await all_schedules(backend, limit=1000)
-    return StoreDump(tuple(runs), logs, hooks, tuple(schedules))
+    tasks: list[TaskInfo] = []
+    cursor: str | None = None
+    while True:
+        page = await backend.list_tasks(limit=1000, cursor=cursor, now=DUMP_NOW)
+        tasks.extend(page.items)
+        if (cursor := page.next_cursor) is None:
+            break
+    return StoreDump(tuple(runs), logs, hooks, tuple(schedules), tuple(tasks))
 
 
 def _usable(value: object) -> bool:

@@ -52,6 +52,7 @@ from pyworkflow import (
 )
 from pyworkflow.models import JSON
 from pyworkflow.storage import EncodedEvent
+from pyworkflow.task_views import TaskInfo, TaskState
 
 __all__ = ["CLIENT", "WRITES", "Fault", "FaultyBackend", "Killed", "Life"]
 
@@ -366,6 +367,17 @@ class FaultyBackend(StorageBackend):
         self, flt: RunFilter, limit: int, after: tuple[datetime, str] | None
     ) -> list[WorkflowRun]:
         return await self.inner._list_runs(flt, limit, after)
+
+    async def _list_tasks(
+        self,
+        run_id: str | None,
+        state: TaskState | None,
+        now: datetime,
+        limit: int,
+        after: tuple[datetime, str] | None,
+    ) -> list[TaskInfo]:
+        # A read nothing in the engine makes: passed through without faults.
+        return await self.inner._list_tasks(run_id, state, now, limit, after)
 
     async def _enqueue(self, task: Task) -> bool:
         return await self.inner._enqueue(task)

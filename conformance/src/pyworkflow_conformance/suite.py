@@ -20,6 +20,7 @@ from .contracts.retention import RetentionContract
 from .contracts.roundtrip import RoundtripContract
 from .contracts.runs import RunsContract
 from .contracts.schedules import SchedulesContract
+from .contracts.task_listing import TaskListingContract
 from .contracts.tasks import TasksContract
 from .contracts.values import ValuesContract
 
@@ -31,6 +32,7 @@ class BackendContract(
     ConcurrencyContract,
     RunsContract,
     TasksContract,
+    TaskListingContract,
     HooksContract,
     SchedulesContract,
     RetentionContract,
@@ -59,6 +61,7 @@ AREAS = [
     "concurrency",
     "runs",
     "tasks",
+    "task_listing",
     "hooks",
     "schedules",
     "retention",

@@ -140,6 +140,7 @@ from .models import (
 from .registry import open_backend
 from .storage import StorageBackend
 from .storage.classes import FileStorageBackend, InMemoryStorageBackend
+from .task_views import TaskInfo, TaskState
 from .urls import StorageURL
 
 __version__ = "0.1.0"
@@ -195,6 +196,8 @@ __all__ = [
     "StorageURL",
     "StorageUnavailable",
     "Task",
+    "TaskInfo",
+    "TaskState",
     "TypedHook",
     "UnsafeSetup",
     "WaitTimeout",

@@ -26,6 +26,7 @@ from .models import (
     Task,
     WorkflowRun,
 )
+from .task_views import TaskInfo, TaskState
 from .urls import Options
 
 __all__ = ["BackendPrimitives"]
@@ -88,6 +89,18 @@ class BackendPrimitives(abc.ABC):
 
     @abc.abstractmethod
     async def _release(self, task_id: str, token: str, due_at: datetime) -> bool: ...
+
+    @abc.abstractmethod
+    async def _list_tasks(
+        self,
+        run_id: str | None,
+        state: TaskState | None,
+        now: datetime,
+        limit: int,
+        after: tuple[datetime, str] | None,
+    ) -> list[TaskInfo]:
+        """Up to ``limit`` tasks (of ``run_id``, in ``state`` at ``now``, when given),
+        ``(due_at, id)`` ascending, strictly after ``after``; states from ``TaskInfo.at``."""
 
     @abc.abstractmethod
     async def _create_hook(self, hook: Hook) -> None: ...

@@ -37,6 +37,7 @@ from .models import (
     WorkflowRun,
 )
 from .storage import StorageBackend
+from .task_views import TaskInfo, TaskState
 
 __all__ = ["MemoryBackend"]
 
@@ -225,6 +226,29 @@ class MemoryBackend(StorageBackend):
         task = from_record(Task, loads(row.task))
         self._s.tasks[task_id] = _TaskRow(_enc(replace(task, due_at=due_at)))
         return True
+
+    async def _list_tasks(
+        self,
+        run_id: str | None,
+        state: TaskState | None,
+        now: datetime,
+        limit: int,
+        after: tuple[datetime, str] | None,
+    ) -> list[TaskInfo]:
+        await asyncio.sleep(0)
+        found = []
+        for row in self._s.tasks.values():
+            task = from_record(Task, loads(row.task))
+            info = TaskInfo.at(task, row.worker, row.expires_at, now)
+            if run_id is not None and task.run_id != run_id:
+                continue
+            if state is not None and info.state is not state:
+                continue
+            if after is not None and (task.due_at, task.id) <= after:
+                continue
+            found.append(info)
+        found.sort(key=lambda i: (i.task.due_at, i.task.id))
+        return found[:limit]
 
     # -- hooks
 

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 from pyworkflow.errors import InvalidInput, NotFound, PyWorkflowError
 from pyworkflow.models import TERMINAL_STATUSES, RunFilter, RunStatus, Schedule, WorkflowRun
 from pyworkflow.storage import StorageBackend
+from pyworkflow.task_views import TaskState
 from pyworkflow.urls import StorageURL
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -28,7 +29,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .actions import cancel_run, resume_hook
-from .render import environment, preview
+from .render import compact, environment, preview
 from .security import SECURITY_HEADERS, ActionRefused, check_action, new_csrf_token
 from .timeline import build_timeline
 
@@ -40,6 +41,8 @@ COUNT_CAP = 10_000
 EVENT_PAGE = 100
 _READ_PAGE = 1000
 _RUN_PAGE = 50
+#: characters of a task's payload shown in the tasks list
+_PAYLOAD_CHARS = 300
 _FIELDS = ("input", "result", "error", "context", "metadata")
 
 
@@ -263,10 +266,29 @@ class _UI:
         )
 
     async def tasks(self, request: Request) -> Response:
-        waiting = await self.backend.list_runs(
-            RunFilter(statuses=frozenset({RunStatus.SUSPENDED, RunStatus.RUNNING})), limit=100
+        """Tasks and leases: every stored task in claim order, with its holder and expiry."""
+        q = request.query_params
+        run_id = q.get("run") or None
+        state = q.get("state") or None
+        if state is not None and state not in set(TaskState):
+            raise InvalidInput(f"unknown task state {state!r}")
+        cursor = q.get("cursor") or None
+        now = datetime.now(UTC)
+        page = await self.backend.list_tasks(
+            run_id=run_id, state=state, limit=_RUN_PAGE, cursor=cursor, now=now
         )
-        return self.page(request, "tasks.html", runs=waiting.items, live=True)
+        return self.page(
+            request,
+            "tasks.html",
+            tasks=page.items,
+            payloads={i.task.id: compact(i.task.payload, _PAYLOAD_CHARS) for i in page.items},
+            base={"run": run_id, "state": state},
+            states=list(TaskState),
+            next_cursor=page.next_cursor,
+            first_page=cursor is None,
+            now=now,
+            live=True,
+        )
 
     # -- actions -------------------------------------------------------------------------------
 

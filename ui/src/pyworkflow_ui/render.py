@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-__all__ = ["PREVIEW_CHARS", "environment", "pretty", "preview"]
+__all__ = ["PREVIEW_CHARS", "compact", "environment", "pretty", "preview"]
 
 #: how many characters of a stored value a page shows before linking to the whole value
 PREVIEW_CHARS = 4000
@@ -50,6 +50,29 @@ def _seconds(value: float | None) -> str:
     return f"{value / 60:.1f} min"
 
 
+def compact(value: Any, limit: int) -> tuple[str, bool]:
+    """``(text, truncated)``: the value as one line of JSON, cut to ``limit`` characters."""
+    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+    if len(text) <= limit:
+        return text, False
+    return text[:limit] + "…", True
+
+
+def _relative(value: datetime, now: datetime) -> str:
+    """``value`` as seen from ``now``: "in 4.00 s", "12.0 min ago", "now"."""
+    delta = (value - now).total_seconds()
+    if abs(delta) < 0.0005:
+        return "now"
+    size = abs(delta)
+    if size >= 2 * 86400:
+        text = f"{size / 86400:.1f} days"
+    elif size >= 2 * 3600:
+        text = f"{size / 3600:.1f} h"
+    else:
+        text = _seconds(size)
+    return f"in {text}" if delta > 0 else f"{text} ago"
+
+
 def _query(base: dict[str, Any], **changes: Any) -> str:
     """The query string of ``base`` with ``changes`` applied (``None`` removes a key)."""
     merged = {**base, **changes}
@@ -74,6 +97,7 @@ def environment() -> Environment:
     )
     env.filters["when"] = _when
     env.filters["seconds"] = _seconds
+    env.filters["relative"] = _relative
     env.globals["preview"] = preview
     env.globals["query"] = _query
     return env

@@ -36,6 +36,7 @@ from pyworkflow.urls import Options
 from . import buckets, cql
 from .aio import Runner, applied
 from .errors import translate, unknown_outcome
+from .task_list import TaskListing
 from .tasks import MIN_MICROS, TasksMixin
 
 __all__ = ["CassandraBackend", "contact_points"]
@@ -49,7 +50,7 @@ MAX_BATCH_BYTES = 8 << 20
 DDL_TIMEOUT = 60.0
 
 
-class CassandraBackend(TasksMixin):
+class CassandraBackend(TaskListing, TasksMixin):
     """Stores everything in one Cassandra keyspace (created at connect)."""
 
     schemes = ("cassandra",)

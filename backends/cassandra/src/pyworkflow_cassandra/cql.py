@@ -225,6 +225,11 @@ def statements(keyspace: str) -> dict[str, str]:
         "due_drop": f"DELETE FROM {k}.tasks_due WHERE shard = 0 AND due_at = ? AND id = ?",
         "due_list": f"SELECT due_at, id, written FROM {k}.tasks_due WHERE shard = 0 "
         "AND due_at >= ? AND due_at <= ?",
+        # list_tasks (see task_list.py): the due index from a (due_at, id) position on
+        "due_from": f"SELECT due_at, id FROM {k}.tasks_due WHERE shard = 0 "
+        "AND (due_at, id) >= (?, ?)",
+        "due_after": f"SELECT due_at, id FROM {k}.tasks_due WHERE shard = 0 "
+        "AND (due_at, id) > (?, ?)",
         # -- the floor of tasks_due (see tasks.py)
         "floor_get": f"SELECT floor, epoch FROM {k}.tasks_floor WHERE shard = 0",
         "floor_touch": f"UPDATE {k}.tasks_floor SET epoch = ? WHERE shard = 0 IF floor <= ?",

@@ -54,6 +54,7 @@ from ._limits import (
 )
 from ._queue import QueueMixin
 from ._table import ensure_table
+from ._task_list import TaskListing
 from .errors import CONDITION_FAILED as _CCF
 from .errors import translate
 
@@ -62,7 +63,7 @@ __all__ = ["DynamoDBBackend"]
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
 
-class DynamoDBBackend(QueueMixin):
+class DynamoDBBackend(TaskListing, QueueMixin):
     """Stores everything in one DynamoDB table, through one long-lived aioboto3 client.
 
     URL: ``dynamodb://TABLE?region=...&endpoint_url=...``; credentials come from the standard

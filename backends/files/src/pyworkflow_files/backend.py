@@ -59,6 +59,7 @@ from ._eventlog import RunLog, RunLogs
 from ._indexes import HookIndex, RunIndex, ScheduleIndex, TaskIndex
 from ._pool import Pool
 from ._table import Table
+from ._task_list import TaskListing
 
 __all__ = ["FORMAT", "FilesBackend"]
 
@@ -78,7 +79,7 @@ _TRANSIENT = {
 }
 
 
-class FilesBackend(StorageBackend):
+class FilesBackend(TaskListing, StorageBackend):
     """Append-only files on a local disk, shared safely by the processes of one host.
 
     Options: ``durability`` = ``fsync`` (default: fdatasync before acknowledging), ``flush``

@@ -40,6 +40,7 @@ from sqlalchemy.engine.interfaces import Dialect
 from .migrations import LATEST, MIGRATIONS, version_table_ddl
 from .rows import HOOKS, RUNS, SCHEDULES, TASKS
 from .statements import EVENT_COLS, Paramstyle, Sql, to_paramstyle
+from .task_list import TaskListing
 
 __all__ = ["Conn", "Row", "SqlBackend"]
 
@@ -107,7 +108,7 @@ class Conn(Protocol):
         """Run a statement already in the driver's style; return its rows as tuples."""
 
 
-class SqlBackend(StorageBackend):
+class SqlBackend(TaskListing, StorageBackend):
     """The shared implementation. Subclasses set the class attributes and driver glue."""
 
     features = Features(migrations=True)

@@ -1,8 +1,8 @@
 """Contract area 'properties' (tasks, leases, hooks, schedules): random arguments through
 every public method of the queue, the hooks and the schedules; see :mod:`._property`.
 
-The queue cannot be listed without claiming, so these examples keep it empty between
-examples and check it with :func:`~pyworkflow_conformance.dump.drain_tasks`.
+These examples keep the queue empty between examples and check it with
+:func:`~pyworkflow_conformance.dump.drain_tasks`, which claims and completes every task.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from . import _hooks as hooks_cmd
 from . import _runs as runs_cmd
 from . import _schedules as schedules_cmd
 from . import _setup as setup_cmd
+from . import _tasks as tasks_cmd
 from . import _worker as worker_cmd
 from . import _workflows as workflows_cmd
 from ._globals import add_global_options, apply_verbosity
@@ -268,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     _hooks_parser(sub)
     setup_cmd.add_parsers(sub)
     schedules_cmd.add_parsers(sub, _storage, _json)
+    tasks_cmd.add_parsers(sub, _storage, _json)
 
     p = sub.add_parser("conformance", help="run the conformance suite against a URL")
     p.add_argument("url", nargs="?", help="storage URL (default: the configured store)")

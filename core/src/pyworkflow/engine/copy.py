@@ -6,7 +6,8 @@ continues from the destination's version, and each run is verified by reading bo
 Stop workers on the source first (a run that moves while it is copied is reported, not
 silently diverged), and start workers on the destination only when the copy is done.
 
-Tasks cannot be listed through the contract, so the copy recreates the ones that matter:
+Tasks are not copied (their leases belong to the source's workers); the copy recreates the
+ones that matter instead:
 each unfinished run gets one ``resume`` task in the destination (its replay there starts a
 pending run, re-arms its timers, retries and hook timeouts, and repairs a child's lost start
 task), and each interval schedule gets the firing task for its ``next_run_at`` (the same id

@@ -52,6 +52,7 @@ from pyworkflow.models import (
     WorkflowRun,
     utcnow,
 )
+from pyworkflow.task_views import TaskInfo, TaskState
 from pyworkflow.urls import StorageURL
 
 __all__ = ["EncodedEvent", "StorageBackend"]
@@ -405,6 +406,51 @@ class StorageBackend(BackendPrimitives):
         due = utcnow() if due_at is None else ensure_utc(due_at, "due_at")
         if not await self._call(self._release(lease.task.id, lease.token, due)):
             raise LeaseLost(f"task {lease.task.id!r} is no longer leased by this lease")
+
+    async def list_tasks(
+        self,
+        *,
+        run_id: str | None = None,
+        state: TaskState | str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+        now: datetime | None = None,
+    ) -> Page[TaskInfo]:
+        """Stored tasks with their leases, in claim order (``due_at`` then ``id``, ascending).
+
+        Each item is a :class:`~pyworkflow.task_views.TaskInfo`: the task, the worker holding
+        it and until when (``None`` when not leased; the lease token is never shown), and its
+        :class:`~pyworkflow.task_views.TaskState` at ``now`` (default: the current time):
+        ``ready``, ``scheduled``, ``leased`` or ``expired`` (a lapsed lease nobody has
+        re-claimed). ``run_id`` keeps one run's tasks, ``state`` one state. Completed tasks are
+        gone: they are never listed.
+
+        ``limit`` is 1..1000. The cursor is a keyset position (the last item's ``due_at`` and
+        id): a task that stays in place during the listing is listed exactly once, whatever
+        is enqueued, claimed, extended or completed meanwhile (a claim does not change
+        ``due_at``). A task *released* meanwhile moves to its new ``due_at``: it may be listed
+        twice or not at all, as in any keyset listing of a moving key. A page is not a snapshot
+        on every store (Cassandra and DynamoDB read an index, then each task), but each item
+        shows its task as stored at one moment of the call. Where the index is eventually
+        consistent (DynamoDB's global secondary indexes) a task enqueued or released a moment
+        ago may be missing from a page; its lease and state, when shown, are read from the
+        task itself. Bad ``run_id``,
+        ``state``, ``limit``, ``now`` or a malformed cursor -> :class:`InvalidInput`; nothing
+        is changed, ever.
+        """
+        self._require_open()
+        if run_id is not None:
+            check_id(run_id, "run_id")
+        wanted = None if state is None else v.check_enum(TaskState, state, "state")
+        lim = v.check_limit(limit, MAX_PAGE)
+        assert lim is not None
+        after = decode_run_cursor(cursor)
+        at = utcnow() if now is None else ensure_utc(now, "now")
+        rows = await self._call(self._list_tasks(run_id, wanted, at, lim + 1, after))
+        if len(rows) <= lim:
+            return Page(rows, None)
+        last = rows[lim - 1].task
+        return Page(rows[:lim], encode_cursor(last.due_at, last.id))
 
     # -- hooks ---------------------------------------------------------------------------------
 
