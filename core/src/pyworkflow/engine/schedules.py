@@ -4,8 +4,9 @@ A schedule is a :class:`~pyworkflow.models.Schedule` row plus exactly one pendin
 ``schedule`` for its next firing (id ``schedule:<id>:<epoch µs>``). A worker that claims it
 starts the run (idempotency key ``schedule:<id>:<epoch µs>``, so a firing retried after a
 crash starts nothing twice), enqueues the next firing, then moves ``next_run_at`` with a
-compare-and-swap on the schedule's revision. Firings missed while no worker ran are skipped
-(counted in ``stats["skipped"]``), not replayed in a burst. Every spec kind (interval, cron
+compare-and-swap on the schedule's revision. Firings missed while no worker ran follow the
+schedule's catch-up policy (:mod:`.schedule_catchup`; by default one run, the other missed
+slots counted in ``stats["skipped"]``). Every spec kind (interval, cron
 in a time zone, calendar entries, see :mod:`.schedule_specs`) fires through this one path; the
 optional ``start_at``/``end_at`` bounds are kept in the row's stored input under
 ``"schedule"`` (epoch µs), so no storage field is added for them.
@@ -27,6 +28,7 @@ from pyworkflow.storage import StorageBackend
 from .context import RESUME, encode_input
 from .durations import to_seconds
 from .registry import get_workflow
+from .schedule_catchup import CatchupPolicy, catchup_extras, plan_catchup
 from .schedule_overlap import (
     OverlapPolicy,
     buffer_task,
@@ -48,10 +50,6 @@ __all__ = [
 ]
 
 SCHEDULE = "schedule"
-# A catch-up after a long downtime counts skipped slots one by one up to this many, then
-# jumps straight to the first slot after now (so a per-second cron down for a month does not
-# iterate millions of times).
-_MAX_COUNTED_SKIPS = 1000
 
 
 def schedule_task(schedule_id: str, at: datetime, jitter: float = 0.0) -> Task:
@@ -83,14 +81,18 @@ async def create_schedule_row(
     start_at: datetime | None = None,
     end_at: datetime | None = None,
     overlap: OverlapPolicy | str = OverlapPolicy.ALLOW_ALL,
+    catchup: CatchupPolicy | str | None = None,
+    catchup_window: str | float | timedelta | None = None,
     now: datetime | None = None,
 ) -> ScheduleRow:
     """Store the schedule and its first firing: at ``first_at`` if given, else the first slot
     of the spec after ``now`` (default: the current time). Bad specs (no kind given, an invalid
     cron expression or time zone, a non-positive interval) raise :class:`InvalidInput` and store
     nothing. ``overlap`` is what a firing does while an earlier run still goes
-    (:mod:`.schedule_overlap`)."""
+    (:mod:`.schedule_overlap`); ``catchup``/``catchup_window`` what missed slots do after a
+    downtime (:mod:`.schedule_catchup`; default ``"one"``, no window)."""
     policy = overlap_policy(overlap)
+    catchup_bag = catchup_extras(catchup, catchup_window)
     definition = get_workflow(fn)
     interval = None if every is None else to_seconds(every)
     entries = [c.to_dict() if isinstance(c, CalendarSpec) else dict(c) for c in calendar or []]
@@ -110,6 +112,7 @@ async def create_schedule_row(
     bounds = {"start_at": start_at, "end_at": end_at}
     extras: dict[str, Any] = {k: to_micros(t) for k, t in bounds.items() if t is not None}
     extras["overlap"] = policy.value
+    extras.update(catchup_bag)
     stored_input["schedule"] = extras
     row = await storage.create_schedule(
         ScheduleRow(
@@ -191,17 +194,12 @@ async def fire(storage: StorageBackend, task: Task, *, now: datetime | None = No
         return  # no spec this engine can interpret
     now = now or utcnow()
     stats = dict(row.stats)
-    if row.status is ScheduleStatus.ACTIVE and await _may_start(storage, row, stats, now):
+    in_time, nxt, skipped = plan_catchup(row, at, now, lambda t: next_after(row, t))
+    if not in_time:
+        skipped += 1  # this slot itself fell out of the catch-up window
+    elif row.status is ScheduleStatus.ACTIVE and await _may_start(storage, row, stats, now):
         await start_scheduled_run(storage, row, slot_key(schedule_id, at), now)
         stats["runs"] = int(stats.get("runs", 0)) + 1
-    nxt = next_after(row, at)
-    skipped = 0
-    while nxt is not None and nxt <= now:
-        skipped += 1
-        if skipped >= _MAX_COUNTED_SKIPS:
-            nxt = next_after(row, now)
-            break
-        nxt = next_after(row, nxt)
     if skipped:
         stats["skipped"] = int(stats.get("skipped", 0)) + skipped
     if nxt is None:  # the schedule is over (end_at passed): no further firing
