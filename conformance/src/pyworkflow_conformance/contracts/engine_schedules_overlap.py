@@ -1,4 +1,5 @@
-"""Engine area: each schedule overlap policy on this backend, on a simulated clock.
+"""Engine area: each schedule overlap policy on this backend, on a simulated clock, and the
+schedule's successful/failed run counters (each run's end counted once).
 
 A firing while an earlier run of the same schedule still goes: ``skip`` starts nothing,
 ``allow_all`` starts every firing, ``buffer_one``/``buffer_all`` remember one/all firings and
@@ -11,6 +12,7 @@ tasks), so "still running" is under the test's control, and no real time passes.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -159,3 +161,27 @@ class EngineOverlapContract(ConfiguredEngine):
         with pytest.raises(InvalidInput):
             await _make(backend, "sometimes")
         assert await backend.get_schedule("o") is None
+
+    @aio
+    async def test_run_outcomes_are_counted_once_each(
+        self, engine: Engine, backend: StorageBackend
+    ) -> None:
+        await _make(backend, "allow_all")
+        for n in (1, 2, 3):
+            await _fire_due(backend, _at(n))
+        first, second, third = await _runs(backend)
+        assert (await _finish(backend, first.id)).status is RunStatus.COMPLETED
+        await Engine(backend, inline=False).cancel(second.id, reason="test")
+        assert (await _finish(backend, second.id)).status is RunStatus.CANCELLED
+        # two workers race to execute the third run, then its end is re-driven (a crash
+        # after the count): still counted once
+        e1, e2 = Engine(backend, inline=False), Engine(backend, inline=False)
+        await asyncio.gather(e1.execute(third.id), e2.execute(third.id))
+        ended = await backend.get_run(third.id)
+        assert ended is not None
+        assert ended.status is RunStatus.COMPLETED
+        await e1.finalize(ended, "workflow.completed", {"result": None})
+        await e2.execute(third.id)
+        row = await backend.get_schedule("o")
+        assert row is not None
+        assert (row.successful_runs, row.failed_runs, row.total_runs) == (2, 1, 3)

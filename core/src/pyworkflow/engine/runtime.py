@@ -47,6 +47,7 @@ from .context import (
 from .deadline import deadline_task, overdue
 from .errors import CancellationError, WorkflowError, WorkflowNotFoundError
 from .registry import get_workflow, lookup_workflow
+from .schedule_counters import count_outcome
 from .serializer import decode, encode
 
 __all__ = ["TERMINAL_EVENTS", "Engine", "Outcome", "read_all"]
@@ -406,6 +407,8 @@ class Engine:
             status is RunStatus.CONTINUED_AS_NEW and run.continued_to != data["next_run_id"]
         ):
             await storage.update_run(run.id, changes)
+        if "schedule_id" in run.metadata:  # the schedule's successful/failed counters
+            await count_outcome(storage, run, status)
         now = utcnow()
         if status is RunStatus.CONTINUED_AS_NEW:
             nxt = data["next_run_id"]

@@ -203,20 +203,38 @@ async def fire(storage: StorageBackend, task: Task, *, now: datetime | None = No
     if skipped:
         stats["skipped"] = int(stats.get("skipped", 0)) + skipped
     if nxt is None:  # the schedule is over (end_at passed): no further firing
-        await storage.update_schedule(
-            schedule_id,
-            {"last_run_at": at, "next_run_at": None, "stats": stats},
-            expected_revision=row.revision,
-        )
+        await _save(storage, row, stats, {"last_run_at": at, "next_run_at": None})
         return
     # The next firing exists before next_run_at moves, so a crash between the two leaves a
     # firing that is still valid (its time is not before next_run_at).
     await storage.enqueue(schedule_task(schedule_id, nxt, row.jitter))
-    await storage.update_schedule(
-        schedule_id,
-        {"last_run_at": at, "next_run_at": nxt, "stats": stats},
-        expected_revision=row.revision,
-    )
+    await _save(storage, row, stats, {"last_run_at": at, "next_run_at": nxt})
+
+
+async def _save(
+    storage: StorageBackend, row: ScheduleRow, stats: dict[str, Any], fields: dict[str, Any]
+) -> None:
+    """Store a firing's outcome with a compare-and-swap on ``row``'s revision. If the row
+    changed meanwhile without this slot being handled by another worker (``next_run_at``
+    unchanged: e.g. a run's outcome was counted), the firing's counter changes are applied
+    again to the fresh row; if another worker moved ``next_run_at``, it handled the slot and
+    this firing's write is dropped."""
+    delta = {
+        k: int(v) - int(row.stats.get(k, 0) or 0)
+        for k, v in stats.items()
+        if isinstance(v, int) and v != row.stats.get(k, 0)
+    }
+    current: ScheduleRow | None = row
+    for _ in range(50):
+        if current is None or current.next_run_at != row.next_run_at:
+            return
+        merged = dict(current.stats)
+        for key, by in delta.items():
+            merged[key] = int(merged.get(key, 0) or 0) + by
+        changes = {**fields, "stats": merged}
+        if await storage.update_schedule(row.id, changes, expected_revision=current.revision):
+            return
+        current = await storage.get_schedule(row.id)
 
 
 def _bump(stats: dict[str, Any], key: str, by: int = 1) -> int:
@@ -256,26 +274,41 @@ async def _may_start(
 async def _release_buffered(storage: StorageBackend, schedule_id: str, now: datetime) -> None:
     """Start one buffered firing if the schedule's runs have ended; else look again later.
 
-    The run's idempotency key names the row revision it was taken from, and the count only
-    drops with a compare-and-swap on that revision, so a retried release starts nothing twice.
-    A paused schedule keeps its buffer (resuming it releases the buffer again).
+    The run's idempotency key names the release's sequence number (``stats["released"]``,
+    which only grows with a compare-and-swap together with the count's drop), so a retried
+    release, or one racing another write to the row, starts nothing twice. A paused schedule
+    keeps its buffer (resuming it releases the buffer again).
     """
-    row = await storage.get_schedule(schedule_id)
-    if row is None or row.status is not ScheduleStatus.ACTIVE:
-        return
-    stats = dict(row.stats)
-    if int(stats.get("buffered", 0)) <= 0:
-        return
-    if await running_runs(storage, row):
-        await storage.enqueue(buffer_task(schedule_id, now))
-        return
-    key = f"schedule:{schedule_id}:buffer:{row.revision}"
-    await start_scheduled_run(storage, row, key, now)
-    left = _bump(stats, "buffered", -1)
-    _bump(stats, "runs")
-    if not await storage.update_schedule(
-        schedule_id, {"stats": stats, "last_run_at": now}, expected_revision=row.revision
-    ):
-        await storage.enqueue(buffer_task(schedule_id, now))  # lost a race: look again
-    elif left > 0:
-        await storage.enqueue(buffer_task(schedule_id, now))
+    for _ in range(50):
+        row = await storage.get_schedule(schedule_id)
+        if row is None or row.status is not ScheduleStatus.ACTIVE:
+            return
+        stats = dict(row.stats)
+        if int(stats.get("buffered", 0)) <= 0:
+            return
+        key = f"schedule:{schedule_id}:buffer:{int(stats.get('released', 0) or 0) + 1}"
+        running = await running_runs(storage, row)
+        # a running run with this release's key is this release, started by an attempt that
+        # lost its compare-and-swap: only the row's update is left to do
+        if running and not await _is_release(storage, running, key):
+            await storage.enqueue(buffer_task(schedule_id, now))
+            return
+        await start_scheduled_run(storage, row, key, now)
+        left = _bump(stats, "buffered", -1)
+        _bump(stats, "runs")
+        _bump(stats, "released")
+        if await storage.update_schedule(
+            schedule_id, {"stats": stats, "last_run_at": now}, expected_revision=row.revision
+        ):
+            if left > 0:
+                await storage.enqueue(buffer_task(schedule_id, now))
+            return
+    await storage.enqueue(buffer_task(schedule_id, now))  # kept losing races: look again
+
+
+async def _is_release(storage: StorageBackend, run_ids: list[str], key: str) -> bool:
+    for run_id in run_ids:
+        run = await storage.get_run(run_id)
+        if run is not None and run.idempotency_key == key:
+            return True
+    return False
