@@ -23,6 +23,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
         ("step_context.py", ["A-17: 19.99 EUR (paid=False)"]),
         ("batch.py", ["continued_as_new 0", "continued_as_new 30", "completed 40", "total 595"]),
         ("transient.py", ["ran ['transient'] stored: None", "durable run completed hello durable"]),
+        ("cron.py", ["slots run: True, each once: True", "counted: True, True"]),
     ],
 )
 def test_example_runs(tmp_path: Path, example: str, expected: list[str]) -> None:
