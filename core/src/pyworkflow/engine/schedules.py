@@ -197,7 +197,9 @@ async def fire(storage: StorageBackend, task: Task, *, now: datetime | None = No
     in_time, nxt, skipped = plan_catchup(row, at, now, lambda t: next_after(row, t))
     if not in_time:
         skipped += 1  # this slot itself fell out of the catch-up window
-    elif row.status is ScheduleStatus.ACTIVE and await _may_start(storage, row, stats, now):
+    elif row.status is ScheduleStatus.ACTIVE and await _may_start(
+        storage, row, stats, now, slot_key(schedule_id, at)
+    ):
         await start_scheduled_run(storage, row, slot_key(schedule_id, at), now)
         stats["runs"] = int(stats.get("runs", 0)) + 1
     if skipped:
@@ -243,14 +245,16 @@ def _bump(stats: dict[str, Any], key: str, by: int = 1) -> int:
 
 
 async def _may_start(
-    storage: StorageBackend, row: ScheduleRow, stats: dict[str, Any], now: datetime
+    storage: StorageBackend, row: ScheduleRow, stats: dict[str, Any], now: datetime, key: str
 ) -> bool:
-    """Apply the overlap policy to a due firing; ``True`` if it starts its run now."""
+    """Apply the overlap policy to a due firing; ``True`` if it starts its run now. A running
+    run with the slot's own ``key`` was started by an earlier attempt of this firing (which
+    then failed, say on a storage fault): the retry goes on with it, not against it."""
     policy = stored_policy(row)
     if policy is OverlapPolicy.ALLOW_ALL:
         return True
     running = await running_runs(storage, row)
-    if not running:
+    if not running or await _is_release(storage, running, key):
         return True
     if policy is OverlapPolicy.SKIP:
         _bump(stats, "overlap_skipped")
