@@ -50,6 +50,9 @@ __all__ = [
 ]
 
 SCHEDULE = "schedule"
+# Slots remembered in ``stats["fired"]`` (see ``_save``): enough for the firings that can
+# race within one lease.
+_REMEMBERED_SLOTS = 32
 
 
 def schedule_task(schedule_id: str, at: datetime, jitter: float = 0.0) -> Task:
@@ -205,22 +208,27 @@ async def fire(storage: StorageBackend, task: Task, *, now: datetime | None = No
     if skipped:
         stats["skipped"] = int(stats.get("skipped", 0)) + skipped
     if nxt is None:  # the schedule is over (end_at passed): no further firing
-        await _save(storage, row, stats, {"last_run_at": at, "next_run_at": None})
+        await _save(storage, row, stats, {"last_run_at": at, "next_run_at": None}, to_micros(at))
         return
     # The next firing exists before next_run_at moves, so a crash between the two leaves a
     # firing that is still valid (its time is not before next_run_at).
     await storage.enqueue(schedule_task(schedule_id, nxt, row.jitter))
-    await _save(storage, row, stats, {"last_run_at": at, "next_run_at": nxt})
+    await _save(storage, row, stats, {"last_run_at": at, "next_run_at": nxt}, to_micros(at))
 
 
 async def _save(
-    storage: StorageBackend, row: ScheduleRow, stats: dict[str, Any], fields: dict[str, Any]
+    storage: StorageBackend,
+    row: ScheduleRow,
+    stats: dict[str, Any],
+    fields: dict[str, Any],
+    slot: int,
 ) -> None:
-    """Store a firing's outcome with a compare-and-swap on ``row``'s revision. If the row
-    changed meanwhile without this slot being handled by another worker (``next_run_at``
-    unchanged: e.g. a run's outcome was counted), the firing's counter changes are applied
-    again to the fresh row; if another worker moved ``next_run_at``, it handled the slot and
-    this firing's write is dropped."""
+    """Store a firing's outcome with a compare-and-swap on ``row``'s revision. When the row
+    changed meanwhile (a run's outcome was counted, or, catching up, the next slot's firing
+    was handled first), the firing's counter changes are applied again to the fresh row, and
+    ``next_run_at``/``last_run_at`` only move forward. The slot is remembered among the last
+    :data:`_REMEMBERED_SLOTS` in ``stats["fired"]``, so a duplicate firing of the same slot
+    (a task claimed again after its lease expired) counts nothing twice."""
     delta = {
         k: int(v) - int(row.stats.get(k, 0) or 0)
         for k, v in stats.items()
@@ -228,12 +236,20 @@ async def _save(
     }
     current: ScheduleRow | None = row
     for _ in range(50):
-        if current is None or current.next_run_at != row.next_run_at:
+        if current is None:
             return
+        fired = list(current.stats.get("fired") or [])
+        if slot in fired:
+            return  # another firing of this slot was stored
         merged = dict(current.stats)
         for key, by in delta.items():
             merged[key] = int(merged.get(key, 0) or 0) + by
+        merged["fired"] = [*fired, slot][-_REMEMBERED_SLOTS:]
         changes = {**fields, "stats": merged}
+        for name in ("next_run_at", "last_run_at"):
+            mine, theirs = fields.get(name), getattr(current, name)
+            if mine is not None and theirs is not None and theirs > mine:
+                changes[name] = theirs
         if await storage.update_schedule(row.id, changes, expected_revision=current.revision):
             return
         current = await storage.get_schedule(row.id)
