@@ -187,9 +187,10 @@ async def test_a_bad_spec_stores_nothing(store: StorageBackend) -> None:
 
 
 @pytest.mark.parametrize(
-    "catchup", [{"catchup": "sometimes"}, {"catchup": "all", "catchup_window": 0}]
+    "catchup",
+    [{"catchup": "sometimes"}, {"catchup": "all", "catchup_window": 0}, {"overlap": "sometimes"}],
 )
-async def test_a_bad_catchup_policy_stores_nothing(
+async def test_a_bad_catchup_or_overlap_option_stores_nothing(
     store: StorageBackend, catchup: dict[str, object]
 ) -> None:
     with pytest.raises(InvalidInput):

@@ -19,7 +19,6 @@ import pytest
 from pyworkflow import step, workflow
 from pyworkflow.engine.runtime import Engine
 from pyworkflow.engine.schedules import SCHEDULE, create_schedule_row, fire
-from pyworkflow.errors import InvalidInput
 from pyworkflow.models import RunFilter, RunStatus, WorkflowRun
 from pyworkflow.storage import StorageBackend
 
@@ -155,14 +154,6 @@ class EngineOverlapContract(ConfiguredEngine):
         first, second = await _runs(backend)
         assert (await _finish(backend, first.id)).status is RunStatus.CANCELLED
         assert (await _finish(backend, second.id)).status is RunStatus.COMPLETED
-
-    @aio
-    async def test_overlap_an_unknown_policy_is_a_typed_error(
-        self, engine: Engine, backend: StorageBackend
-    ) -> None:
-        with pytest.raises(InvalidInput):
-            await _make(backend, "sometimes")
-        assert await backend.get_schedule("o") is None
 
     @aio
     async def test_run_outcomes_are_counted_once_each(
