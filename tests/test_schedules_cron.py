@@ -186,6 +186,26 @@ async def test_a_bad_spec_stores_nothing(store: StorageBackend) -> None:
     assert await store.get_schedule("bad") is None
 
 
+@pytest.mark.parametrize(
+    "catchup",
+    [{"catchup": "sometimes"}, {"catchup": "all", "catchup_window": 0}, {"overlap": "sometimes"}],
+)
+async def test_a_bad_catchup_or_overlap_option_stores_nothing(
+    store: StorageBackend, catchup: dict[str, object]
+) -> None:
+    with pytest.raises(InvalidInput):
+        await create_schedule_row(
+            store,
+            noop,
+            (),
+            {},
+            cron="0 * * * *",
+            schedule_id="bad",
+            **catchup,  # type: ignore[arg-type]
+        )
+    assert await store.get_schedule("bad") is None
+
+
 # -- management --------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from .contracts.engine import EngineContract
 from .contracts.engine_cancel import EngineCancelContract
 from .contracts.engine_flow import EngineFlowContract
 from .contracts.engine_schedules import EngineSchedulesContract
+from .contracts.engine_schedules_overlap import EngineOverlapContract
 from .contracts.engine_steps import StepsContract
 from .contracts.errors import ErrorsContract
 from .contracts.events import EventsContract
@@ -48,6 +49,7 @@ class BackendContract(
     EngineFlowContract,
     EngineCancelContract,
     EngineSchedulesContract,
+    EngineOverlapContract,
     FaultsContract,
 ):
     """Every area. Subclass it as ``Test<Name>Conformance`` and set ``backend_name`` (a service

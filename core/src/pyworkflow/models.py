@@ -379,6 +379,16 @@ class Schedule:
         return int(self.stats.get("runs", 0) or 0)
 
     @property
+    def successful_runs(self) -> int:
+        """Runs of this schedule that completed (``stats["succeeded"]``)."""
+        return int(self.stats.get("succeeded", 0) or 0)
+
+    @property
+    def failed_runs(self) -> int:
+        """Runs of this schedule that failed or were cancelled (``stats["failed"]``)."""
+        return int(self.stats.get("failed", 0) or 0)
+
+    @property
     def skipped_runs(self) -> int:
         """Firings skipped: missed while no worker ran, or refused by the overlap policy."""
         return int(self.stats.get("skipped", 0) or 0) + int(

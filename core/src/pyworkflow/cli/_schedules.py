@@ -73,6 +73,8 @@ def _row(row: Schedule, *, full: bool = False) -> dict[str, Any]:
         record.update(
             last_run_at=row.last_run_at,
             skipped_runs=row.skipped_runs,
+            successful_runs=row.successful_runs,
+            failed_runs=row.failed_runs,
             updated_at=row.updated_at,
         )
     return record

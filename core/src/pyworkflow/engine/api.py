@@ -214,6 +214,8 @@ async def schedule(
     cron: str | None = None,
     calendar: list[Any] | None = None,
     timezone: str = "UTC",
+    catchup: str | None = None,
+    catchup_window: str | float | timedelta | None = None,
     **kwargs: Any,
 ) -> str:
     """Start ``fn(*args, **kwargs)`` every ``every`` (``"1h"``, seconds, ``timedelta``), on
@@ -221,6 +223,8 @@ async def schedule(
     (IANA), fired by workers; return the schedule id. The first firing is at ``first_at``
     (default: the spec's first slot from now). Give at least one of ``every``/``cron``/
     ``calendar`` (several: the earliest slot wins), else :class:`InvalidInput`.
+    ``catchup`` (``"one"``, the default, ``"all"`` or ``"skip"``) and ``catchup_window``
+    decide what slots missed during a downtime do (``pyworkflow.engine.schedule_catchup``).
     Remove it with ``StorageBackend.delete_schedule(id)``; pause it by setting its status to
     ``paused`` (firings then keep ticking without starting runs)."""
     storage = await default_engine().storage()
@@ -235,6 +239,8 @@ async def schedule(
         cron=cron,
         calendar=calendar,
         timezone=timezone,
+        catchup=catchup,
+        catchup_window=catchup_window,
     )
     return row.id
 

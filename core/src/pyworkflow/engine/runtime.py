@@ -48,6 +48,7 @@ from .errors import CancellationError, WorkflowError, WorkflowNotFoundError
 from .limits import check_event_limit
 from .registry import get_workflow, lookup_workflow
 from .running import _run_ctx
+from .schedule_counters import count_outcome
 from .serializer import decode, encode
 from .workflow_context import enter_run, leave_run, notify_cancellation
 
@@ -411,6 +412,8 @@ class Engine:
             status is RunStatus.CONTINUED_AS_NEW and run.continued_to != data["next_run_id"]
         ):
             await storage.update_run(run.id, changes)
+        if "schedule_id" in run.metadata:  # the schedule's successful/failed counters
+            await count_outcome(storage, run, status)
         now = utcnow()
         if status is RunStatus.CONTINUED_AS_NEW:
             nxt = data["next_run_id"]

@@ -19,6 +19,7 @@ from pyworkflow.storage import StorageBackend
 
 from .durations import to_seconds
 from .schedule_admin import _cas, _store
+from .schedule_catchup import CatchupPolicy
 from .schedule_overlap import OverlapPolicy
 from .schedule_overlap import overlap_policy as _policy
 from .schedule_specs import CalendarSpec, next_fire_time, zone
@@ -76,8 +77,10 @@ async def create_schedule(
 ) -> ScheduleRow:
     """Store a schedule of the registered workflow ``workflow_name`` (``*args``/``**kwargs``
     are its arguments). An interval schedule fires first right away (as the predecessor's);
-    cron and calendar ones at their first slot. An unknown workflow raises
-    ``WorkflowNotFound``, a bad spec or policy :class:`InvalidInput`; nothing is stored."""
+    cron and calendar ones at their first slot. After a downtime an interval schedule runs
+    every missed interval (catch-up ``"all"``), a cron or calendar one runs once (``"one"``).
+    An unknown workflow raises ``WorkflowNotFound``, a bad spec or policy
+    :class:`InvalidInput`; nothing is stored."""
     store = await _store(storage)
     timing = spec.timing()
     now = utcnow()
@@ -88,6 +91,8 @@ async def create_schedule(
         kwargs,
         schedule_id=schedule_id,
         overlap=overlap_policy,
+        # the predecessor's interval schedules catch up whole intervals after a downtime
+        catchup=CatchupPolicy.ALL if "every" in timing else None,
         first_at=now if "every" in timing and timing["start_at"] is None else None,
         now=now,
         **timing,
@@ -125,6 +130,9 @@ async def update_schedule(
             extras["overlap"] = policy.value
         if spec is not None:
             timing = spec.timing()
+            extras.pop("catchup", None)
+            if "every" in timing:  # as create_schedule: intervals catch up whole intervals
+                extras["catchup"] = CatchupPolicy.ALL.value
             for key in ("start_at", "end_at"):
                 extras.pop(key, None)
                 if timing[key] is not None:

@@ -4,8 +4,9 @@ A schedule is a :class:`~pyworkflow.models.Schedule` row plus exactly one pendin
 ``schedule`` for its next firing (id ``schedule:<id>:<epoch µs>``). A worker that claims it
 starts the run (idempotency key ``schedule:<id>:<epoch µs>``, so a firing retried after a
 crash starts nothing twice), enqueues the next firing, then moves ``next_run_at`` with a
-compare-and-swap on the schedule's revision. Firings missed while no worker ran are skipped
-(counted in ``stats["skipped"]``), not replayed in a burst. Every spec kind (interval, cron
+compare-and-swap on the schedule's revision. Firings missed while no worker ran follow the
+schedule's catch-up policy (:mod:`.schedule_catchup`; by default one run, the other missed
+slots counted in ``stats["skipped"]``). Every spec kind (interval, cron
 in a time zone, calendar entries, see :mod:`.schedule_specs`) fires through this one path; the
 optional ``start_at``/``end_at`` bounds are kept in the row's stored input under
 ``"schedule"`` (epoch µs), so no storage field is added for them.
@@ -27,6 +28,7 @@ from pyworkflow.storage import StorageBackend
 from .context import RESUME, encode_input
 from .durations import to_seconds
 from .registry import get_workflow
+from .schedule_catchup import CatchupPolicy, catchup_extras, plan_catchup
 from .schedule_overlap import (
     OverlapPolicy,
     buffer_task,
@@ -48,10 +50,9 @@ __all__ = [
 ]
 
 SCHEDULE = "schedule"
-# A catch-up after a long downtime counts skipped slots one by one up to this many, then
-# jumps straight to the first slot after now (so a per-second cron down for a month does not
-# iterate millions of times).
-_MAX_COUNTED_SKIPS = 1000
+# Slots remembered in ``stats["fired"]`` (see ``_save``): enough for the firings that can
+# race within one lease.
+_REMEMBERED_SLOTS = 32
 
 
 def schedule_task(schedule_id: str, at: datetime, jitter: float = 0.0) -> Task:
@@ -83,14 +84,18 @@ async def create_schedule_row(
     start_at: datetime | None = None,
     end_at: datetime | None = None,
     overlap: OverlapPolicy | str = OverlapPolicy.ALLOW_ALL,
+    catchup: CatchupPolicy | str | None = None,
+    catchup_window: str | float | timedelta | None = None,
     now: datetime | None = None,
 ) -> ScheduleRow:
     """Store the schedule and its first firing: at ``first_at`` if given, else the first slot
     of the spec after ``now`` (default: the current time). Bad specs (no kind given, an invalid
     cron expression or time zone, a non-positive interval) raise :class:`InvalidInput` and store
     nothing. ``overlap`` is what a firing does while an earlier run still goes
-    (:mod:`.schedule_overlap`)."""
+    (:mod:`.schedule_overlap`); ``catchup``/``catchup_window`` what missed slots do after a
+    downtime (:mod:`.schedule_catchup`; default ``"one"``, no window)."""
     policy = overlap_policy(overlap)
+    catchup_bag = catchup_extras(catchup, catchup_window)
     definition = get_workflow(fn)
     interval = None if every is None else to_seconds(every)
     entries = [c.to_dict() if isinstance(c, CalendarSpec) else dict(c) for c in calendar or []]
@@ -110,6 +115,7 @@ async def create_schedule_row(
     bounds = {"start_at": start_at, "end_at": end_at}
     extras: dict[str, Any] = {k: to_micros(t) for k, t in bounds.items() if t is not None}
     extras["overlap"] = policy.value
+    extras.update(catchup_bag)
     stored_input["schedule"] = extras
     row = await storage.create_schedule(
         ScheduleRow(
@@ -191,34 +197,62 @@ async def fire(storage: StorageBackend, task: Task, *, now: datetime | None = No
         return  # no spec this engine can interpret
     now = now or utcnow()
     stats = dict(row.stats)
-    if row.status is ScheduleStatus.ACTIVE and await _may_start(storage, row, stats, now):
+    in_time, nxt, skipped = plan_catchup(row, at, now, lambda t: next_after(row, t))
+    if not in_time:
+        skipped += 1  # this slot itself fell out of the catch-up window
+    elif row.status is ScheduleStatus.ACTIVE and await _may_start(
+        storage, row, stats, now, slot_key(schedule_id, at)
+    ):
         await start_scheduled_run(storage, row, slot_key(schedule_id, at), now)
         stats["runs"] = int(stats.get("runs", 0)) + 1
-    nxt = next_after(row, at)
-    skipped = 0
-    while nxt is not None and nxt <= now:
-        skipped += 1
-        if skipped >= _MAX_COUNTED_SKIPS:
-            nxt = next_after(row, now)
-            break
-        nxt = next_after(row, nxt)
     if skipped:
         stats["skipped"] = int(stats.get("skipped", 0)) + skipped
     if nxt is None:  # the schedule is over (end_at passed): no further firing
-        await storage.update_schedule(
-            schedule_id,
-            {"last_run_at": at, "next_run_at": None, "stats": stats},
-            expected_revision=row.revision,
-        )
+        await _save(storage, row, stats, {"last_run_at": at, "next_run_at": None}, to_micros(at))
         return
     # The next firing exists before next_run_at moves, so a crash between the two leaves a
     # firing that is still valid (its time is not before next_run_at).
     await storage.enqueue(schedule_task(schedule_id, nxt, row.jitter))
-    await storage.update_schedule(
-        schedule_id,
-        {"last_run_at": at, "next_run_at": nxt, "stats": stats},
-        expected_revision=row.revision,
-    )
+    await _save(storage, row, stats, {"last_run_at": at, "next_run_at": nxt}, to_micros(at))
+
+
+async def _save(
+    storage: StorageBackend,
+    row: ScheduleRow,
+    stats: dict[str, Any],
+    fields: dict[str, Any],
+    slot: int,
+) -> None:
+    """Store a firing's outcome with a compare-and-swap on ``row``'s revision. When the row
+    changed meanwhile (a run's outcome was counted, or, catching up, the next slot's firing
+    was handled first), the firing's counter changes are applied again to the fresh row, and
+    ``next_run_at``/``last_run_at`` only move forward. The slot is remembered among the last
+    :data:`_REMEMBERED_SLOTS` in ``stats["fired"]``, so a duplicate firing of the same slot
+    (a task claimed again after its lease expired) counts nothing twice."""
+    delta = {
+        k: int(v) - int(row.stats.get(k, 0) or 0)
+        for k, v in stats.items()
+        if isinstance(v, int) and v != row.stats.get(k, 0)
+    }
+    current: ScheduleRow | None = row
+    for _ in range(50):
+        if current is None:
+            return
+        fired = list(current.stats.get("fired") or [])
+        if slot in fired:
+            return  # another firing of this slot was stored
+        merged = dict(current.stats)
+        for key, by in delta.items():
+            merged[key] = int(merged.get(key, 0) or 0) + by
+        merged["fired"] = [*fired, slot][-_REMEMBERED_SLOTS:]
+        changes = {**fields, "stats": merged}
+        for name in ("next_run_at", "last_run_at"):
+            mine, theirs = fields.get(name), getattr(current, name)
+            if mine is not None and theirs is not None and theirs > mine:
+                changes[name] = theirs
+        if await storage.update_schedule(row.id, changes, expected_revision=current.revision):
+            return
+        current = await storage.get_schedule(row.id)
 
 
 def _bump(stats: dict[str, Any], key: str, by: int = 1) -> int:
@@ -227,14 +261,16 @@ def _bump(stats: dict[str, Any], key: str, by: int = 1) -> int:
 
 
 async def _may_start(
-    storage: StorageBackend, row: ScheduleRow, stats: dict[str, Any], now: datetime
+    storage: StorageBackend, row: ScheduleRow, stats: dict[str, Any], now: datetime, key: str
 ) -> bool:
-    """Apply the overlap policy to a due firing; ``True`` if it starts its run now."""
+    """Apply the overlap policy to a due firing; ``True`` if it starts its run now. A running
+    run with the slot's own ``key`` was started by an earlier attempt of this firing (which
+    then failed, say on a storage fault): the retry goes on with it, not against it."""
     policy = stored_policy(row)
     if policy is OverlapPolicy.ALLOW_ALL:
         return True
     running = await running_runs(storage, row)
-    if not running:
+    if not running or await _is_release(storage, running, key):
         return True
     if policy is OverlapPolicy.SKIP:
         _bump(stats, "overlap_skipped")
@@ -258,26 +294,41 @@ async def _may_start(
 async def _release_buffered(storage: StorageBackend, schedule_id: str, now: datetime) -> None:
     """Start one buffered firing if the schedule's runs have ended; else look again later.
 
-    The run's idempotency key names the row revision it was taken from, and the count only
-    drops with a compare-and-swap on that revision, so a retried release starts nothing twice.
-    A paused schedule keeps its buffer (resuming it releases the buffer again).
+    The run's idempotency key names the release's sequence number (``stats["released"]``,
+    which only grows with a compare-and-swap together with the count's drop), so a retried
+    release, or one racing another write to the row, starts nothing twice. A paused schedule
+    keeps its buffer (resuming it releases the buffer again).
     """
-    row = await storage.get_schedule(schedule_id)
-    if row is None or row.status is not ScheduleStatus.ACTIVE:
-        return
-    stats = dict(row.stats)
-    if int(stats.get("buffered", 0)) <= 0:
-        return
-    if await running_runs(storage, row):
-        await storage.enqueue(buffer_task(schedule_id, now))
-        return
-    key = f"schedule:{schedule_id}:buffer:{row.revision}"
-    await start_scheduled_run(storage, row, key, now)
-    left = _bump(stats, "buffered", -1)
-    _bump(stats, "runs")
-    if not await storage.update_schedule(
-        schedule_id, {"stats": stats, "last_run_at": now}, expected_revision=row.revision
-    ):
-        await storage.enqueue(buffer_task(schedule_id, now))  # lost a race: look again
-    elif left > 0:
-        await storage.enqueue(buffer_task(schedule_id, now))
+    for _ in range(50):
+        row = await storage.get_schedule(schedule_id)
+        if row is None or row.status is not ScheduleStatus.ACTIVE:
+            return
+        stats = dict(row.stats)
+        if int(stats.get("buffered", 0)) <= 0:
+            return
+        key = f"schedule:{schedule_id}:buffer:{int(stats.get('released', 0) or 0) + 1}"
+        running = await running_runs(storage, row)
+        # a running run with this release's key is this release, started by an attempt that
+        # lost its compare-and-swap: only the row's update is left to do
+        if running and not await _is_release(storage, running, key):
+            await storage.enqueue(buffer_task(schedule_id, now))
+            return
+        await start_scheduled_run(storage, row, key, now)
+        left = _bump(stats, "buffered", -1)
+        _bump(stats, "runs")
+        _bump(stats, "released")
+        if await storage.update_schedule(
+            schedule_id, {"stats": stats, "last_run_at": now}, expected_revision=row.revision
+        ):
+            if left > 0:
+                await storage.enqueue(buffer_task(schedule_id, now))
+            return
+    await storage.enqueue(buffer_task(schedule_id, now))  # kept losing races: look again
+
+
+async def _is_release(storage: StorageBackend, run_ids: list[str], key: str) -> bool:
+    for run_id in run_ids:
+        run = await storage.get_run(run_id)
+        if run is not None and run.idempotency_key == key:
+            return True
+    return False
