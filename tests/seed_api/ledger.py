@@ -508,13 +508,10 @@ def _rows() -> list[Row]:
         SCHED, "CalendarSpec().hour == 0")
     add("4.8", "Schedule fields schedule_id, workflow_name, status, next_run_time, total_runs",
         SCHED, 'schedule.schedule_id == "hourly"')
-    add(
-        "4.8",
-        "Schedule fields args/kwargs JSON text, running_run_ids, buffered_count, "
-        "successful_runs, failed_runs",
-        MIG,
-        "`successful_runs`/`failed_runs` are not counted",
-    )
+    add("4.8", "Schedule fields successful_runs, failed_runs", SCHED,
+        "(counted.total_runs, counted.successful_runs, counted.failed_runs) == (1, 1, 0)")
+    add("4.8", "Schedule fields args/kwargs JSON text, running_run_ids, buffered_count", MIG,
+        "A schedule's running runs are read from the run rows, not kept in a `running_run_ids`")
     add("4.8", "create_schedule(workflow_name, spec, *args, overlap_policy, schedule_id)",
         SCHED, 'create_schedule("tally", ScheduleSpec(interval="1h"), 41, schedule_id="hourly")')
     add("4.8", "create_schedule of an unregistered workflow -> ValueError",

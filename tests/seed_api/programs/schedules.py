@@ -5,10 +5,12 @@ backfill, delete, and a LocalScheduler tick that fires what is due."""
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pyworkflow
 from pyworkflow import (
     CalendarSpec,
     LocalScheduler,
     OverlapPolicy,
+    RunStatus,
     ScheduleSpec,
     ScheduleStatus,
     activate_scheduled_workflows,
@@ -84,6 +86,11 @@ async def main():
     assert schedule.schedule_id == "hourly"
     run_id = await trigger_schedule("hourly")
     assert isinstance(run_id, str)
+    await pyworkflow.resume(run_id)  # the local runtime runs it to its end here
+    triggered = await pyworkflow.get_workflow_run(run_id)
+    assert triggered.status == RunStatus.COMPLETED, triggered.status
+    counted = await get_schedule("hourly")
+    assert (counted.total_runs, counted.successful_runs, counted.failed_runs) == (1, 1, 0)
 
     try:
         await create_schedule("no_such_workflow", ScheduleSpec(interval="1h"))
