@@ -103,6 +103,18 @@ class GroupCommit(SqlBackend):
             self._start_flusher()
 
     async def _flush(self) -> None:
+        try:
+            await self._flush_pending()
+        finally:
+            # Leave the flusher set now, not in a done callback one loop turn later: an append
+            # queued in that turn saw a flusher still "running", started none, and waited
+            # forever (a hang of test_concurrent_appenders_on_one_run under load).
+            task = asyncio.current_task()
+            if task is not None:
+                self._flushers.discard(task)
+            self._start_flusher()
+
+    async def _flush_pending(self) -> None:
         while self._pending:
             group, self._pending = self._pending, []
             try:
