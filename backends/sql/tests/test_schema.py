@@ -150,3 +150,32 @@ def test_events_from_rows_equal_events_built_normally() -> None:
         Event(run_id="run", sequence=3, id="c", type="y", data={"z": None}, timestamp=t2),
     ]
     assert built[0].timestamp.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"k":[1,2.5,-0.0,1e400,12345678901234567890123],"s":"\\u00e9\\ud83d\\ude00\\n"}',
+        ' {"padded": true} ',  # not what we write, but must decode as json.loads does
+        '{"dup":1,"dup":2}',
+        b'{"bytes":1}',
+    ],
+)
+def test_events_from_rows_decode_data_exactly_as_json_loads(text: str | bytes) -> None:
+    import json
+
+    from pyworkflow_sql.backend import events_from_rows
+
+    (event,) = events_from_rows("run", [(1, "a", "x", text, 0)])
+    assert event.data == json.loads(text)
+    assert type(event.data) is dict
+
+
+@pytest.mark.parametrize("text", ['{"a":1} trailing', "nope", '{"a":', ""])
+def test_events_from_rows_refuse_what_json_loads_refuses(text: str) -> None:
+    import json
+
+    from pyworkflow_sql.backend import events_from_rows
+
+    with pytest.raises(json.JSONDecodeError):
+        events_from_rows("run", [(1, "a", "x", text, 0)])

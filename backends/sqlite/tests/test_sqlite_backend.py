@@ -107,6 +107,27 @@ async def test_unique_violation_is_a_conflict_with_its_cause(tmp_path: Path) -> 
         assert type(err).__name__ == "SchemaError"
 
 
+async def test_a_lone_append_runs_inline_without_a_flusher_task(tmp_path: Path) -> None:
+    # Sequential appends must cost what a plain statement costs: no queue, no task per append.
+    async with SqliteBackend(url(tmp_path), retries=0) as b:
+        flushes = 0
+        original = b._flush
+
+        async def counting() -> None:
+            nonlocal flushes
+            flushes += 1
+            await original()
+
+        b._flush = counting  # type: ignore[method-assign]
+        v = 0
+        for _ in range(5):
+            v = await b.append("solo", [NewEvent(type="x")], expected_version=v)
+        with pytest.raises(ConflictError):
+            await b.append("solo", [NewEvent(type="x")], expected_version=2)
+        assert flushes == 0
+        assert [e.sequence for e in await b.read("solo")] == [1, 2, 3, 4, 5]
+
+
 async def test_group_commit_keeps_each_append_atomic(tmp_path: Path) -> None:
     assert not SqliteBackend(url(tmp_path, "group_commit=false")).group_commit
     async with SqliteBackend(url(tmp_path), retries=0) as b:
@@ -130,7 +151,9 @@ async def test_group_commit_keeps_each_append_atomic(tmp_path: Path) -> None:
         assert results[:12] == [1] * 12
         assert isinstance(results[12], ConflictError)
         assert isinstance(results[13], ConflictError)
-        assert calls == 1  # all fourteen went in one transaction
+        # The first append found nothing queued and ran alone, inline; the thirteen that
+        # arrived while it ran went in one transaction.
+        assert calls == 1
         assert [e.id for e in await b.read("dup")] == ["taken"]
         for i in range(12):
             assert await b.version(f"g{i}") == 1
