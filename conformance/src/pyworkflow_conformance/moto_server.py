@@ -21,7 +21,8 @@ request opens a new loopback connection.)
 It is the one implementation used by the conformance suite's fallback server, by the
 DynamoDB backend's tests and by the benchmarks (which run it in a child process with
 ``python -m pyworkflow_conformance.moto_server``). It needs ``moto[server]`` installed
-(``pip install "pyworkflow-conformance[moto]"``).
+(``pip install --find-links dist "pyworkflow-conformance[moto]==0.1.0"``, with the wheels
+built from a clone of the repository).
 
 moto does not enforce every DynamoDB limit (for example the 400 KB item-plus-LSI-entries rule,
 or the 4 MB total of a transaction): tests must check those limits against AWS's documented

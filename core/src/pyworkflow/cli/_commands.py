@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import importlib
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,11 +14,12 @@ from rich.markup import escape
 
 from pyworkflow.config import resolve_url
 from pyworkflow.engine.copy import copy_storage
-from pyworkflow.errors import InvalidInput, MissingDependency
+from pyworkflow.errors import InvalidInput
 from pyworkflow.storage import StorageBackend
 
 from ._globals import output_format, storage_url
 from ._output import emit_json, err, jsonable, out
+from ._ui import delegated, run_delegated
 
 __all__ = [
     "cmd_bench",
@@ -47,16 +47,10 @@ async def opened(url: str | None) -> AsyncIterator[StorageBackend]:
 
 
 async def cmd_conformance(args: argparse.Namespace) -> int:
-    try:
-        runner = importlib.import_module("pyworkflow_conformance.runner")
-    except ImportError as exc:
-        raise MissingDependency(
-            "the conformance suite is not installed; install it with: "
-            'pip install "pyworkflow[conformance]"'
-        ) from exc
+    runner = delegated("conformance")  # MissingDependency names the install line
     url = args.url or storage_url(args)
     extra = [a for a in args.extra if a != "--"]
-    return int(await asyncio.to_thread(runner.main, url, extra) or 0)
+    return int(await asyncio.to_thread(runner, url, extra) or 0)
 
 
 async def cmd_bench(args: argparse.Namespace) -> int:
@@ -64,16 +58,7 @@ async def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def run_bench(argv: list[str]) -> int:
-    try:
-        bench = importlib.import_module("pyworkflow_benchmarks.cli")
-    except ImportError:
-        print(
-            "pyworkflow: error: MissingDependency: the benchmarks are not installed; install "
-            'them with: pip install "pyworkflow[bench]"',
-            file=sys.stderr,
-        )
-        return 1
-    return int(bench.main(argv) or 0)
+    return run_delegated("bench", argv)
 
 
 # -- storage -------------------------------------------------------------------------------------
