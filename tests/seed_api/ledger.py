@@ -194,8 +194,8 @@ def _rows() -> list[Row]:
     add("2.1", "workflow recover_on_worker_loss=, max_recovery_attempts=",
         MIG, "`recover_on_worker_loss` and `max_recovery_attempts` change nothing")
     add("2.1", "workflow context_class=", CTX, "@workflow(context_class=OrderContext)")
-    add("2.1", "no workflow max_retries option (TypeError)",
-        SURF, "expect(TypeError, lambda: workflow(max_retries=1))")
+    add("2.1", "workflow max_retries option (docs: default 0; code: TypeError)",
+        MIG, "**Workflow-level `max_retries` works** as the predecessor's docs describe it")
     add("2.1", "wrapper attributes __workflow__, __workflow_name__ ... __workflow_context_class__",
         CTXAPI, 'context_workflow.__workflow_name__ == "context_workflow"')
     add("2.1", "calling the wrapper directly awaits the function",

@@ -7,6 +7,7 @@ from .contracts.crash import CrashContract
 from .contracts.engine import EngineContract
 from .contracts.engine_cancel import EngineCancelContract
 from .contracts.engine_flow import EngineFlowContract
+from .contracts.engine_retry import EngineRetryContract
 from .contracts.engine_schedules import EngineSchedulesContract
 from .contracts.engine_schedules_overlap import EngineOverlapContract
 from .contracts.engine_steps import StepsContract
@@ -47,6 +48,7 @@ class BackendContract(
     EngineContract,
     StepsContract,
     EngineFlowContract,
+    EngineRetryContract,
     EngineCancelContract,
     EngineSchedulesContract,
     EngineOverlapContract,

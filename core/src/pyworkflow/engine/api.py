@@ -17,7 +17,7 @@ from typing import Any
 
 from pyworkflow.codec import from_micros
 from pyworkflow.errors import InvalidInput, NotFound
-from pyworkflow.models import Event, Task, WorkflowRun, utcnow
+from pyworkflow.models import Event, RunStatus, Task, WorkflowRun, utcnow
 from pyworkflow.storage import StorageBackend
 
 from . import configuration, current
@@ -170,7 +170,9 @@ async def wait(
     the same store are left to workers. :class:`WaitTimeout` (a
     ``TimeoutError``) after ``timeout`` seconds; :class:`WorkflowFailed` if
     ``raise_on_failure`` and the run did not complete. A ``continued_as_new`` run is terminal:
-    follow ``run.continued_to`` (or :func:`get_workflow_chain`) to its successor.
+    follow ``run.continued_to`` (or :func:`get_workflow_chain`) to its successor. A failed run
+    that ``@workflow(max_retries=N)`` started again is followed to its last attempt (the run
+    returned then has that attempt's id).
     """
     from .worker import Worker
 
@@ -187,6 +189,9 @@ async def wait(
         run = await storage.get_run(run_id)
         if run is None:
             raise NotFound(f"run {run_id!r} does not exist")
+        if run.status is RunStatus.FAILED and run.continued_to is not None:
+            run_id = run.continued_to  # retried (@workflow(max_retries=N)): the next attempt
+            continue
         if run.status.terminal:
             if raise_on_failure and run.status.value in ("failed", "cancelled"):
                 raise WorkflowFailed(f"run {run_id} ended {run.status.value}: {run.error}")

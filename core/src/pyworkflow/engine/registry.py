@@ -86,6 +86,7 @@ def workflow(
     tags: list[str] | tuple[str, ...] | None = None,
     recover_on_worker_loss: bool | None = None,
     max_recovery_attempts: int | None = None,
+    max_retries: int = 0,
 ) -> Callable[[AsyncFn[P, R]], AsyncFn[P, R]]: ...
 def workflow(
     fn: Any = None,
@@ -98,6 +99,7 @@ def workflow(
     tags: list[str] | tuple[str, ...] | None = None,
     recover_on_worker_loss: bool | None = None,
     max_recovery_attempts: int | None = None,
+    max_retries: int = 0,
 ) -> Any:
     """Register an ``async def`` as a durable workflow (``@workflow`` or ``@workflow()``).
 
@@ -128,6 +130,7 @@ def workflow(
         tags=tags,
         recover_on_worker_loss=recover_on_worker_loss,
         max_recovery_attempts=max_recovery_attempts,
+        max_retries=max_retries,
     )
 
     def register(func: Any) -> Any:

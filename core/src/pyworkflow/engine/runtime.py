@@ -51,6 +51,7 @@ from .running import _run_ctx
 from .schedule_counters import count_outcome
 from .serializer import decode, encode
 from .workflow_context import enter_run, leave_run, notify_cancellation
+from .workflow_retry import next_attempt
 
 __all__ = ["TERMINAL_EVENTS", "Engine", "Outcome", "read_all"]
 
@@ -334,7 +335,9 @@ class Engine:
                 },
             )
         except Exception as exc:
-            final = NewEvent(type="workflow.failed", data={"error": error_data(exc)})
+            # @workflow(max_retries=N); a run asked to cancel is never started again
+            retry = {} if ctx.cancel_reasons else await next_attempt(storage, run, exc)
+            final = NewEvent(type="workflow.failed", data={"error": error_data(exc), **retry})
         finally:
             leave_run(wctx, wtoken)
             _run_ctx.reset(token)
@@ -404,19 +407,19 @@ class Engine:
             changes["result"] = data.get("result")
         elif status is RunStatus.FAILED:
             changes["error"] = data.get("error")
+            if data.get("retry_run_id"):  # the next attempt (workflow_retry)
+                changes["continued_to"] = data["retry_run_id"]
         elif status is RunStatus.CANCELLED:
             changes["error"] = {"type": "cancelled", "message": data.get("reason") or "cancelled"}
         else:
             changes["continued_to"] = data["next_run_id"]
-        if run.status is not status or (
-            status is RunStatus.CONTINUED_AS_NEW and run.continued_to != data["next_run_id"]
-        ):
+        nxt = data.get("next_run_id") or data.get("retry_run_id")
+        if run.status is not status or (nxt is not None and run.continued_to != nxt):
             await storage.update_run(run.id, changes)
         if "schedule_id" in run.metadata:  # the schedule's successful/failed counters
             await count_outcome(storage, run, status)
         now = utcnow()
-        if status is RunStatus.CONTINUED_AS_NEW:
-            nxt = data["next_run_id"]
+        if nxt is not None:  # the successor, or the next attempt, starts now
             await storage.enqueue(Task(id=f"{nxt}:start", run_id=nxt, kind=RESUME, due_at=now))
         elif run.parent_id is not None:
             await storage.enqueue(

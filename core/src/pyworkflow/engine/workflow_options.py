@@ -27,13 +27,16 @@ class WorkflowOptions:
     ``tags``: at most :data:`MAX_TAGS` strings, recorded in the metadata (``tags``).
     ``recover_on_worker_loss`` and ``max_recovery_attempts`` are accepted for the
     predecessor's programs: leases make every durable run recover from a lost worker, without
-    a limit (a run is never stranded), so they change nothing."""
+    a limit (a run is never stranded), so they change nothing. ``max_retries`` (default 0): how
+    many times a failed run is started again as a new attempt
+    (:mod:`~pyworkflow.engine.workflow_retry`)."""
 
     durable: bool | None = None
     max_duration: float | None = None
     tags: tuple[str, ...] = ()
     recover_on_worker_loss: bool | None = None
     max_recovery_attempts: int | None = None
+    max_retries: int = 0
 
     @classmethod
     def of(
@@ -44,6 +47,7 @@ class WorkflowOptions:
         tags: Any = None,
         recover_on_worker_loss: bool | None = None,
         max_recovery_attempts: int | None = None,
+        max_retries: int = 0,
     ) -> WorkflowOptions:
         """Validate the decorator's keywords; :class:`InvalidInput` (a ``ValueError``) for a
         bad one."""
@@ -67,12 +71,19 @@ class WorkflowOptions:
             raise InvalidInput(
                 f"max_recovery_attempts must be an int >= 0, got {max_recovery_attempts!r}"
             )
+        if (
+            not isinstance(max_retries, int)
+            or isinstance(max_retries, bool)
+            or not 0 <= max_retries <= 1000
+        ):
+            raise InvalidInput(f"max_retries must be an int in [0, 1000], got {max_retries!r}")
         return cls(
             durable=durable,
             max_duration=seconds,
             tags=tuple(tag_list),
             recover_on_worker_loss=recover_on_worker_loss,
             max_recovery_attempts=max_recovery_attempts,
+            max_retries=max_retries,
         )
 
     def metadata(self) -> dict[str, Any]:
@@ -82,4 +93,6 @@ class WorkflowOptions:
             out["tags"] = list(self.tags)
         if self.max_duration is not None:
             out["max_duration"] = self.max_duration
+        if self.max_retries:
+            out["max_retries"] = self.max_retries
         return out
