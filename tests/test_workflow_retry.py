@@ -89,3 +89,15 @@ async def test_a_fault_at_any_call_leaves_exactly_one_next_attempt(
         assert "first attempt fails" in runs[0].error["message"], (at, runs[0].error)
     assert fired >= 10, fired  # the faults reached the calls of both attempts
     assert retried >= fired // 2, (retried, fired)
+
+
+async def test_a_scheduled_run_counts_only_its_last_attempt(store: StorageBackend) -> None:
+    from pyworkflow import get_schedule, trigger_schedule
+    from pyworkflow.engine.schedules import create_schedule_row
+
+    row = await create_schedule_row(store, flaky, ("scheduled",), {}, cron="0 9 * * *")
+    await trigger_schedule(row.id, storage=store)
+    runs = await _drive(Engine(store, inline=False), store, "scheduled")
+    assert [r.status for r in runs] == [RunStatus.FAILED, RunStatus.COMPLETED]
+    counted = await get_schedule(row.id, storage=store)
+    assert (counted.total_runs, counted.successful_runs, counted.failed_runs) == (1, 1, 0)

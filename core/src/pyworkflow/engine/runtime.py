@@ -416,7 +416,8 @@ class Engine:
         nxt = data.get("next_run_id") or data.get("retry_run_id")
         if run.status is not status or (nxt is not None and run.continued_to != nxt):
             await storage.update_run(run.id, changes)
-        if "schedule_id" in run.metadata:  # the schedule's successful/failed counters
+        # the schedule's successful/failed counters (an attempt retried is not an outcome)
+        if "schedule_id" in run.metadata and not data.get("retry_run_id"):
             await count_outcome(storage, run, status)
         now = utcnow()
         if nxt is not None:  # the successor, or the next attempt, starts now
