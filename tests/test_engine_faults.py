@@ -6,7 +6,6 @@ Faults are injected with the conformance suite's :class:`FaultyBackend` at an ex
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -18,7 +17,6 @@ from pyworkflow import (
     RunStatus,
     StorageBackend,
     StorageUnavailable,
-    Worker,
     cancel,
     configured,
     deliver_hook,
@@ -38,7 +36,9 @@ from pyworkflow import (
 from pyworkflow.engine.durations import LATEST_WAKE, MAX_DURATION
 from pyworkflow.engine.errors import MAX_ERROR_MESSAGE
 from pyworkflow.engine.runtime import Engine
-from pyworkflow_conformance.faulty import Fault, FaultyBackend, Killed, Life
+from pyworkflow_conformance.faulty import Fault, FaultyBackend, Life
+
+from .drive import finish as _finish
 
 HUGE = "x" * (2 << 20)  # over every backend's max_event_bytes (memory: 1 MiB)
 ATTEMPTS: dict[str, int] = {}
@@ -49,25 +49,6 @@ async def store() -> AsyncIterator[StorageBackend]:
     backend = StorageBackend.from_url("memory://")
     async with backend:
         yield backend
-
-
-async def _finish(engine: Engine, store: StorageBackend, run_id: str) -> None:
-    """Drive ``run_id`` with a worker whose transient backoff is short until it ends; a
-    simulated kill stops only the execution it hit (its lease runs out, then it is retried).
-    ``store`` is the real backend, so watching the run adds no call to the faulty one."""
-    worker = Worker(engine, poll=0.01, lease=0.3)
-    worker.transient_backoff = 0.01
-    async with asyncio.timeout(20):
-        while True:
-            run = await store.get_run(run_id)
-            assert run is not None
-            if run.status.terminal:
-                return
-            try:
-                if not await worker.run_once():
-                    await asyncio.sleep(0.01)
-            except Killed:
-                pass
 
 
 # -- item 1: a value too large to record ---------------------------------------------------------

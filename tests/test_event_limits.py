@@ -5,17 +5,18 @@ limit is retried, never the run's outcome."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
-from pyworkflow import RunStatus, StorageBackend, Worker, step, workflow
+from pyworkflow import RunStatus, StorageBackend, step, workflow
 from pyworkflow.engine import EventLimitExceededError, FatalError, settings
 from pyworkflow.engine.runtime import Engine
 from pyworkflow.engine.transient import run_transient
-from pyworkflow_conformance.faulty import Fault, FaultyBackend, Killed, Life
+from pyworkflow_conformance.faulty import Fault, FaultyBackend, Life
+
+from .drive import finish as _finish
 
 LIMIT = 8  # workflow.started + 2 events a step: the 5th step is refused (count 9 >= 8)
 LIMIT_TYPE = "pyworkflow.engine.limits.EventLimitExceededError"
@@ -128,22 +129,6 @@ def test_the_error_is_the_predecessors() -> None:
 async def test_transient_runs_have_no_limit() -> None:
     settings.update(event_hard_limit=1)
     await run_transient(steps.__pyworkflow_workflow__, (20,), {})  # type: ignore[attr-defined]
-
-
-async def _finish(engine: Engine, store: StorageBackend, run_id: str) -> None:
-    worker = Worker(engine, poll=0.01, lease=0.3)
-    worker.transient_backoff = 0.01
-    async with asyncio.timeout(20):
-        while True:
-            run = await store.get_run(run_id)
-            assert run is not None
-            if run.status.terminal:
-                return
-            try:
-                if not await worker.run_once():
-                    await asyncio.sleep(0.01)
-            except Killed:
-                pass
 
 
 @pytest.mark.parametrize(

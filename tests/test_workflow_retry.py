@@ -5,16 +5,17 @@ exactly one next attempt and that attempt's outcome; a transient error is never 
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from pyworkflow import RunStatus, StorageBackend, Worker, step, workflow
+from pyworkflow import RunStatus, StorageBackend, step, workflow
 from pyworkflow.engine.runtime import Engine
 from pyworkflow.models import RunFilter, WorkflowRun
-from pyworkflow_conformance.faulty import Fault, FaultyBackend, Killed, Life
+from pyworkflow_conformance.faulty import Fault, FaultyBackend, Life
+
+from .drive import drive
 
 _BODIES: Counter[str] = Counter()
 
@@ -47,20 +48,16 @@ async def _runs(store: StorageBackend, key: str) -> list[WorkflowRun]:
 
 
 async def _drive(engine: Engine, store: StorageBackend, key: str) -> list[WorkflowRun]:
-    """Work until the key's last attempt ended (Killed: this worker died; the next round
-    takes over once its lease ran out); return the key's runs, oldest first."""
-    worker = Worker(engine, poll=0.01, lease=0.15)
-    worker.transient_backoff = 0.01
-    async with asyncio.timeout(20):
-        while True:
-            runs = await _runs(store, key)
-            if runs and runs[-1].status.terminal and runs[-1].continued_to is None:
-                return runs
-            try:
-                if not await worker.run_once():
-                    await asyncio.sleep(0.01)
-            except Killed:
-                pass
+    """Work until the key's last attempt ended; return the key's runs, oldest first."""
+    runs: list[WorkflowRun] = []
+
+    async def ended() -> bool:
+        nonlocal runs
+        runs = await _runs(store, key)
+        return bool(runs) and runs[-1].status.terminal and runs[-1].continued_to is None
+
+    await drive(engine, ended, lease=0.15)
+    return runs
 
 
 @pytest.mark.parametrize("kind", ["fail", "lost", "kill"])
