@@ -91,6 +91,16 @@ def _matches(
     return not (end is not None and when > end)
 
 
+#: The columns of a run in `runs list` (and, with its depth, `runs children`).
+_RUN_COLUMNS = [
+    ("Run ID", "run_id"),
+    ("Workflow", "workflow_name"),
+    ("Status", "status"),
+    ("Started", "started_at"),
+    ("Duration", "duration"),
+]
+
+
 async def cmd_runs_list(args: argparse.Namespace) -> int:
     statuses = _statuses(args.status)
     filtered = bool(args.query or args.start_time or args.end_time)
@@ -119,13 +129,7 @@ async def cmd_runs_list(args: argparse.Namespace) -> int:
     show_list(
         output_format(args),
         rows,
-        [
-            ("Run ID", "run_id"),
-            ("Workflow", "workflow_name"),
-            ("Status", "status"),
-            ("Started", "started_at"),
-            ("Duration", "duration"),
-        ],
+        _RUN_COLUMNS,
         plain="run_id",
         title=f"{len(rows)} run(s){more}",
         empty="no runs found",
@@ -226,14 +230,7 @@ async def cmd_runs_children(args: argparse.Namespace) -> int:
     show_list(
         output_format(args),
         rows,
-        [
-            ("Run ID", "run_id"),
-            ("Workflow", "workflow_name"),
-            ("Status", "status"),
-            ("Depth", "nesting_depth"),
-            ("Started", "started_at"),
-            ("Duration", "duration"),
-        ],
+        [*_RUN_COLUMNS[:3], ("Depth", "nesting_depth"), *_RUN_COLUMNS[3:]],
         plain="run_id",
         title=f"children of run {args.run_id}",
         empty="no child workflows",
