@@ -17,10 +17,23 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from .codec import loads
 from .models import EVENT_TYPES, JSON, Event
 
 __all__ = ["decode_many", "event", "events_from_rows"]
+
+# orjson and json.loads agree on every JSON text except three kinds: orjson refuses NaN and
+# Infinity, lone surrogate escapes and out-of-range floats (1e400) - it raises, and we decode
+# with the standard library instead - and it silently turns an integer beyond 64 bits into a
+# float. Such an integer has at least 19 digits, so a batch holding a run of 19 digits (in a
+# number, a string or across two texts: a false alarm only costs speed) is decoded by the
+# standard library. The scan is a C byte translation plus one find: ~2 ms per 2 MB, against
+# the ~17 ms orjson saves on the same batch.
+_DIGIT_MAP = bytes(1 if 0x30 <= b <= 0x39 else 0 for b in range(256))
+_LONG_DIGITS = b"\x01" * 19
+_oloads = orjson.loads
 
 # The slot descriptors of Event, in the order event() takes its arguments.
 _SET_RUN_ID = vars(Event)["run_id"].__set__
@@ -33,18 +46,22 @@ _new = object.__new__
 
 
 def decode_many(texts: Sequence[str]) -> list[JSON]:
-    """Decode each JSON text of ``texts`` (values in the same order) with one parse.
+    """``[json.loads(t) for t in texts]``: the same values, or the same error.
 
-    Equivalent to ``[json.loads(t) for t in texts]`` for valid texts: each text is one
-    element of the array parsed, decoded on its own. An invalid text raises
-    ``json.JSONDecodeError`` (a ``ValueError``) for the whole batch, its position counted
-    in the joined text.
+    Each text is decoded on its own by orjson when the batch is safe for it (no run of 19
+    digits, see above); if orjson refuses any text, or the batch is not all ``str``, the whole
+    batch is decoded by ``json.loads``, which returns its values or raises its own error.
     """
-    if not texts:
-        return []
-    if len(texts) == 1:
-        return [loads(texts[0])]
-    return loads("[" + ",".join(texts) + "]")  # type: ignore[no-any-return]
+    try:
+        safe = "".join(texts).encode().translate(_DIGIT_MAP).find(_LONG_DIGITS) < 0
+    except (TypeError, UnicodeEncodeError):  # not all str, or lone surrogates: the reference
+        safe = False
+    if safe:
+        try:
+            return [_oloads(t) for t in texts]
+        except orjson.JSONDecodeError:
+            pass
+    return [loads(t) for t in texts]
 
 
 def event(
@@ -68,7 +85,7 @@ def events_from_rows(
     run_id: str, rows: Iterable[tuple[int, str, str, str, datetime]]
 ) -> list[Event]:
     """Events of ``run_id`` from ``(sequence, id, type, data text, timestamp)`` rows, their
-    data decoded with one parse (:func:`decode_many`)."""
+    data decoded by :func:`decode_many`."""
     rows = list(rows)
     datas = decode_many([r[3] for r in rows])
     return [

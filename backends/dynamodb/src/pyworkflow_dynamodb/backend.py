@@ -14,8 +14,9 @@ from typing import Any
 import aioboto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from pyworkflow._rows import decode_many, event
 from pyworkflow._validate import EncodedEvent
-from pyworkflow.codec import from_micros, loads, record_changes, to_micros
+from pyworkflow.codec import from_micros, record_changes, to_micros
 from pyworkflow.errors import (
     ConflictError,
     InvalidInput,
@@ -214,23 +215,27 @@ class DynamoDBBackend(TaskListing, QueueMixin):
             )
         elif limit is not None:
             params["Limit"] = limit
-        out: list[Event] = []
+        items: list[dict[str, Any]] = []
         async for item in self._c.query(**params):
             if types is not None and item["t"]["S"] not in types:
                 continue
-            out.append(
-                Event(
-                    run_id=run_id,
-                    sequence=int(item["q"]["S"]),
-                    id=item["sk"]["S"][2:],
-                    type=item["t"]["S"],
-                    data=loads(item["d"]["S"]),
-                    timestamp=from_micros(int(item["ts"]["N"])),
-                )
-            )
-            if limit is not None and len(out) >= limit:
+            items.append(item)
+            if limit is not None and len(items) >= limit:
                 break
-        return out
+        # All data texts decoded at once (orjson, json.loads as the reference), events built by
+        # the shared slot builder: what Event(...) builds, at a fraction of the CPU.
+        datas = decode_many([item["d"]["S"] for item in items])
+        return [
+            event(
+                run_id,
+                int(item["q"]["S"]),
+                item["sk"]["S"][2:],
+                item["t"]["S"],
+                data,
+                from_micros(int(item["ts"]["N"])),
+            )
+            for item, data in zip(items, datas, strict=True)
+        ]
 
     async def _version(self, run_id: str) -> int:
         got = await self._c.call(

@@ -10,13 +10,13 @@ converted to the driver's parameter style once, so no call compiles SQL.
 from __future__ import annotations
 
 import abc
-import json
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Protocol
 
 from pyworkflow._ids import new_id
+from pyworkflow._rows import decode_many
 from pyworkflow._validate import EncodedEvent
 from pyworkflow.codec import dumps, loads, to_micros
 from pyworkflow.errors import ConflictError, NotFound, SchemaError
@@ -63,16 +63,12 @@ except (KeyError, AttributeError):  # pragma: no cover - Event without slots: us
     _EVENT_SETTERS = None
 
 
-# The C scanner under json.loads, called directly. Replay profile (SQLite, 10k events):
-# json.loads is a Python wrapper (type and BOM checks, a whitespace regex before and after) around
-# this scanner, ~0.8 us of its ~3 us per 200-byte event. Our rows hold compact JSON written by
-# our own encoder (no surrounding whitespace); any other text falls back to json.loads, which
-# also raises its usual error for text that is not JSON. Same decoder settings: same values.
-_scan: Any = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__
-
-
 def events_from_rows(run_id: str, rows: Sequence[Row]) -> list[Event]:
-    """Events from ``(seq, id, type, data, ts_micros)`` rows, decoding each JSON once."""
+    """Events from ``(seq, id, type, data, ts_micros)`` rows, decoding each JSON once.
+
+    The data texts are decoded by :func:`pyworkflow._rows.decode_many` (orjson, with
+    ``json.loads`` as the reference for every text orjson would read differently), so values
+    and errors are ``json.loads``'s."""
     epoch, micro = _EPOCH, _MICRO
     if _EVENT_SETTERS is None:  # pragma: no cover
         return [
@@ -87,25 +83,19 @@ def events_from_rows(run_id: str, rows: Sequence[Row]) -> list[Event]:
             for seq, eid, etype, data, ts in rows
         ]
     new = object.__new__
-    scan = _scan
+    datas = decode_many([row[3] for row in rows])
     kind = EVENT_TYPES.get  # engine types become EventType members, as Event.__post_init__ does
     s_run, s_seq, s_id, s_type, s_data, s_ts = _EVENT_SETTERS
     out: list[Event] = []
     append = out.append
     last_ts: int | None = None
     when = epoch
-    for seq, eid, etype, data, ts in rows:
+    for (seq, eid, etype, _, ts), value in zip(rows, datas, strict=True):
         event = new(Event)
         s_run(event, run_id)
         s_seq(event, seq)
         s_id(event, eid)
         s_type(event, kind(etype, etype))
-        try:
-            value, end = scan(data, 0)
-            if end != len(data):  # text after the value (whitespace): let json.loads judge it
-                value = loads(data)
-        except Exception:  # not str, or not JSON at 0: json.loads decodes or raises as before
-            value = loads(data)
         s_data(event, value)
         if ts != last_ts:  # a batch shares one timestamp: convert it once
             when, last_ts = epoch + ts * micro, ts
