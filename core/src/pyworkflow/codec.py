@@ -15,6 +15,8 @@ import typing
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import orjson
+
 from .errors import InvalidInput
 
 __all__ = [
@@ -55,6 +57,12 @@ def dumps(value: Any, what: str = "value", *, max_depth: int = MAX_JSON_DEPTH + 
     :data:`MAX_JSON_DEPTH`; the default leaves backends room for their own envelope. The text
     may still hold lone surrogates: :func:`utf8` is the check that it can be stored.
     """
+    if _plain(value, max_depth, 0):
+        try:
+            return _orjson_dumps(value).decode()
+        except TypeError:
+            pass  # an int beyond 64 bits, a lone surrogate, orjson's own depth limit
+    # The reference path: every refusal and every other value (floats, subclasses) is its.
     _check_keys(value, what, max_depth, 0)
     try:
         return _encoder.encode(value)
@@ -64,12 +72,54 @@ def dumps(value: Any, what: str = "value", *, max_depth: int = MAX_JSON_DEPTH + 
 
 #: Types that are JSON leaves: ``_check_keys`` skips them without an ``isinstance`` chain.
 _LEAVES = frozenset({str, int, float, bool, type(None)})
+#: Leaves whose orjson text is the reference encoder's, byte for byte, or which orjson
+#: refuses (an int beyond 64 bits, a str with a lone surrogate). Not ``float``: orjson writes
+#: NaN and infinity as ``null`` and some finite floats unlike ``repr`` (``1e16``, ``1e-07``).
+_PLAIN_LEAVES = frozenset({str, int, bool, type(None)})
+_orjson_dumps = orjson.dumps
+
+
+def _plain(value: Any, limit: int, depth: int) -> bool:
+    """Whether ``value`` holds only exact ``dict`` (``str`` keys), ``list``, ``tuple`` and
+    :data:`_PLAIN_LEAVES` values, nested less than ``limit`` deep: then orjson's text is the
+    reference encoder's (or orjson refuses it). Anything else (a float, a subclass, a bad key,
+    too deep) is ``False``, and the reference path decides, with its own errors."""
+    if depth >= limit:
+        return False
+    leaves = _PLAIN_LEAVES
+    t = type(value)
+    if t is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            t = type(item)
+            if t in leaves:
+                continue
+            if (t is dict or t is list or t is tuple) and _plain(item, limit, depth + 1):
+                continue
+            return False
+        return True
+    if t is list or t is tuple:
+        for item in value:
+            t = type(item)
+            if t in leaves:
+                continue
+            if (t is dict or t is list or t is tuple) and _plain(item, limit, depth + 1):
+                continue
+            return False
+        return True
+    return t in leaves
 
 
 def encode_valid(value: Any) -> str:
     """:func:`dumps` without its checks, for a value built only from values that already
     passed them (a backend's record of a validated model: its JSON fields, ids, enum values
     and epoch microseconds). Never use it on a caller's value."""
+    if _plain(value, MAX_JSON_DEPTH + _ENVELOPE, 0):
+        try:
+            return _orjson_dumps(value).decode()
+        except TypeError:
+            pass  # see dumps
     return _encoder.encode(value)
 
 
