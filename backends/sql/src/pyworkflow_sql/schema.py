@@ -178,6 +178,7 @@ schedules = Table(
 # Version 2 indexes (see pyworkflow_sql.migrations): one per list_runs filter, lease expiry,
 # retention and the per-run deletes of tasks and hooks. Declared on the tables so that
 # ``metadata`` describes the latest schema; the migration list says which version adds them.
+# On SQLite, version 4 makes the parent and completed indexes partial (WHERE ... IS NOT NULL).
 V2_INDEXES = (
     Index("ix_pyworkflow_runs_name", runs.c.workflow_name, runs.c.created_at, runs.c.id),
     Index("ix_pyworkflow_runs_status", runs.c.status, runs.c.created_at, runs.c.id),
