@@ -5,9 +5,10 @@ inline run asks storage only for what it needs (no read-back of a run it has jus
 from __future__ import annotations
 
 import asyncio
+import enum
 import functools
 import math
-from collections import Counter
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from pyworkflow import RunStatus, StorageBackend, continue_as_new, step, workflow
 from pyworkflow.engine.context import RunContext
 from pyworkflow.engine.runtime import Engine, read_all
-from pyworkflow.engine.serializer import decode, encode
+from pyworkflow.engine.serializer import SerializationError, _enc, decode, encode
 from pyworkflow.models import Event
 
 _BODIES: Counter[str] = Counter()
@@ -270,3 +271,64 @@ async def test_a_chain_that_ends_at_once_stops(store: StorageBackend, n: int) ->
     run = await store.get_run(run_id)
     assert run is not None
     assert run.status is (RunStatus.COMPLETED if n == 0 else RunStatus.CONTINUED_AS_NEW)
+
+
+class _Str(str):
+    pass
+
+
+class _Int(int):
+    pass
+
+
+class _Color(enum.IntEnum):
+    RED = 1
+
+
+_ODD = st.sampled_from(
+    [
+        _Str("sub"),
+        _Int(5),
+        _Color.RED,
+        True,
+        math.inf,
+        -math.nan,
+        OrderedDict(a=1),
+        defaultdict(list, b=[1]),
+        {"$pw": "not a tag"},
+        {1: "int key"},
+        {_Str("k"): 1},
+        (1, "tuple"),
+        {1, 2},
+        Decimal("2.5"),
+        datetime(2026, 1, 2, tzinfo=UTC),
+        b"raw",
+        object(),
+    ]
+)
+_ANY = st.recursive(
+    _JSON | _ODD,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+        | st.tuples(inner)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_ANY)
+def test_encode_gives_what_the_general_encoder_gives(value: Any) -> None:
+    """The plain-JSON fast path returns what ``_enc`` returns (the same types, the same key
+    order) and, for a value that cannot be stored, raises the same error."""
+    try:
+        general = _enc(value, "the value")
+    except SerializationError as exc:
+        message = str(exc)
+    else:
+        assert _same(encode(value, "the value"), general)
+        return
+    with pytest.raises(SerializationError) as raised:
+        encode(value, "the value")
+    assert str(raised.value) == message
