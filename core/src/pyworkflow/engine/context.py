@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -73,6 +73,9 @@ __all__ = [
 
 T = TypeVar("T")
 RESUME = "resume"
+#: what :meth:`RunContext.next_pos` returns for a position the log has no events at (shared:
+#: a fresh empty list per call would be an allocation on every new step)
+_NOTHING: tuple[Event, ...] = ()
 
 
 class Suspend(SuspensionSignal):
@@ -177,9 +180,11 @@ class RunContext:
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    def next_pos(self, kind: str, name: str) -> tuple[int, list[Event]]:
+    def next_pos(self, kind: str, name: str) -> tuple[int, Sequence[Event]]:
+        """The next call's position and the events the log recorded there (empty for a new
+        call, which is checked against the event limit)."""
         self.pos += 1
-        recorded = self.by_pos.get(self.pos, [])
+        recorded = self.by_pos.get(self.pos, _NOTHING)
         if recorded:
             first = recorded[0].data
             if first.get("kind") != kind or first.get("name") != name:
@@ -209,20 +214,28 @@ class RunContext:
 
     async def append(self, *events: NewEvent) -> None:
         """Append ``events`` (after any pending ones) guarded by the version this execution
-        has seen; a lost race raises :class:`Conflict`."""
-        async with self._append_lock:
-            batch = [*self.pending, *events]
+        has seen; a lost race raises :class:`Conflict`. Other storage errors are treated as
+        by :meth:`io` (written out here, like the lock's acquire and release: this runs once
+        per step, and each coroutine frame saved is paid back on every suspension)."""
+        lock = self._append_lock
+        await lock.acquire()
+        try:
+            batch = [*self.pending, *events] if self.pending else list(events)
             if not batch:
                 return
             try:
-                self.version = await self.io(
-                    self.storage.append(self.run.id, batch, expected_version=self.version)
+                self.version = await self.storage.append(
+                    self.run.id, batch, expected_version=self.version
                 )
-            except Abandon as abandon:
-                if not isinstance(abandon.error, ConflictError):
-                    raise
+            except (PayloadTooLarge, InvalidInput):
+                raise
+            except ConflictError:
                 raise Conflict() from None
+            except StorageError as exc:
+                raise Abandon(exc) from exc
             self.pending.clear()
+        finally:
+            lock.release()
 
     async def flush(self) -> None:
         """Write pending events now (before suspending)."""
@@ -269,29 +282,41 @@ class RunContext:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
-        pos, recorded = self.next_pos("step", options.name)
-        failures = [e for e in recorded if e.type == "step.failed"]
-        for e in recorded:
-            if e.type == "step.completed":
-                return decode(e.data["result"])
-        if failures and failures[-1].data.get("final"):
-            last = failures[-1].data
-            raise StepFailed(options.name, last["attempt"], last["error"])
-        self.checkpoint()
-        attempt = len(failures) + 1
-        if failures:
-            check_event_limit(self)  # a retry records events at a position already in the log
-            retry_at = from_micros(failures[-1].data["retry_at"])
-            if self.now() < retry_at:
-                self.wake_at(f"retry:{pos}:{attempt}", retry_at)
-                raise Suspend()
-        started = self.event(
-            "step.started", pos, "step", options.name, timestamp=self.now(), attempt=attempt
+        name = options.name
+        pos, recorded = self.next_pos("step", name)
+        if recorded:
+            failures = [e for e in recorded if e.type == "step.failed"]
+            for e in recorded:
+                if e.type == "step.completed":
+                    return decode(e.data["result"])
+            if failures and failures[-1].data.get("final"):
+                last = failures[-1].data
+                raise StepFailed(name, last["attempt"], last["error"])
+            self.checkpoint()
+            attempt = len(failures) + 1
+            if failures:
+                check_event_limit(self)  # a retry records events at a position already in the log
+                retry_at = from_micros(failures[-1].data["retry_at"])
+                if self.now() < retry_at:
+                    self.wake_at(f"retry:{pos}:{attempt}", retry_at)
+                    raise Suspend()
+        else:  # the common case: a call the log has not seen (no attempt has failed)
+            self.checkpoint()
+            attempt = 1
+        # The events' data are built here rather than by :meth:`event` (the same keys in the
+        # same order, so the same stored text): this is the engine's per-step hot path.
+        started = NewEvent(
+            type="step.started",
+            data={"pos": pos, "kind": "step", "name": name, "attempt": attempt},
+            timestamp=self.now(),
         )
         token = _in_step.set(True)
         try:
-            value = await call_with_timeout(options, fn, args, kwargs)
-            result = encode(value, f"the result of step {options.name!r}")
+            if options.timeout is None:
+                value = await fn(*args, **kwargs)  # call_with_timeout's own fast path, inlined
+            else:
+                value = await call_with_timeout(options, fn, args, kwargs)
+            result = encode(value, f"the result of step {name!r}")
         except (Suspend, Conflict, ContinueAsNew, Abandon):
             raise
         except CancellationError:
@@ -309,15 +334,22 @@ class RunContext:
         try:
             await self.append(
                 started,
-                self.event(
-                    "step.completed", pos, "step", options.name, attempt=attempt, result=result
+                NewEvent(
+                    type="step.completed",
+                    data={
+                        "pos": pos,
+                        "kind": "step",
+                        "name": name,
+                        "attempt": attempt,
+                        "result": result,
+                    },
                 ),
             )
         except PayloadTooLarge as exc:
             # The result cannot be recorded (nothing was written): the attempt failed, and
             # the step's retry policy decides what happens next, as for any other error.
             too_large = PayloadTooLarge(
-                f"the result of step {options.name!r} is too large to record: {exc}"
+                f"the result of step {name!r} is too large to record: {exc}"
             )
             return await self._step_failed(options, pos, attempt, started, too_large, retry=True)
         return decode(result)

@@ -78,10 +78,22 @@ STARTED_CHILDREN = 10_000
 @dataclass(slots=True)
 class Outcome:
     """How an execution ended: ``done`` (terminal), ``suspended``, ``conflict`` (gave up after
-    repeated lost races) or ``missing`` (the run no longer exists)."""
+    repeated lost races) or ``missing`` (the run no longer exists).
+
+    ``ended`` is the terminal event's data when the execution recorded or found the run's
+    end in its log (``None`` otherwise, e.g. when only the run row said it had ended)."""
 
     status: str
     wakeups: list[Task] = field(default_factory=list)
+    ended: dict[str, Any] | None = None
+
+    def successor(self) -> str | None:
+        """The run this one continued to (continue-as-new, or a workflow retry's next
+        attempt), as the terminal event names it: the ``continued_to`` that
+        :meth:`Engine.finalize` has written to the run row. Only meaningful with ``ended``."""
+        data = self.ended or {}
+        nxt = data.get("next_run_id") or data.get("retry_run_id")
+        return nxt if isinstance(nxt, str) else None
 
 
 async def read_all(storage: StorageBackend, run_id: str, after: int = 0) -> list[Event]:
@@ -227,10 +239,16 @@ class Engine:
         run_id = run.id
         outcome = await self.execute(run_id, fresh=run)
         while outcome.status == "done":
-            ended = await storage.get_run(run_id)
-            if ended is None or ended.continued_to is None:
+            if outcome.ended is not None:
+                # the terminal event names the successor: no round trip to read the row
+                # that finalize() has just made say the same
+                successor = outcome.successor()
+            else:
+                ended = await storage.get_run(run_id)
+                successor = None if ended is None else ended.continued_to
+            if successor is None:
                 return
-            run_id = ended.continued_to
+            run_id = successor
             outcome = await self.execute(run_id)
 
     @staticmethod
@@ -272,7 +290,7 @@ class Engine:
         if ended is not None:
             closed = [e.data for e in history if e.type == "child_workflow.cancelled"]
             await self.finalize(run, ended.type, ended.data, closed)
-            return Outcome("done")
+            return Outcome("done", ended=ended.data)
         if run.status.terminal:
             return Outcome("done")
         definition = lookup_workflow(run.workflow_name, run.metadata)
@@ -294,7 +312,7 @@ class Engine:
             closing = await closing_children(ctx, RunStatus.FAILED)
             final = await self._record_end(ctx, final, definition.name, closing)
             await self.finalize(run, final.type, final.data, [e.data for e in closing])
-            return Outcome("done")
+            return Outcome("done", ended=final.data)
         if run.status is not RunStatus.RUNNING:
             changes: dict[str, Any] = {"status": RunStatus.RUNNING}
             if run.started_at is None:
@@ -344,7 +362,7 @@ class Engine:
         closing = await closing_children(ctx, TERMINAL_EVENTS[final.type])
         final = await self._record_end(ctx, final, definition.name, closing)
         await self.finalize(run, final.type, final.data, [e.data for e in closing])
-        return Outcome("done")
+        return Outcome("done", ended=final.data)
 
     async def _record_end(
         self, ctx: RunContext, final: NewEvent, name: str, closing: list[NewEvent]

@@ -71,8 +71,51 @@ def _pydantic_base() -> type | None:
 
 
 def encode(value: Any, what: str = "value") -> Any:
-    """``value`` as a JSON value; :class:`SerializationError` naming the path if impossible."""
-    return _enc(value, what)
+    """``value`` as a JSON value; :class:`SerializationError` naming the path if impossible.
+
+    Plain JSON made of exact builtin types (the usual step result) is copied by
+    :func:`_plain`, which builds no error paths; anything else (a subclass, a tagged type, a
+    value that cannot be stored) is encoded from the start by :func:`_enc`, so the result and
+    the error are the same either way."""
+    if type(value) not in _PLAIN_TYPES:  # a dataclass, a tuple...: no attempt to undo
+        return _enc(value, what)
+    try:
+        return _plain(value)
+    except _NotPlain:
+        return _enc(value, what)
+
+
+#: the exact types :func:`_plain` may copy (``None`` is its own type)
+_PLAIN_TYPES = frozenset({str, int, bool, float, list, dict, type(None)})
+
+
+class _NotPlain(Exception):
+    """:func:`_plain` met something it leaves to :func:`_enc`."""
+
+
+def _plain(value: Any) -> Any:
+    """What :func:`_enc` returns for ``value`` when it is plain JSON of exact builtin types
+    (``None``, ``bool``, ``int``, finite ``float``, ``str``, ``list``, and ``dict`` with
+    ``str`` keys and no ``"$pw"`` key), else :class:`_NotPlain`."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        if math.isfinite(value):
+            return value
+        raise _NotPlain
+    if kind is list:
+        return [_plain(item) for item in value]
+    if kind is dict:
+        if TAG in value:
+            raise _NotPlain
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain
+            out[key] = _plain(item)
+        return out
+    raise _NotPlain
 
 
 def _enc(value: Any, path: str) -> Any:
