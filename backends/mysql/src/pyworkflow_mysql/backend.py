@@ -1,7 +1,8 @@
 """MySQL 8 / MariaDB 10.11+ storage (``mysql://user:pass@host:3306/db``) on aiomysql.
 
 One long-lived aiomysql pool in autocommit mode: a single guarded ``INSERT ... SELECT`` is its
-own transaction, so an append is one round trip. Sessions use READ COMMITTED (the guard's
+own transaction, so an append is one round trip (appends that arrive meanwhile are grouped:
+``group.py``). Sessions use READ COMMITTED (the guard's
 read is a consistent read, so concurrent appenders to one run race only on the unique key) and
 strict SQL mode (oversized or invalid values fail instead of being truncated). ``FOUND_ROWS``
 makes UPDATE report matched rows, so a compare-and-swap that rewrites equal values still counts.
@@ -27,13 +28,15 @@ from pyworkflow.errors import InvalidInput, PayloadTooLarge, PyWorkflowError, St
 from pyworkflow.features import Features
 from pyworkflow.models import Lease
 from pyworkflow.urls import Options
-from pyworkflow_sql import Conn, Row, SqlBackend
+from pyworkflow_sql import Conn, Row
+from pyworkflow_sql.group import GroupCommit, Pending
 from pyworkflow_sql.rows import TASKS
 from pyworkflow_sql.statements import EVENT_COLS, Sql
 from sqlalchemy.dialects import mysql as sa_mysql
 
 from ._tls import no_tls_error, require_tls, server_offers_tls
 from .errors import errno_of, translate
+from .group import Statement, write_group
 
 __all__ = ["MySQLBackend"]
 
@@ -54,14 +57,17 @@ class _Conn:
             return list(await cur.fetchall())
 
 
-class MySQLBackend(SqlBackend):
+class MySQLBackend(GroupCommit):
     """Options: ``pool_size`` (max connections, default 16), ``connect_timeout`` (seconds,
-    default 10), ``ssl`` (true/false, default false). ``ssl=true`` requires TLS, verified
+    default 10), ``ssl`` (true/false, default false), ``group_commit`` (default true:
+    appends that arrive while another is being written go out together, one transaction and
+    one round trip, each still atomic on its own). ``ssl=true`` requires TLS, verified
     against the system CA store with the host name checked: a server that does not offer TLS
     or whose certificate does not verify is a :class:`ConfigurationError`, never a silent
     plaintext connection."""
 
     schemes = ("mysql", "mariadb")
+    flushers = 2  # group commit: a second group fills while the first one commits
     features = Features(migrations=True)
     ddl_dialect: ClassVar[Any] = sa_mysql.dialect()
     paramstyle = "format"
@@ -78,6 +84,7 @@ class MySQLBackend(SqlBackend):
         self.pool_size = options.take_int("pool_size", 16, minimum=1)
         self.connect_timeout = options.take_float("connect_timeout", 10.0, minimum=0.1)
         self.ssl = options.take_bool("ssl", False)
+        self._init_group_commit(options.take_bool("group_commit", True))
         self._pool: aiomysql.Pool | None = None
         self._collation = "utf8mb4_bin"
         self._max_packet = 16 << 20
@@ -204,6 +211,25 @@ class MySQLBackend(SqlBackend):
             return self.q(_APPEND_NEXT), args
         args += (expected, run_id, expected)
         return self.q(_append_sql(len(events))), args
+
+    async def _append_group(self, group: list[Pending]) -> list[int]:
+        # Sorted by run (then version) so concurrent groups take row locks in one order.
+        order = sorted(range(len(group)), key=lambda i: (group[i].run_id, group[i].expected))
+        statements: list[Statement] = []
+        for i in order:
+            p = group[i]
+            try:
+                sql, args = self._append_statement(p.run_id, p.events, p.expected)
+            except Exception as exc:  # PayloadTooLarge: this append's own failure
+                p.future.set_exception(exc)
+                continue
+            statements.append((i, sql, args))
+        if not statements:
+            return [0] * len(group)
+        async with self._acquire() as conn:
+            return await write_group(
+                conn, statements, self._is_unique_violation, len(group), self._max_packet // 2
+            )
 
     async def _claim(
         self, worker: str, now: datetime, expires_at: datetime, limit: int
