@@ -105,14 +105,14 @@ _json = st.recursive(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(_values)
 def test_dumps_matches_the_reference_on_any_value(value: Any) -> None:
     assert _outcome(dumps, value, "v") == _outcome(_reference, value, "v", codec.MAX_JSON_DEPTH + 8)
     assert _outcome(dumps, value, "v", max_depth=3) == _outcome(_reference, value, "v", 3)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(_json)
 def test_encode_valid_matches_the_reference_on_json(value: Any) -> None:
     assert _outcome(encode_valid, value) == _outcome(codec._encoder.encode, value)

@@ -50,11 +50,13 @@ def new_token() -> str:
     return token
 
 
-def check_id(value: object, what: str) -> str:
+def check_id(value: object, what: str, *, remember: bool = True) -> str:
     """Return ``value`` if it is a usable id, else raise :class:`InvalidInput`.
 
     An id is a non-empty ``str`` of at most :data:`MAX_ID_BYTES` UTF-8 bytes with no control
     characters. Any other character (unicode, quotes, SQL-looking text) is stored literally.
+    ``remember=False`` for an id seen once (a fresh event id): caching it would only evict
+    the run ids and event types that do come back.
     """
     if type(value) is str and value in _VALID:  # a run id or event type checked before
         return value
@@ -64,12 +66,14 @@ def check_id(value: object, what: str) -> str:
         raise InvalidInput(f"{what} must not be empty")
     if value.isascii():
         # The common case, on every append's hot path: an ASCII str is its own UTF-8 (and
-        # ``isascii`` is O(1)), so neither encoding below is needed.
+        # ``isascii`` is O(1)), so neither encoding below is needed. Among ASCII characters
+        # the non-printable ones are exactly ``_FORBIDDEN``'s (0x00-0x1f, 0x7f), and
+        # ``isprintable`` is a C loop, ~3x cheaper than the regex search.
         if len(value) > MAX_ID_BYTES:
             raise InvalidInput(f"{what} is longer than {MAX_ID_BYTES} UTF-8 bytes")
-        if _FORBIDDEN.search(value):
+        if not value.isprintable():
             raise InvalidInput(f"{what} must not contain control characters")
-        if type(value) is str:
+        if remember and type(value) is str:
             _remember(value)
         return value
     if len(value.encode("utf-8", "surrogatepass")) > MAX_ID_BYTES:

@@ -156,7 +156,7 @@ def check_events(
     for event in events:
         if type(event) is not NewEvent and not isinstance(event, NewEvent):
             raise InvalidInput(f"events must be NewEvent, got {type(event).__name__}")
-        eid = check_id(event.id, "event id")
+        eid = check_id(event.id, "event id", remember=False)  # unique: not worth caching
         if seen and eid in seen:
             raise InvalidInput(f"event id {eid!r} appears twice in one append")
         seen.add(eid)

@@ -5,7 +5,9 @@ whole conformance suite. Nothing survives the process (``features.durable`` is f
 instance is one store, so it cannot be shared between processes.
 
 Each primitive runs without awaiting once it has started, which makes it atomic under
-asyncio; it first yields once so that concurrent callers really interleave between calls.
+asyncio; it first yields once so that concurrent callers really interleave between calls
+(``_append``, the hot path, only when another callback is ready or every 16th call: see
+``pyworkflow._turns``).
 Everything is stored as encoded JSON and decoded on the way out, so callers always get fresh
 objects and can never mutate stored state.
 """
@@ -19,6 +21,7 @@ from typing import Any
 
 from ._ids import new_id
 from ._rows import decode_many, event, events_from_rows
+from ._turns import turn_due
 from ._validate import EncodedEvent
 from .codec import dumps, encode_valid, from_record, loads, record, record_changes
 from .errors import ConflictError, NotFound
@@ -83,7 +86,8 @@ class MemoryBackend(StorageBackend):
     # -- events
 
     async def _append(self, run_id: str, events: list[EncodedEvent], expected_version: int) -> int:
-        await asyncio.sleep(0)
+        if turn_due():  # a turn only when another caller could take it (see _turns)
+            await asyncio.sleep(0)
         log = self._s.events.setdefault(run_id, [])
         ids = self._s.event_ids.setdefault(run_id, set())
         if len(log) != expected_version:
