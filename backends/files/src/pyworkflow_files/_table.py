@@ -167,18 +167,22 @@ class Table:
         value: dict[str, Any] = loads(payload)[1]
         return value
 
-    def put(self, changes: list[tuple[str, dict[str, Any] | None]]) -> None:
+    def put(self, changes: list[tuple[str, dict[str, Any] | None]]) -> list[bytes]:
         """Write records (``None`` deletes) in one write and, with fsync, one fdatasync.
-        Requires the exclusive lock."""
+        Requires the exclusive lock. Returns the payloads written, in order: the exact bytes
+        :meth:`get` would read back, so a caller can decode its row without a ``pread``."""
         if not changes:
-            return
+            return []
+        payloads: list[bytes] = []
         frames: list[bytes] = []
         positions: list[tuple[int, int]] = []
         end = self._end
         for key, value in changes:
             # Keys are checked ids and values records of validated models (or of what was
             # stored): JSON already, so encoded without walking them again.
-            frame = encode_frame(f"[{encode_valid(key)},{encode_valid(value)}]".encode())
+            payload = f"[{encode_valid(key)},{encode_valid(value)}]".encode()
+            frame = encode_frame(payload)
+            payloads.append(payload)
             frames.append(frame)
             positions.append((end, len(frame)))
             end += len(frame)
@@ -194,6 +198,7 @@ class Table:
         self._end = end
         if self._dead > _COMPACT_MIN and self._dead > self._end - self._dead:
             self._compact()
+        return payloads
 
     def _compact(self) -> None:
         tmp = f"{self.path}.compact"

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from pyworkflow._ids import new_id
 from pyworkflow._validate import EncodedEvent
-from pyworkflow.codec import from_record, record, record_changes, to_micros
+from pyworkflow.codec import from_record, loads, record, record_changes, to_micros
 from pyworkflow.errors import (
     ConfigurationError,
     ConflictError,
@@ -207,9 +207,9 @@ class FilesBackend(TaskListing, StorageBackend):
                 return from_record(WorkflowRun, existing), False
             if run.id in t.rows:
                 raise ConflictError(f"run {run.id!r} exists already")
-            data = record(run)
-            t.put([(run.id, data)])
-            return from_record(WorkflowRun, t.get(run.id) or data), True
+            # The stored row is what put wrote: decode those bytes rather than read them back.
+            (payload,) = t.put([(run.id, record(run))])
+            return from_record(WorkflowRun, loads(payload)[1]), True
 
     async def _get_run(self, run_id: str) -> WorkflowRun | None:
         return await self._io(self._get_run_sync, run_id)
