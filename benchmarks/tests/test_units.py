@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pyworkflow.codec import dumps
 from pyworkflow.memory import MemoryBackend
 from pyworkflow.models import NewEvent
@@ -55,7 +57,8 @@ def test_validate_reports_paths_and_types() -> None:
 def test_payload_is_200_bytes_and_rows_encode_it_once() -> None:
     assert len(dumps(PAYLOAD)) == 200
     row = raw_row()
-    assert row.data == dumps(PAYLOAD)
+    assert row.data == dumps(PAYLOAD)  # the same bytes on both sides
+    assert row.data == json.dumps(PAYLOAD, ensure_ascii=False, separators=(",", ":"))
     assert row.micros > 0
 
 
