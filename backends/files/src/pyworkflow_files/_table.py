@@ -167,18 +167,22 @@ class Table:
         value: dict[str, Any] = loads(payload)[1]
         return value
 
-    def put(self, changes: list[tuple[str, dict[str, Any] | None]]) -> None:
+    def put(
+        self, changes: list[tuple[str, dict[str, Any] | None]], texts: list[str] | None = None
+    ) -> None:
         """Write records (``None`` deletes) in one write and, with fsync, one fdatasync.
-        Requires the exclusive lock."""
+        Requires the exclusive lock. ``texts``, when given, is ``encode_valid`` of each
+        record, already built (from the JSON text validation produced): written as is."""
         if not changes:
             return
         frames: list[bytes] = []
         positions: list[tuple[int, int]] = []
         end = self._end
-        for key, value in changes:
+        for i, (key, value) in enumerate(changes):
             # Keys are checked ids and values records of validated models (or of what was
             # stored): JSON already, so encoded without walking them again.
-            frame = encode_frame(f"[{encode_valid(key)},{encode_valid(value)}]".encode())
+            body = texts[i] if texts is not None else encode_valid(value)
+            frame = encode_frame(f"[{encode_valid(key)},{body}]".encode())
             frames.append(frame)
             positions.append((end, len(frame)))
             end += len(frame)
