@@ -59,7 +59,8 @@ class RenumberingFilter(MemoryBackend):
 class CheckThenActKey(MemoryBackend):
     """Row 6: look the idempotency key up, then insert without a unique constraint."""
 
-    async def _create_run(self, run):
+    async def _create_run(self, new):
+        run = new.run
         key = run.idempotency_key
         if key is not None and key in self._s.idempotency:
             return self._run(self._s.idempotency[key]), False

@@ -51,7 +51,7 @@ from pyworkflow import (
     WorkflowRun,
 )
 from pyworkflow.models import JSON
-from pyworkflow.storage import EncodedEvent
+from pyworkflow.storage import EncodedEvent, EncodedRun
 from pyworkflow.task_views import TaskInfo, TaskState
 
 __all__ = ["CLIENT", "WRITES", "Fault", "FaultyBackend", "Killed", "Life"]
@@ -352,8 +352,8 @@ class FaultyBackend(StorageBackend):
     async def _version(self, run_id: str) -> int:
         return await self.inner._version(run_id)
 
-    async def _create_run(self, run: WorkflowRun) -> tuple[WorkflowRun, bool]:
-        return await self.inner._create_run(run)
+    async def _create_run(self, new: EncodedRun) -> tuple[WorkflowRun, bool]:
+        return await self.inner._create_run(new)
 
     async def _get_run(self, run_id: str) -> WorkflowRun | None:
         return await self.inner._get_run(run_id)

@@ -13,6 +13,7 @@ import abc
 from datetime import datetime
 from typing import Any
 
+from ._encoded import EncodedRun
 from ._validate import EncodedEvent
 from .models import (
     JSON,
@@ -57,7 +58,15 @@ class BackendPrimitives(abc.ABC):
     async def _version(self, run_id: str) -> int: ...
 
     @abc.abstractmethod
-    async def _create_run(self, run: WorkflowRun) -> tuple[WorkflowRun, bool]: ...
+    async def _create_run(self, new: EncodedRun) -> tuple[WorkflowRun, bool]:
+        """Store ``new.run`` unless its id or idempotency key exists (see ``create_run``).
+
+        ``new.run`` is validated and normalized; ``new.input``, ``new.result``, ``new.error``,
+        ``new.context`` and ``new.metadata`` are the compact JSON text of those fields, exactly
+        what ``codec.dumps`` writes: store these strings rather than encoding the values
+        again (:func:`pyworkflow._encoded.run_record_json` builds a whole record's text).
+        Return ``(new.run, True)`` on creation, ``(existing_run, False)`` for a used key.
+        """
 
     @abc.abstractmethod
     async def _get_run(self, run_id: str) -> WorkflowRun | None: ...

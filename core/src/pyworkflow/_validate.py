@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from ._encoded import EncodedRun
 from ._ids import check_id
 from .codec import MAX_JSON_DEPTH, dumps, ensure_utc, show, utf8
 from .errors import InvalidInput, PayloadTooLarge
@@ -280,18 +281,34 @@ def check_enum(cls: type[M], value: Any, what: str) -> M:
 
 
 def check_run(run: WorkflowRun, features: Features) -> WorkflowRun:
+    """The validated, normalized run (see :func:`check_run_encoded`)."""
+    return check_run_encoded(run, features).run
+
+
+def check_run_encoded(run: WorkflowRun, features: Features) -> EncodedRun:
+    """Validate ``run``; return it normalized (UTC times, enum status) with the JSON text of
+    each JSON field, the text the check produced, so the backend does not encode it again.
+
+    ``None`` fields are ``"null"`` and empty metadata ``"{}"`` without encoding. When nothing
+    needed normalizing (the usual case) the returned run is ``run`` itself.
+    """
     if not isinstance(run, WorkflowRun):
         raise InvalidInput(f"expected a WorkflowRun, got {type(run).__name__}")
     check_id(run.id, "run id")
     check_id(run.workflow_name, "workflow_name")
-    for name in ("input", "result", "error", "context"):
-        value = getattr(run, name)
-        if value is not None:  # ``null`` is valid JSON of 4 bytes: nothing to encode
-            check_json(value, f"run {name}", features)
-    if not isinstance(run.metadata, dict):
+    texts = [
+        "null" if value is None else check_json(value, f"run {name}", features)
+        for name, value in (
+            ("input", run.input),
+            ("result", run.result),
+            ("error", run.error),
+            ("context", run.context),
+        )
+    ]
+    metadata = run.metadata
+    if not isinstance(metadata, dict):
         raise InvalidInput("run metadata must be a dict")
-    if run.metadata:
-        check_json(run.metadata, "run metadata", features)
+    texts.append(check_json(metadata, "run metadata", features) if metadata else "{}")
     normal: dict[str, Any] = {
         "status": _enum(RunStatus, run.status, "status"),
         "idempotency_key": _opt_id(run.idempotency_key, "idempotency_key"),
@@ -305,9 +322,9 @@ def check_run(run: WorkflowRun, features: Features) -> WorkflowRun:
     }
     # The run is frozen: when nothing was normalized (the usual case) it is its own result,
     # which saves a ``dataclasses.replace`` on every create_run.
-    if all(value is getattr(run, name) for name, value in normal.items()):
-        return run
-    return dataclasses.replace(run, **normal)
+    if not all(value is getattr(run, name) for name, value in normal.items()):
+        run = dataclasses.replace(run, **normal)
+    return EncodedRun(run, *texts)
 
 
 def check_run_changes(

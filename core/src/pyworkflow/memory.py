@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from ._encoded import EncodedRun, run_record_json
 from ._ids import new_id
 from ._rows import decode_many, event, events_from_rows
 from ._turns import turn_due
@@ -134,8 +135,9 @@ class MemoryBackend(StorageBackend):
         text = self._s.runs.get(run_id)
         return None if text is None else from_record(WorkflowRun, loads(text))
 
-    async def _create_run(self, run: WorkflowRun) -> tuple[WorkflowRun, bool]:
+    async def _create_run(self, new: EncodedRun) -> tuple[WorkflowRun, bool]:
         await asyncio.sleep(0)
+        run = new.run
         key = run.idempotency_key
         if key is not None and key in self._s.idempotency:
             existing = self._run(self._s.idempotency[key])
@@ -143,7 +145,7 @@ class MemoryBackend(StorageBackend):
             return existing, False
         if run.id in self._s.runs:
             raise ConflictError(f"run {run.id!r} exists already")
-        self._s.runs[run.id] = _enc(run)
+        self._s.runs[run.id] = run_record_json(new)  # the JSON fields as validation encoded them
         if key is not None:
             self._s.idempotency[key] = run.id
         return self._run(run.id) or run, True

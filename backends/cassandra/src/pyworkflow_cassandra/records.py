@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
+from pyworkflow._encoded import EncodedRun, run_record_json
 from pyworkflow.codec import (
     dumps,
     from_record,
@@ -120,8 +121,9 @@ class RecordsMixin(StorageBackend):
 
     # -- runs ----------------------------------------------------------------------------
 
-    async def _create_run(self, run: WorkflowRun) -> tuple[WorkflowRun, bool]:
-        doc = dumps(record(run))
+    async def _create_run(self, new: EncodedRun) -> tuple[WorkflowRun, bool]:
+        run = new.run
+        doc = run_record_json(new)  # dumps(record(run)), the JSON fields not encoded again
         key = run.idempotency_key
         for _ in range(CAS_ATTEMPTS):
             if key is not None:

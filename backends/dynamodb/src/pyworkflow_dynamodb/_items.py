@@ -96,12 +96,19 @@ def attr(value: Any, cls: type, name: str) -> dict[str, Any]:
     return {"S": str(value)}
 
 
-def to_item(obj: Any, **keys: str) -> Item:
-    """``obj`` (a model) as an item with the given string key attributes."""
+def to_item(obj: Any, texts: Mapping[str, str] | None = None, **keys: str) -> Item:
+    """``obj`` (a model) as an item with the given string key attributes.
+
+    ``texts``, when given, holds the JSON text of every JSON field (what validation encoded,
+    e.g. from an ``EncodedRun``): those are stored as they are instead of encoded again.
+    """
     cls = type(obj)
     item: Item = {k: {"S": v} for k, v in keys.items()}
+    json_fields = _JSON_FIELDS[cls]
     for name, value in record(obj).items():
-        if value is not None or name in _JSON_FIELDS[cls]:
+        if texts is not None and name in json_fields:
+            item[name] = {"S": texts[name]}
+        elif value is not None or name in json_fields:
             item[name] = attr(value, cls, name)
     return item
 

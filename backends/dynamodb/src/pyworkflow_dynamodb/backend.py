@@ -14,6 +14,7 @@ from typing import Any
 import aioboto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from pyworkflow._encoded import RUN_JSON_FIELDS, EncodedRun
 from pyworkflow._rows import decode_many, event
 from pyworkflow._validate import EncodedEvent
 from pyworkflow.codec import from_micros, record_changes, to_micros
@@ -251,9 +252,11 @@ class DynamoDBBackend(TaskListing, QueueMixin):
     # -- runs ------------------------------------------------------------------------------
     # Run "R#<id>"/"R" with GSI keys (see run_index_attrs); idempotency key "K#<key>"/"K".
 
-    async def _create_run(self, run: WorkflowRun) -> tuple[WorkflowRun, bool]:
+    async def _create_run(self, new: EncodedRun) -> tuple[WorkflowRun, bool]:
+        run = new.run
         item = to_item(
             run,
+            dict(zip(RUN_JSON_FIELDS, new[1:], strict=True)),  # as validation encoded them
             pk="R#" + run.id,
             sk="R",
             **run_index_attrs(

@@ -167,20 +167,25 @@ class Table:
         value: dict[str, Any] = loads(payload)[1]
         return value
 
-    def put(self, changes: list[tuple[str, dict[str, Any] | None]]) -> list[bytes]:
+    def put(
+        self, changes: list[tuple[str, dict[str, Any] | None]], texts: list[str] | None = None
+    ) -> list[bytes]:
         """Write records (``None`` deletes) in one write and, with fsync, one fdatasync.
-        Requires the exclusive lock. Returns the payloads written, in order: the exact bytes
-        :meth:`get` would read back, so a caller can decode its row without a ``pread``."""
+        Requires the exclusive lock. ``texts``, when given, is ``encode_valid`` of each
+        record, already built (from the JSON text validation produced): written as is.
+        Returns the payloads written, in order: the exact bytes :meth:`get` would read back,
+        so a caller can decode its row without a ``pread``."""
         if not changes:
             return []
         payloads: list[bytes] = []
         frames: list[bytes] = []
         positions: list[tuple[int, int]] = []
         end = self._end
-        for key, value in changes:
+        for i, (key, value) in enumerate(changes):
             # Keys are checked ids and values records of validated models (or of what was
             # stored): JSON already, so encoded without walking them again.
-            payload = f"[{encode_valid(key)},{encode_valid(value)}]".encode()
+            body = texts[i] if texts is not None else encode_valid(value)
+            payload = f"[{encode_valid(key)},{body}]".encode()
             frame = encode_frame(payload)
             payloads.append(payload)
             frames.append(frame)

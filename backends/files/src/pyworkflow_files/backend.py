@@ -24,6 +24,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
+from pyworkflow._encoded import EncodedRun, run_record_json
 from pyworkflow._ids import new_id
 from pyworkflow._validate import EncodedEvent
 from pyworkflow.codec import from_record, loads, record, record_changes, to_micros
@@ -194,10 +195,11 @@ class FilesBackend(TaskListing, StorageBackend):
 
     # -- runs --------------------------------------------------------------------------------
 
-    async def _create_run(self, run: WorkflowRun) -> tuple[WorkflowRun, bool]:
-        return await self._io(self._create_run_sync, run)
+    async def _create_run(self, new: EncodedRun) -> tuple[WorkflowRun, bool]:
+        return await self._io(self._create_run_sync, new)
 
-    def _create_run_sync(self, run: WorkflowRun) -> tuple[WorkflowRun, bool]:
+    def _create_run_sync(self, new: EncodedRun) -> tuple[WorkflowRun, bool]:
+        run = new.run
         with self.runs.locked(True) as t:
             index: RunIndex = t.index  # type: ignore[assignment]
             key = run.idempotency_key
@@ -207,8 +209,9 @@ class FilesBackend(TaskListing, StorageBackend):
                 return from_record(WorkflowRun, existing), False
             if run.id in t.rows:
                 raise ConflictError(f"run {run.id!r} exists already")
+            # The frame is the text validation produced; record(run) feeds the table's index.
             # The stored row is what put wrote: decode those bytes rather than read them back.
-            (payload,) = t.put([(run.id, record(run))])
+            (payload,) = t.put([(run.id, record(run))], [run_record_json(new)])
             return from_record(WorkflowRun, loads(payload)[1]), True
 
     async def _get_run(self, run_id: str) -> WorkflowRun | None:

@@ -15,6 +15,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Protocol
 
+from pyworkflow._encoded import EncodedRun
 from pyworkflow._ids import new_id
 from pyworkflow._rows import decode_many
 from pyworkflow._validate import EncodedEvent
@@ -39,7 +40,7 @@ from pyworkflow.storage import StorageBackend
 from sqlalchemy.engine.interfaces import Dialect
 
 from .migrations import LATEST, MIGRATIONS, version_table_ddl
-from .rows import HOOKS, RUNS, SCHEDULES, TASKS
+from .rows import HOOKS, RUNS, SCHEDULES, TASKS, run_row
 from .statements import EVENT_COLS, Paramstyle, Sql, to_paramstyle
 from .task_list import TaskListing
 
@@ -276,8 +277,9 @@ class SqlBackend(TaskListing, StorageBackend):
                 return False
             raise
 
-    async def _create_run(self, run: WorkflowRun) -> tuple[WorkflowRun, bool]:
-        row = RUNS.to_row(run)
+    async def _create_run(self, new: EncodedRun) -> tuple[WorkflowRun, bool]:
+        run = new.run
+        row = run_row(new)  # the JSON columns as validation encoded them
         for _ in range(3):  # the key's owner may be deleted between our two statements
             if await self._insert_new(Sql.INSERT_RUN, row):
                 return run, True

@@ -12,10 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from pyworkflow.codec import dumps, from_record, loads, record, record_changes
+from pyworkflow._encoded import EncodedRun
+from pyworkflow.codec import dumps, from_record, loads, record, record_changes, to_micros
 from pyworkflow.models import Hook, Schedule, Task, WorkflowRun
 
-__all__ = ["HOOKS", "RUNS", "SCHEDULES", "TASKS", "ModelMap"]
+__all__ = ["HOOKS", "RUNS", "SCHEDULES", "TASKS", "ModelMap", "run_row"]
 
 M = TypeVar("M")
 
@@ -143,3 +144,29 @@ SCHEDULES: ModelMap[Schedule] = ModelMap(
         *_plain("revision", "created_at", "updated_at"),
     ),
 )
+
+
+def run_row(new: EncodedRun) -> list[Any]:
+    """``RUNS.to_row(new.run)`` (same values, same column order) from a run the contract layer
+    validated and encoded: its JSON columns are the texts validation produced, not encoded
+    again, and the scalars are read straight off the run instead of through ``record``."""
+    run = new.run
+    started, completed = run.started_at, run.completed_at
+    return [
+        run.id,
+        run.workflow_name,
+        run.status.value,
+        new.input,
+        new.result,
+        new.error,
+        new.context,
+        new.metadata,
+        run.idempotency_key,
+        run.parent_id,
+        run.continued_from,
+        run.continued_to,
+        to_micros(run.created_at),
+        to_micros(run.updated_at),
+        None if started is None else to_micros(started),
+        None if completed is None else to_micros(completed),
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pyworkflow._encoded import EncodedRun
 from pyworkflow.models import Hook, HookStatus
 
 from .base import EncodedEvent, StorageBackend
@@ -31,6 +32,7 @@ __all__ = [
     "CassandraStorageBackend",
     "DynamoDBStorageBackend",
     "EncodedEvent",
+    "EncodedRun",
     "FileStorageBackend",
     "Hook",
     "HookStatus",

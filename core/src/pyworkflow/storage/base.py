@@ -244,7 +244,8 @@ class StorageBackend(BackendPrimitives):
         raises :class:`ConflictError`.
         """
         self._require_open()
-        checked = v.check_run(run, self.features)
+        # The backend gets the run with the JSON text validation produced: encoded once.
+        checked = v.check_run_encoded(run, self.features)
         return await self._call(self._create_run(checked))
 
     async def get_run(self, run_id: str) -> WorkflowRun | None:
