@@ -99,6 +99,7 @@ class RecordsMixin(StorageBackend):
 
     _db: Runner
     _st: dict[str, PreparedStatement]
+    _opened: dict[str, int]  # run id -> an event bucket known to exist (backend.py)
     page_size: int
 
     # -- helpers -------------------------------------------------------------------------
@@ -389,6 +390,7 @@ class RecordsMixin(StorageBackend):
         retention entry goes last, so a sweep interrupted half-way finds the run again.
         """
         bucket = 0
+        self._opened.pop(run.id, None)  # its buckets are about to go
         while (stamp := await self._one("ev_stamp", (run.id, bucket))) is not None:
             if stamp["stamp"] is not None:
                 await self._db.execute(self._st["ev_drop"], (stamp["stamp"], run.id, bucket))
