@@ -362,7 +362,7 @@ class FakeEvents:
 
     # -- conditional batch
     def _batch(self, batch: Batch) -> list[dict[str, Any]]:
-        if batch.items[0][0] not in ("ev_open", "ev_bump"):  # a LOGGED batch: apply all
+        if batch.items[0][0] not in ("ev_open", "ev_bump"):  # an index batch: apply all
             for name, params in batch.items:
                 self.log.append((name, params, None))
                 self._query(name, params, None)

@@ -13,7 +13,8 @@ import random
 import pytest
 from cassandra import ConsistencyLevel
 from pyworkflow.errors import ConflictError
-from pyworkflow.models import NewEvent
+from pyworkflow.models import NewEvent, RunFilter
+from pyworkflow_conformance.helpers import make_run
 
 from .conftest import FakeEvents, fake_backend
 
@@ -119,3 +120,20 @@ async def test_replay_read_equals_the_paged_read(page: int) -> None:
     assert [e.sequence for e in await b.read("r")] == list(range(1, n + 1))
     if page < 4:  # a bucket holds more than a page: the rest came as concurrent ranges
         assert any(name == "ev_span" for name, _, _ in store.log)
+
+
+async def test_day_index_rows_are_written_once_per_process(store: FakeEvents) -> None:
+    b = fake_backend(URL, store)
+    runs = [make_run(workflow_name="wf") for _ in range(3)] + [make_run(workflow_name="other")]
+    for run in runs:
+        await b.create_run(run)
+    wrote = [name for name, _, _ in store.log if name in ("day_add", "wf_day_add")]
+    # One run_days row, one workflow_days row per workflow: the rest were known.
+    assert sorted(wrote) == ["day_add", "wf_day_add", "wf_day_add"]
+    # Another process (a fresh backend) writes them again, and every run is listed.
+    other = fake_backend(URL, store)
+    await other.create_run(make_run(workflow_name="wf"))
+    assert [n for n, _, _ in store.log].count("day_add") == 2
+    listed = {r.id for r in (await other.list_runs(limit=10)).items}
+    assert {r.id for r in runs} < listed
+    assert len((await b.list_runs(RunFilter(workflow_name="wf"), limit=10)).items) == 4

@@ -118,6 +118,7 @@ class CassandraBackend(TaskListing, TasksMixin):
         self._st: dict[str, PreparedStatement] = {}
         #: run id -> an event bucket > 0 known to exist, newest use last (bounded).
         self._opened: dict[str, int] = {}
+        self._days_written: set[tuple[str | None, int]] = set()
 
     def _translate_error(self, exc: Exception) -> PyWorkflowError:
         return translate(exc, self._redact)
