@@ -368,8 +368,8 @@ class CassandraBackend(TaskListing, TasksMixin):
     async def _read(
         self, run_id: str, after: int, limit: int | None, types: frozenset[str] | None
     ) -> list[Event]:
-        if limit is None:
-            return await self._read_all(run_id, after, types)
+        # _read_all (replay.py) is not wired in yet: with it, the conformance fault test
+        # test_a_fault_at_any_call_reaches_the_same_end[cancel] fails (cause not yet found).
         return await self._read_paged(run_id, after, limit, types)
 
     async def _read_all(self, run_id: str, after: int, types: frozenset[str] | None) -> list[Event]:
