@@ -310,6 +310,13 @@ class _ResultSet:
     paging_state: bytes | None
 
 
+#: Column order of the statements the backend runs under the ``tuples`` profile.
+_COLUMNS = {
+    "ev_read": ("seq", "eid", "type", "data", "ts", "version"),
+    "ev_span": ("seq", "eid", "type", "data", "ts"),
+}
+
+
 @dataclass
 class Partition:
     version: int | None = None
@@ -330,7 +337,14 @@ class FakeEvents:
         self.on_batch: Callable[[], tuple[BaseException, bool] | None] | None = None
 
     # -- the Session surface
-    def execute_async(self, statement: Any, params: Any = None, *, paging_state: Any = None):
+    def execute_async(
+        self,
+        statement: Any,
+        params: Any = None,
+        *,
+        paging_state: Any = None,
+        execution_profile: str | None = None,
+    ):
         try:
             if isinstance(statement, Batch):
                 rows, state = self._batch(statement), None
@@ -339,13 +353,16 @@ class FakeEvents:
                 args = statement.params if isinstance(statement, Bound) else tuple(params or ())
                 self.log.append((name, args, statement.consistency_level))
                 rows, state = self._query(name, args, paging_state)
+                if execution_profile == "tuples":  # tuple_factory: the statement's columns
+                    cols = _COLUMNS[name]
+                    rows = [tuple(r.get(c) for c in cols) for r in rows]
         except BaseException as exc:
             return Future(None, None, exc, self.threaded)
         return Future(rows, state, None, self.threaded)
 
     # -- conditional batch
     def _batch(self, batch: Batch) -> list[dict[str, Any]]:
-        if batch.items[0][0] not in ("ev_open", "ev_bump"):  # a LOGGED batch: apply all
+        if batch.items[0][0] not in ("ev_open", "ev_bump"):  # an index batch: apply all
             for name, params in batch.items:
                 self.log.append((name, params, None))
                 self._query(name, params, None)
@@ -399,6 +416,14 @@ class FakeEvents:
         if name == "ev_drop":
             self.parts.pop((a[1], a[2]), None)
             return [], None
+        if name == "ev_ids_in":  # bucket IN ? AND eid IN ?
+            parts = [self.parts[(a[0], b)] for b in a[1] if (a[0], b) in self.parts]
+            return [
+                {"eid": e, "id_seq": p.rows[(0, e)]["id_seq"]}
+                for p in parts
+                for e in a[2]
+                if (0, e) in p.rows
+            ], None
         part = self.parts.get((a[0], a[1]))
         if name == "ev_stamp":
             return ([] if part is None else [{"stamp": 1}]), None
@@ -414,11 +439,13 @@ class FakeEvents:
                 for e in a[2]
                 if (0, e) in part.rows
             ], None
-        if name in ("ev_read", "ev_read_n"):
+        if name in ("ev_read", "ev_read_n", "ev_span"):
             if part is None:
                 return [], None
             rows = [
-                dict(r, version=part.version) for k, r in sorted(part.rows.items()) if k[0] > a[2]
+                dict(r, version=part.version)
+                for k, r in sorted(part.rows.items())
+                if k[0] > a[2] and (name != "ev_span" or k[0] <= a[3])
             ]
             if name == "ev_read_n":
                 rows = rows[: a[3]]

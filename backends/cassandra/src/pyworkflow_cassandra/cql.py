@@ -160,11 +160,16 @@ def statements(keyspace: str) -> dict[str, str]:
         "WHERE run_id = ? AND bucket = ? AND seq > ?",
         "ev_read_n": f"SELECT seq, eid, type, data, ts, version FROM {ev} "
         "WHERE run_id = ? AND bucket = ? AND seq > ? LIMIT ?",
+        # replay: the rest of a bucket as ranges of sequences, fetched concurrently
+        "ev_span": f"SELECT seq, eid, type, data, ts FROM {ev} "
+        "WHERE run_id = ? AND bucket = ? AND seq > ? AND seq <= ?",
         "ev_range": f"SELECT seq, eid FROM {ev} WHERE run_id = ? AND bucket = ? "
         "AND seq > ? AND seq <= ?",
         "ev_version": f"SELECT version FROM {ev} WHERE run_id = ? AND bucket = ? LIMIT 1",
         "ev_ids": f"SELECT eid, id_seq FROM {ev} WHERE run_id = ? AND bucket = ? AND seq = 0 "
         "AND eid IN ?",
+        "ev_ids_in": f"SELECT eid, id_seq FROM {ev} WHERE run_id = ? AND bucket IN ? "
+        "AND seq = 0 AND eid IN ?",
         # Retention: a partition delete cannot be conditional, so it carries the timestamp
         # of the partition's last write (the last append's Paxos ballot, read with ev_stamp):
         # it removes every event written so far and never shadows a later append.

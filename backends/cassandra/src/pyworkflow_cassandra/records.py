@@ -87,6 +87,10 @@ def run_matches(run: WorkflowRun, flt: RunFilter, created_micros: int) -> bool:
     )
 
 
+#: Day-index rows remembered as written before the memory is dropped.
+DAYS_WRITTEN = 4096
+
+
 async def _gather(fn: Callable[[Any], Awaitable[T]], items: Sequence[Any]) -> list[T]:
     """``fn`` over ``items`` concurrently (bounded), results in input order."""
     out: list[T] = []
@@ -100,6 +104,9 @@ class RecordsMixin(StorageBackend):
 
     _db: Runner
     _st: dict[str, PreparedStatement]
+    _opened: dict[str, int]  # run id -> an event bucket known to exist (backend.py)
+    #: (workflow name or None for run_days, day) of day-index rows written by this process.
+    _days_written: set[tuple[str | None, int]]
     page_size: int
 
     # -- helpers -------------------------------------------------------------------------
@@ -161,20 +168,36 @@ class RecordsMixin(StorageBackend):
         return None
 
     async def _materialize(self, run: WorkflowRun, doc: str) -> bool:
-        """Index entries first (idempotent), then the run row ``IF NOT EXISTS``."""
+        """Index entries first (idempotent), then the run row ``IF NOT EXISTS``.
+
+        The index entries go in one UNLOGGED batch (one request; a batchlog buys nothing
+        here) awaited before the run row is written, so a run row never exists without them
+        (a failure part-way leaves entries that name no run, which listings skip, and the
+        retry writes them again).
+        A day-index row (``run_days``, ``workflow_days``) is never deleted, so one this
+        process has written once is not written again (:attr:`_days_written`).
+        """
         created = to_micros(run.created_at)
         day = buckets.day_of(created)
         items: list[tuple[str, Sequence[Any]]] = [
             ("by_day_add", (day, created, run.id)),
-            ("day_add", (day,)),
             ("by_wf_add", (run.workflow_name, day, created, run.id)),
-            ("wf_day_add", (run.workflow_name, day)),
         ]
+        days = [k for k in ((None, day), (run.workflow_name, day)) if k not in self._days_written]
+        for name, wday in days:
+            items.append(("day_add", (wday,)) if name is None else ("wf_day_add", (name, wday)))
         if run.parent_id is not None:
             items.append(("by_parent_add", (run.parent_id, created, run.id)))
         if run.completed_at is not None:
             items.extend(_completed_items(run.id, to_micros(run.completed_at)))
-        await self._logged(items)
+        batch = self._batch(BatchType.UNLOGGED)
+        for name, params in items:
+            batch.add(self._st[name], params)
+        await self._db.execute(batch)
+        if days:
+            if len(self._days_written) >= DAYS_WRITTEN:
+                self._days_written.clear()  # a bound, not a correctness matter
+            self._days_written.update(days)
         ok, _ = await self._db.lwt(self._st["run_new"], (run.id, run.status.value, doc))
         return ok
 
@@ -391,6 +414,7 @@ class RecordsMixin(StorageBackend):
         retention entry goes last, so a sweep interrupted half-way finds the run again.
         """
         bucket = 0
+        self._opened.pop(run.id, None)  # its buckets are about to go
         while (stamp := await self._one("ev_stamp", (run.id, bucket))) is not None:
             if stamp["stamp"] is not None:
                 await self._db.execute(self._st["ev_drop"], (stamp["stamp"], run.id, bucket))
