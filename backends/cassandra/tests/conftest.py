@@ -310,13 +310,6 @@ class _ResultSet:
     paging_state: bytes | None
 
 
-#: Column order of the statements the backend runs under the ``tuples`` profile.
-_COLUMNS = {
-    "ev_read": ("seq", "eid", "type", "data", "ts", "version"),
-    "ev_span": ("seq", "eid", "type", "data", "ts"),
-}
-
-
 @dataclass
 class Partition:
     version: int | None = None
@@ -337,14 +330,7 @@ class FakeEvents:
         self.on_batch: Callable[[], tuple[BaseException, bool] | None] | None = None
 
     # -- the Session surface
-    def execute_async(
-        self,
-        statement: Any,
-        params: Any = None,
-        *,
-        paging_state: Any = None,
-        execution_profile: str | None = None,
-    ):
+    def execute_async(self, statement: Any, params: Any = None, *, paging_state: Any = None):
         try:
             if isinstance(statement, Batch):
                 rows, state = self._batch(statement), None
@@ -353,9 +339,6 @@ class FakeEvents:
                 args = statement.params if isinstance(statement, Bound) else tuple(params or ())
                 self.log.append((name, args, statement.consistency_level))
                 rows, state = self._query(name, args, paging_state)
-                if execution_profile == "tuples":  # tuple_factory: the statement's columns
-                    cols = _COLUMNS[name]
-                    rows = [tuple(r.get(c) for c in cols) for r in rows]
         except BaseException as exc:
             return Future(None, None, exc, self.threaded)
         return Future(rows, state, None, self.threaded)
@@ -439,13 +422,11 @@ class FakeEvents:
                 for e in a[2]
                 if (0, e) in part.rows
             ], None
-        if name in ("ev_read", "ev_read_n", "ev_span"):
+        if name in ("ev_read", "ev_read_n"):
             if part is None:
                 return [], None
             rows = [
-                dict(r, version=part.version)
-                for k, r in sorted(part.rows.items())
-                if k[0] > a[2] and (name != "ev_span" or k[0] <= a[3])
+                dict(r, version=part.version) for k, r in sorted(part.rows.items()) if k[0] > a[2]
             ]
             if name == "ev_read_n":
                 rows = rows[: a[3]]

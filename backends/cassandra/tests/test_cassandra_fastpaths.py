@@ -3,7 +3,7 @@
 - an append into a bucket this process already saw land skips the serial read of the
   previous bucket: same outcomes (result or error type) and same stored rows as a cold
   backend that checks every time, and a purged-and-recreated run falls back to the check;
-- the replay read (tuple rows, concurrent ranges) returns what the plain paged read does.
+- day-index rows are written once per process, and every run is still listed.
 """
 
 from __future__ import annotations
@@ -98,28 +98,6 @@ async def test_a_purged_and_recreated_run_falls_back_to_the_check(store: FakeEve
         await warm.append("r", [ev(105)], expected_version=4)
     with pytest.raises(ConflictError):  # an id from a closed bucket too
         await warm.append("r", [ev(101)], expected_version=5)
-
-
-@pytest.mark.parametrize("page", [1, 3, 5])
-async def test_replay_read_equals_the_paged_read(page: int) -> None:
-    store = FakeEvents(page_size=page, threaded=False)
-    b = fake_backend(URL, store)
-    rng = random.Random(page)
-    version, n = 0, 0
-    while version < 23:
-        k = rng.randint(1, 3)
-        batch = [ev(n + i, rng.choice("ab")) for i in range(k)]
-        version = await b.append("r", batch, expected_version=version)
-        n += k
-    for after in range(n + 2):
-        for types in (None, frozenset({"a"})):
-            fast = await b._read_all("r", after, types)
-            slow = await b._read_paged("r", after, None, types)
-            assert fast == slow, (after, types)
-            assert [type(e.type) for e in fast] == [type(e.type) for e in slow]
-    assert [e.sequence for e in await b.read("r")] == list(range(1, n + 1))
-    if page < 4:  # a bucket holds more than a page: the rest came as concurrent ranges
-        assert any(name == "ev_span" for name, _, _ in store.log)
 
 
 async def test_day_index_rows_are_written_once_per_process(store: FakeEvents) -> None:

@@ -17,10 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["TUPLES", "Result", "Runner", "applied", "wait"]
-
-#: Name of the execution profile whose rows are plain tuples (``tuple_factory``).
-TUPLES = "tuples"
+__all__ = ["Result", "Runner", "applied", "wait"]
 
 
 class _Future(Protocol):  # the part of cassandra.cluster.ResponseFuture used here
@@ -36,14 +33,9 @@ class _Session(Protocol):  # the part of cassandra.cluster.Session used here
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """One page of rows and the next page's state.
+    """One page of rows (dicts: the session uses ``dict_factory``) and the next page's state."""
 
-    Rows are dicts (the default profile's ``dict_factory``), or tuples in the column order of
-    the statement when it ran under the ``tuples`` profile (:data:`TUPLES`: the replay path,
-    where building a dict per row is a measurable share of the cost).
-    """
-
-    rows: list[Any]
+    rows: list[dict[str, Any]]
     paging_state: bytes | None = None
 
 
@@ -101,27 +93,24 @@ class Runner:
         *,
         paging_state: bytes | None = None,
         request_timeout: float | None = None,
-        profile: str | None = None,
     ) -> Result:
         """Run one statement (prepared + params, a bound statement or a batch); one page.
 
         ``request_timeout`` overrides the profile's client-side request timeout (schema changes
-        take longer than queries); ``profile`` names another execution profile (``TUPLES``).
+        take longer than queries).
         """
-        extra: dict[str, Any] = {} if request_timeout is None else {"timeout": request_timeout}
-        if profile is not None:
-            extra["execution_profile"] = profile
+        extra = {} if request_timeout is None else {"timeout": request_timeout}
         return await wait(
             self.session.execute_async(statement, params, paging_state=paging_state, **extra)
         )
 
     async def rows(
-        self, statement: Any, params: Sequence[Any] | None = None, *, profile: str | None = None
-    ) -> AsyncIterator[Any]:
+        self, statement: Any, params: Sequence[Any] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
         """Every row of a query, page by page (``page_size`` rows per round trip)."""
         state: bytes | None = None
         while True:
-            page = await self.execute(statement, params, paging_state=state, profile=profile)
+            page = await self.execute(statement, params, paging_state=state)
             for row in page.rows:
                 yield row
             if page.paging_state is None:
@@ -129,9 +118,9 @@ class Runner:
             state = page.paging_state
 
     async def all(
-        self, statement: Any, params: Sequence[Any] | None = None, *, profile: str | None = None
-    ) -> list[Any]:
-        return [row async for row in self.rows(statement, params, profile=profile)]
+        self, statement: Any, params: Sequence[Any] | None = None
+    ) -> list[dict[str, Any]]:
+        return [row async for row in self.rows(statement, params)]
 
     async def lwt(
         self, statement: Any, params: Sequence[Any] | None = None

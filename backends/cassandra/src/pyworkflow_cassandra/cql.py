@@ -160,9 +160,6 @@ def statements(keyspace: str) -> dict[str, str]:
         "WHERE run_id = ? AND bucket = ? AND seq > ?",
         "ev_read_n": f"SELECT seq, eid, type, data, ts, version FROM {ev} "
         "WHERE run_id = ? AND bucket = ? AND seq > ? LIMIT ?",
-        # replay: the rest of a bucket as ranges of sequences, fetched concurrently
-        "ev_span": f"SELECT seq, eid, type, data, ts FROM {ev} "
-        "WHERE run_id = ? AND bucket = ? AND seq > ? AND seq <= ?",
         "ev_range": f"SELECT seq, eid FROM {ev} WHERE run_id = ? AND bucket = ? "
         "AND seq > ? AND seq <= ?",
         "ev_version": f"SELECT version FROM {ev} WHERE run_id = ? AND bucket = ? LIMIT 1",
