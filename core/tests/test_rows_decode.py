@@ -43,7 +43,7 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(_values, max_size=6), st.booleans())
 def test_values_are_json_loads_of_each(values: list[Any], ascii_only: bool) -> None:
     texts = [json.dumps(v, ensure_ascii=ascii_only, separators=(",", ":")) for v in values]
