@@ -81,3 +81,27 @@ def test_not_str_is_json_s_verdict() -> None:
     with pytest.raises(TypeError):
         decode_many(['{"x":1}', None])  # type: ignore[list-item]
     assert decode_many([b'{"x":1}']) == [{"x": 1}]  # type: ignore[list-item]
+
+
+def test_only_the_texts_with_long_digit_runs_go_to_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A replay of hex ids holds a few 19-digit runs: those texts (and a run across two texts
+    # marks both) take the reference, the rest stay on orjson, and every value is json's.
+    from pyworkflow import _rows
+
+    texts = ['{"id":"a1"}'] * 50
+    texts[7] = '{"n":123456789012345678901234}'  # beyond 64 bits: orjson would give a float
+    texts[20] = '{"id":"f' + "9" * 25 + 'e"}'  # a long run inside a string
+    texts[30] = "1" * 10
+    texts[31] = "2" * 10  # a run across two texts (joined): a false alarm for both
+    texts[40] = '{"é":"' + "2" * 19 + '"}'  # non-ASCII before the run: byte offsets
+    calls: list[str] = []
+
+    def counting(text: str) -> Any:
+        calls.append(text)
+        return json.loads(text)
+
+    monkeypatch.setattr(_rows, "loads", counting)
+    got = decode_many(texts)
+    assert sorted(texts.index(t) if t in texts else -1 for t in calls) == [7, 20, 30, 31, 40]
+    assert got[7] == {"n": 123456789012345678901234}
+    assert got == [json.loads(t) for t in texts]
