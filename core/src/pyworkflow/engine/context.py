@@ -8,7 +8,8 @@ name differs from the history at its position raises :class:`NonDeterminismError
 
 Control flow leaves the workflow function through ``BaseException`` subclasses
 (:class:`Suspend`, :class:`Conflict`, :class:`ContinueAsNew`, :class:`Abandon`) so that a
-user's ``except Exception`` cannot swallow them. Every storage call made on the workflow's
+user's ``except Exception`` cannot swallow them (they live in :mod:`.signals`; the calls
+that wait, in :mod:`.waits`). Every storage call made on the workflow's
 behalf goes through :meth:`RunContext.io`: a store that is down or failing abandons the
 execution (its task is retried), it is never an exception in workflow code, so it can never
 become the workflow's outcome.
@@ -22,44 +23,37 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pyworkflow._ids import new_id
-from pyworkflow.codec import from_micros, to_micros
+from pyworkflow.codec import from_micros
 from pyworkflow.errors import ConflictError, InvalidInput, PayloadTooLarge, StorageError
 from pyworkflow.models import (
     Event,
-    Hook,
-    HookStatus,
     NewEvent,
-    RunStatus,
     Task,
     WorkflowRun,
     utcnow,
 )
 
-from .durations import instant, seconds_until, to_seconds, wake_time
+from . import waits
+from .durations import wake_time
 from .errors import (
-    MAX_NESTING_DEPTH,
     CancellationError,
-    ChildWorkflowFailed,
-    HookTimeout,
-    MaxNestingDepthError,
     NonDeterminismError,
     StepFailed,
-    SuspensionSignal,
     error_data,
     minimal_error,
 )
-from .events import CHILD_OUTCOME, EventType
 from .limits import check_event_limit
-from .registry import get_workflow
 from .retry import StepOptions, call_with_timeout
 from .running import _in_step
 from .serializer import SerializationError, decode, encode
+from .signals import RESUME, Abandon, Conflict, ContinueAsNew, Suspend, encode_input
+from .signals import micros as _micros
 
 if TYPE_CHECKING:
     from pyworkflow.storage import StorageBackend
 
 __all__ = [
+    "RESUME",
     "Abandon",
     "Conflict",
     "ContinueAsNew",
@@ -72,51 +66,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-RESUME = "resume"
 #: what :meth:`RunContext.next_pos` returns for a position the log has no events at (shared:
 #: a fresh empty list per call would be an allocation on every new step)
 _NOTHING: tuple[Event, ...] = ()
-
-
-class Suspend(SuspensionSignal):
-    """The workflow waits (timer, hook, child, retry backoff); its wake-up task is stored.
-    The engine's :class:`~pyworkflow.engine.errors.SuspensionSignal`."""
-
-
-class Conflict(BaseException):
-    """Another writer extended the log first: drop this execution and replay again."""
-
-
-class Abandon(BaseException):
-    """A storage call made for the workflow failed (the store is down, timed out, or broke):
-    drop this execution. ``error`` is the storage error; the engine re-raises it to whoever
-    drives the execution (a worker gives the task back with a backoff)."""
-
-    def __init__(self, error: StorageError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class ContinueAsNew(BaseException):
-    """Raised by :func:`continue_as_new`: end this run, start its successor."""
-
-    def __init__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        super().__init__("continue_as_new")
-        self.args_ = args
-        self.kwargs = kwargs
-
-
-def encode_input(args: tuple[Any, ...], kwargs: dict[str, Any], context: Any = None) -> Any:
-    """A run's stored input: encoded args, kwargs and the initial step context."""
-    return {
-        "args": encode(list(args), "workflow arguments"),
-        "kwargs": encode(kwargs, "workflow keyword arguments"),
-        "context": context,
-    }
-
-
-def _micros(dt: datetime) -> int:
-    return to_micros(dt)
 
 
 class RunContext:
@@ -394,41 +346,12 @@ class RunContext:
             raise Suspend() from None
         raise StepFailed(options.name, attempt, error) from exc
 
-    # -- sleep ---------------------------------------------------------------------------------
+    # -- the durable calls that wait (in .waits) -------------------------------------------
 
     async def sleep(
         self, duration: str | float | timedelta | datetime, name: str | None = None
     ) -> None:
-        until = instant(duration)
-        seconds = 0.0 if until is not None else to_seconds(duration)  # type: ignore[arg-type]
-        label = name or "sleep"
-        pos, recorded = self.next_pos("sleep", label)
-        if any(e.type == "sleep.completed" for e in recorded):
-            return
-        self.checkpoint()
-        now = self.now()
-        if until is not None and not recorded:
-            # only when first recorded: a replay uses the recorded wake time, so a target that
-            # has passed since then is not an error
-            seconds = seconds_until(until, now)
-        if recorded:
-            wake = from_micros(recorded[0].data["wake_at"])
-        else:
-            wake = wake_time(now, seconds)
-            started = self.event(
-                "sleep.started", pos, "sleep", label, seconds=seconds, wake_at=_micros(wake)
-            )
-            if seconds == 0:
-                await self.append(started, self.event("sleep.completed", pos, "sleep", label))
-                return
-            await self.append(started)
-        if now >= wake:
-            await self.append(self.event("sleep.completed", pos, "sleep", label))
-            return
-        self.wake_at(f"sleep:{pos}", wake)
-        raise Suspend()
-
-    # -- hooks ---------------------------------------------------------------------------------
+        await waits.sleep(self, duration, name)
 
     async def wait_for_hook(
         self,
@@ -437,58 +360,7 @@ class RunContext:
         schema: Any = None,
     ) -> Any:
         """``schema``: the payload's JSON schema, stored on the hook row (``Hook.schema``)."""
-        pos, recorded = self.next_pos("hook", name)
-        for e in recorded:
-            if e.type == "hook.received":
-                return decode(e.data["payload"])
-            if e.type == "hook.expired":
-                raise HookTimeout(f"hook {name!r} timed out")
-        self.checkpoint()
-        now = self.now()
-        hook: Hook | None
-        if recorded:
-            token = recorded[0].data["token"]
-            exp = recorded[0].data.get("expires_at")
-            expires = None if exp is None else from_micros(exp)
-            hook = await self.io(self.storage.get_hook(token))
-        else:
-            token = Hook(run_id=self.run.id, name=name).token
-            expires = None if timeout is None else wake_time(now, to_seconds(timeout))
-            # The token is in the log before the hook exists, so it can never be lost: a
-            # replay after a crash here finds it and creates the hook then.
-            await self.append(
-                self.event(
-                    "hook.created",
-                    pos,
-                    "hook",
-                    name,
-                    token=token,
-                    expires_at=None if expires is None else _micros(expires),
-                )
-            )
-            hook = None
-        if hook is None:
-            hook = Hook(
-                token=token, run_id=self.run.id, name=name, expires_at=expires, schema=schema
-            )
-            try:
-                await self.io(self.storage.create_hook(hook))
-            except Abandon as abandon:
-                if not isinstance(abandon.error, ConflictError):
-                    raise
-                # created by an earlier execution whose acknowledgement was lost
-                hook = await self.io(self.storage.get_hook(token))
-        if hook is not None and hook.status is HookStatus.RECEIVED:
-            await self.append(self.event("hook.received", pos, "hook", name, payload=hook.payload))
-            return decode(hook.payload)
-        if expires is not None and now >= expires:
-            await self.append(self.event("hook.expired", pos, "hook", name))
-            raise HookTimeout(f"hook {name!r} timed out")
-        if expires is not None:
-            self.wake_at(f"hook:{pos}", expires)
-        raise Suspend()
-
-    # -- children ------------------------------------------------------------------------------
+        return await waits.wait_for_hook(self, name, timeout, schema)
 
     async def start_child(
         self,
@@ -497,81 +369,12 @@ class RunContext:
         kwargs: dict[str, Any],
         parent_close: str = "cancel",
     ) -> str:
-        """Start a child run (or find the one the log names) and return its id.
-        ``parent_close`` ("cancel" or "abandon") is recorded in ``child_workflow.started``:
-        whether the child is cancelled when this run ends while the child still runs."""
-        definition = get_workflow(fn)
-        pos, recorded = self.next_pos("child", definition.name)
-        if recorded:
-            child_id = str(recorded[0].data["child_id"])
-            self.children[child_id] = str(recorded[0].data.get("parent_close", "cancel"))
-            if child_id not in self.started_children:
-                # An earlier execution may have recorded child_workflow.started and then failed (or
-                # died) before the child's start task was stored: store it again
-                # (idempotent on its id) while the child is still pending.
-                found = await self.io(self.storage.get_run(child_id))
-                if found is not None and found.status is RunStatus.PENDING:
-                    await self.io(self.storage.enqueue(self._start_task(child_id)))
-                else:
-                    self.started_children.add(child_id)
-            return child_id
-        self.checkpoint()
-        if self.depth >= MAX_NESTING_DEPTH:
-            raise MaxNestingDepthError(self.depth)
-        child = WorkflowRun(
-            id=new_id(),
-            workflow_name=definition.name,
-            input=encode_input(args, kwargs),
-            metadata={**definition.metadata(), "nesting_depth": self.depth + 1},
-            parent_id=self.run.id,
-            idempotency_key=f"child:{self.run.id}:{pos}",
-        )
-        stored, _ = await self.io(self.storage.create_run(child))
-        await self.append(
-            self.event(
-                "child_workflow.started",
-                pos,
-                "child",
-                definition.name,
-                child_id=stored.id,
-                parent_close=parent_close,
-            )
-        )
-        # Started only now that the parent's log names it; an orphan from a lost race is
-        # found again through its idempotency key on the next replay, and a start task lost
-        # here is stored again by the next replay (above).
-        self.children[stored.id] = parent_close
-        await self.io(self.storage.enqueue(self._start_task(stored.id)))
-        self.started_children.add(stored.id)
-        return stored.id
-
-    def _start_task(self, run_id: str) -> Task:
-        return Task(id=f"{run_id}:start", run_id=run_id, kind=RESUME, due_at=self.now())
+        """Start a child run (or find the one the log names) and return its id (see
+        :func:`.waits.start_child`)."""
+        return await waits.start_child(self, fn, args, kwargs, parent_close)
 
     async def join_child(self, child_id: str, name: str) -> Any:
-        pos, recorded = self.next_pos("join", name)
-        data: dict[str, Any] | None = recorded[-1].data if recorded else None
-        if data is None:
-            self.checkpoint()
-            run = await self.io(self.storage.get_run(child_id))
-            while run is not None and run.continued_to:
-                run = await self.io(self.storage.get_run(run.continued_to))
-            if run is None or not run.status.terminal:
-                raise Suspend()
-            data = {
-                "child_id": run.id,
-                "status": run.status.value,
-                "result": run.result,
-                "error": run.error,
-            }
-            kind = CHILD_OUTCOME.get(run.status, EventType.CHILD_WORKFLOW_FAILED)
-            await self.append(self.event(kind.value, pos, "join", name, **data))
-        self.joined.add(child_id)
-        if data["status"] != "completed":
-            raise ChildWorkflowFailed.from_run(
-                data["child_id"], name, data["status"], data["error"]
-            )
-        return decode(data["result"])
+        return await waits.join_child(self, child_id, name)
 
     # -- step context --------------------------------------------------------------------------
 

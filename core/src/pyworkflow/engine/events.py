@@ -16,7 +16,7 @@ from enum import StrEnum
 # ``Event`` is re-exported: the predecessor documented it here, next to ``EventType``.
 from pyworkflow.models import EVENT_TYPES, Event, RunStatus
 
-__all__ = ["CHILD_OUTCOME", "Event", "EventType"]
+__all__ = ["CHILD_OUTCOME", "TERMINAL_EVENTS", "Event", "EventType"]
 
 
 class EventType(StrEnum):
@@ -69,6 +69,14 @@ CHILD_OUTCOME: dict[RunStatus, EventType] = {
     RunStatus.COMPLETED: EventType.CHILD_WORKFLOW_COMPLETED,
     RunStatus.FAILED: EventType.CHILD_WORKFLOW_FAILED,
     RunStatus.CANCELLED: EventType.CHILD_WORKFLOW_CANCELLED,
+}
+
+#: the event that ends a run, by the status it gives the run
+TERMINAL_EVENTS: dict[str, RunStatus] = {
+    "workflow.completed": RunStatus.COMPLETED,
+    "workflow.failed": RunStatus.FAILED,
+    "workflow.cancelled": RunStatus.CANCELLED,
+    "workflow.continued_as_new": RunStatus.CONTINUED_AS_NEW,
 }
 
 

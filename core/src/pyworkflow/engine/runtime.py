@@ -21,16 +21,17 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pyworkflow._ids import new_id
 from pyworkflow._validate import check_run
-from pyworkflow.errors import ConflictError, NotFound, PayloadTooLarge, StorageError
+from pyworkflow.errors import NotFound, PayloadTooLarge, StorageError
 from pyworkflow.models import Event, NewEvent, RunStatus, Task, WorkflowRun, utcnow
 from pyworkflow.storage import StorageBackend
 from pyworkflow.urls import StorageURL
 
+from .cancel_request import request_cancel
 from .cancellation import closing_children
 from .context import (
     RESUME,
@@ -45,32 +46,24 @@ from .context import (
 )
 from .deadline import deadline_task, overdue
 from .errors import CancellationError, WorkflowError, WorkflowNotFoundError
+from .events import TERMINAL_EVENTS
 from .limits import check_event_limit
 from .registry import get_workflow, lookup_workflow
 from .running import _run_ctx
 from .schedule_counters import count_outcome
 from .serializer import decode, encode
-from .workflow_context import enter_run, leave_run, notify_cancellation
+from .signals import START_SAFETY_NET
+from .workflow_context import enter_run, leave_run
 from .workflow_retry import next_attempt
 
 __all__ = ["TERMINAL_EVENTS", "Engine", "Outcome", "read_all"]
 
 log = logging.getLogger("pyworkflow.engine")
 
-TERMINAL_EVENTS: dict[str, RunStatus] = {
-    "workflow.completed": RunStatus.COMPLETED,
-    "workflow.failed": RunStatus.FAILED,
-    "workflow.cancelled": RunStatus.CANCELLED,
-    "workflow.continued_as_new": RunStatus.CONTINUED_AS_NEW,
-}
 PAGE = 500
 #: how many runs' logs an engine keeps in memory between executions (least recently used go)
 LOG_CACHE_RUNS = 256
 MAX_CONFLICTS = 8
-#: a run started in-process also gets a task due this much later, so that a crash of the
-#: starting process before the run suspends or ends still leaves a worker something to resume
-#: (a cancellation gets one too, for the bookkeeping after its append)
-START_SAFETY_NET = timedelta(seconds=30)
 #: how many child ids an engine remembers as started (see RunContext.started_children)
 STARTED_CHILDREN = 10_000
 
@@ -473,72 +466,9 @@ class Engine:
     async def cancel(
         self, run_id: str, *, reason: str | None = None, execute: bool | None = None
     ) -> bool:
-        """Request the run's cancellation; ``False`` if it had already ended.
-
-        Appends ``cancellation.requested`` (a request no execution has seen yet is not
-        repeated) and stores a task due now, so a worker (or, with ``execute``, this call;
-        default: inline engines outside a workflow) executes the run: its workflow code
-        gets :class:`CancellationError` at its next checkpoint, also when it was suspended
-        (sleeping, waiting on a hook or child), so its cleanup runs. Calling it again after
-        a crash midway is safe. :class:`WorkflowNotFoundError` for an unknown run.
-        """
-        storage = await self.storage()
-        for _ in range(50):
-            run = await storage.get_run(run_id)
-            if run is None:
-                raise WorkflowNotFoundError(run_id)
-            version = await storage.version(run_id)
-            last = await storage.read(run_id, after=version - 1) if version else []
-            if last and last[0].type in TERMINAL_EVENTS:
-                await self.finalize(run, last[0].type, last[0].data)
-                return False
-            if run.status.terminal:
-                return False
-            # a safety net stored first: if this process stops after the append, a worker
-            # still executes the run and delivers the request
-            await storage.enqueue(self._cancel_task(run_id, "cancel-net", START_SAFETY_NET))
-            # A request at the end of the log that no execution has handled since (the run
-            # row is updated whenever one starts) is not repeated: a retried cancel() after
-            # a lost acknowledgement adds nothing. One an execution has seen (and the
-            # workflow swallowed) is spent: this is a new request.
-            unseen = (
-                last
-                and last[0].type == "cancellation.requested"
-                and run.updated_at <= last[0].timestamp
-            )
-            if not unseen:
-                data = {
-                    "reason": reason,
-                    "requested_by": "cancel",
-                    "requested_at": utcnow().isoformat(),
-                }
-                try:
-                    await storage.append(
-                        run_id,
-                        [NewEvent(type="cancellation.requested", data=data)],
-                        expected_version=version,
-                    )
-                except ConflictError:
-                    await asyncio.sleep(random.uniform(0, 0.02))
-                    continue
-                notify_cancellation(run_id, reason)  # an execution running here sees it now
-            await storage.enqueue(self._cancel_task(run_id, "cancel", timedelta(0)))
-            break
-        else:
-            raise ConflictError(f"could not cancel run {run_id}: its log kept moving")
-        if execute is None:
-            execute = self.inline and _run_ctx.get() is None
-        if execute:
-            try:
-                await self.execute(run_id)
-            except (StorageError, WorkflowError) as exc:
-                # the request is stored and its task is due: a worker delivers it
-                log.warning("run %s: cancellation left to a worker: %s", run_id, exc)
-        return True
-
-    @staticmethod
-    def _cancel_task(run_id: str, key: str, delay: timedelta) -> Task:
-        return Task(id=f"{run_id}:{key}", run_id=run_id, kind=RESUME, due_at=utcnow() + delay)
+        """Request the run's cancellation; ``False`` if it had already ended (see
+        :func:`.cancel_request.request_cancel`)."""
+        return await request_cancel(self, run_id, reason=reason, execute=execute)
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -5,7 +5,9 @@ their arguments, encode JSON once, translate driver errors and retry where that 
 **primitives** (``_append``, ``_read``, ...) are what a backend implements, receiving inputs
 that are already valid. Edge cases are documented once, here, on the public methods; a
 backend's primitives must behave exactly as documented there, and the conformance suite checks
-that they do.
+that they do. The contract's hooks and schedules are in :mod:`.hooks_schedules`, and the
+shared machinery (open check, error translation, redaction) in :mod:`._machinery`: parts of
+the same class, kept in modules of their own to stay readable.
 
 Atomicity is the database's job, never a lock in this process: two processes (or hosts, where
 ``features.multi_host``) using the same store must get the same guarantees as two coroutines.
@@ -15,16 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Self
 
 from pyworkflow import _validate as v
-from pyworkflow._cursors import decode_id_cursor, decode_run_cursor, encode_cursor
+from pyworkflow._cursors import decode_run_cursor, encode_cursor
 from pyworkflow._ids import check_id
-from pyworkflow._primitives import BackendPrimitives
 from pyworkflow._validate import EncodedEvent
 from pyworkflow.codec import ensure_utc
 from pyworkflow.errors import (
@@ -32,22 +33,17 @@ from pyworkflow.errors import (
     LeaseLost,
     NotFound,
     PyWorkflowError,
-    StorageError,
     StorageUnavailable,
 )
 from pyworkflow.features import Features
 from pyworkflow.models import (
-    JSON,
     TERMINAL_STATUSES,
     Event,
-    Hook,
     Lease,
     NewEvent,
     Page,
     RunFilter,
     RunStatus,
-    Schedule,
-    ScheduleStatus,
     Task,
     WorkflowRun,
     utcnow,
@@ -55,13 +51,13 @@ from pyworkflow.models import (
 from pyworkflow.task_views import TaskInfo, TaskState
 from pyworkflow.urls import StorageURL
 
+from ._machinery import MAX_PAGE
+from .hooks_schedules import HooksAndSchedules
+
 __all__ = ["EncodedEvent", "StorageBackend"]
 
-T = TypeVar("T")
-MAX_PAGE = 1000
 
-
-class StorageBackend(BackendPrimitives):
+class StorageBackend(HooksAndSchedules):
     """An async store for pyworkflow's event logs, runs, tasks, hooks and schedules.
 
     Create one with :meth:`from_url` (or the backend class with a URL), then use it as
@@ -453,91 +449,6 @@ class StorageBackend(BackendPrimitives):
         last = rows[lim - 1].task
         return Page(rows[:lim], encode_cursor(last.due_at, last.id))
 
-    # -- hooks ---------------------------------------------------------------------------------
-
-    async def create_hook(self, hook: Hook) -> Hook:
-        """Store a hook; return it. A token that exists -> :class:`ConflictError`.
-
-        Tokens must be at least 16 characters; the default is 256 random bits.
-        """
-        self._require_open()
-        checked = v.check_hook(hook, self.features)
-        await self._call(self._create_hook(checked))
-        return checked
-
-    async def get_hook(self, token: str) -> Hook | None:
-        """The hook with ``token``, or ``None``."""
-        self._require_open()
-        check_id(token, "hook token")
-        return await self._call(self._get_hook(token))
-
-    async def resolve_hook(self, token: str, payload: JSON) -> bool:
-        """Move a pending hook to received with ``payload``, exactly once.
-
-        ``True`` for the one call that did it; ``False`` if the hook was already received,
-        cancelled, or has expired (``expires_at <= now``). :class:`NotFound` if no hook has
-        this token.
-        """
-        self._require_open()
-        check_id(token, "hook token")
-        v.check_json(payload, "hook payload", self.features)
-        done = await self._call(self._resolve_hook(token, payload, utcnow()))
-        if done is None:
-            raise NotFound(f"no hook with this token ({token[:6]}...)")
-        return done
-
-    # -- schedules -----------------------------------------------------------------------------
-
-    async def create_schedule(self, schedule: Schedule) -> Schedule:
-        """Store a schedule with ``revision`` 1; return it. An id that exists ->
-        :class:`ConflictError`."""
-        self._require_open()
-        checked = v.check_schedule(schedule, self.features, utcnow())
-        await self._call(self._create_schedule(checked))
-        return checked
-
-    async def get_schedule(self, schedule_id: str) -> Schedule | None:
-        """The schedule, or ``None``."""
-        self._require_open()
-        check_id(schedule_id, "schedule id")
-        return await self._call(self._get_schedule(schedule_id))
-
-    async def update_schedule(
-        self, schedule_id: str, changes: Mapping[str, Any], *, expected_revision: int | None = None
-    ) -> bool:
-        """Apply ``changes`` and increment ``revision`` if it equals ``expected_revision``.
-
-        Updatable: every field but id, revision, created_at, updated_at. ``False`` (writing
-        nothing) on a revision mismatch; :class:`NotFound` if the schedule does not exist.
-        ``expected_revision`` is ``None`` or an int in ``0..2**63 - 1``.
-        """
-        self._require_open()
-        check_id(schedule_id, "schedule id")
-        if expected_revision is not None:
-            v.check_version(expected_revision, "expected_revision")
-        checked = v.check_schedule_changes(changes, self.features, utcnow())
-        return await self._call(self._update_schedule(schedule_id, checked, expected_revision))
-
-    async def delete_schedule(self, schedule_id: str) -> bool:
-        """Remove the schedule for good; ``False`` if it did not exist."""
-        self._require_open()
-        check_id(schedule_id, "schedule id")
-        return await self._call(self._delete_schedule(schedule_id))
-
-    async def list_schedules(
-        self, *, status: ScheduleStatus | None = None, limit: int = 100, cursor: str | None = None
-    ) -> Page[Schedule]:
-        """Schedules (optionally of one status) in ascending id order, keyset-paged."""
-        self._require_open()
-        wanted = None if status is None else v._enum(ScheduleStatus, status, "status")
-        lim = v.check_limit(limit, MAX_PAGE)
-        assert lim is not None
-        after = decode_id_cursor(cursor)
-        rows = await self._call(self._list_schedules(wanted, lim + 1, after))
-        if len(rows) <= lim:
-            return Page(rows, None)
-        return Page(rows[:lim], encode_cursor(rows[lim - 1].id))
-
     # -- retention -----------------------------------------------------------------------------
 
     async def delete_runs(
@@ -561,37 +472,3 @@ class StorageBackend(BackendPrimitives):
         self._require_open()
         cutoff = ensure_utc(older_than, "older_than")
         return await self._call(self._delete_runs(cutoff, v.check_statuses(statuses)))
-
-    # -- shared machinery ------------------------------------------------------------------
-
-    def _require_open(self) -> None:
-        if not self._open:
-            raise StorageError(
-                f"{self!r} is not connected: use `async with backend:` or `await "
-                "backend.connect()` first"
-            )
-
-    async def _call(self, awaitable: Awaitable[T]) -> T:
-        """Await a primitive, translating any non-pyworkflow exception (keeping __cause__)."""
-        try:
-            return await awaitable
-        except PyWorkflowError:
-            raise
-        except Exception as exc:
-            raise self._translate_error(exc) from exc
-
-    def _translate_error(self, exc: Exception) -> PyWorkflowError:
-        """Map a driver exception to a pyworkflow error. Backends override this: the one
-        place where their driver's errors are interpreted. The message must not carry the
-        password (use :meth:`_redact`)."""
-        text = self._redact(f"{type(exc).__name__}: {exc}")
-        if isinstance(exc, ConnectionError | TimeoutError | OSError):
-            return StorageUnavailable(text)
-        return StorageError(text)
-
-    def _redact(self, text: str) -> str:
-        """``text`` with every secret in ``self._secrets`` (the URL's password at least)
-        replaced by ``***``."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
