@@ -241,15 +241,7 @@ class CassandraBackend(TaskListing, TasksMixin):
             # serial read of bucket - 1 would only repeat that. The batch's own guard
             # (``IF version = E`` on this bucket) decides; see README, "Known buckets".
             await self._check_old_ids(run_id, bucket, [e.id for e in events])
-            batch = self._append_batch(run_id, bucket, events, expected_version, False)
-            try:
-                ok, rows = await self._db.lwt(batch)
-            except Exception as exc:
-                if not unknown_outcome(exc):
-                    raise
-                if await self._landed_serial(run_id, bucket, events, expected_version):
-                    return expected_version + len(events)
-                raise
+            ok, rows = await self._apply(run_id, bucket, events, expected_version, False)
             if ok:
                 return expected_version + len(events)
             if any(r.get("version") is not None for r in rows):
@@ -272,20 +264,32 @@ class CassandraBackend(TaskListing, TasksMixin):
                 )
             await self._check_old_ids(run_id, bucket, [e.id for e in events])
             opening = prev_version == expected_version
-        batch = self._append_batch(run_id, bucket, events, expected_version, opening)
-        try:
-            ok, rows = await self._db.lwt(batch)
-        except Exception as exc:
-            if not unknown_outcome(exc):
-                raise
-            if await self._landed_serial(run_id, bucket, events, expected_version):
-                return expected_version + len(events)
-            raise  # translated to StorageUnavailable: the base class retries
+        ok, rows = await self._apply(run_id, bucket, events, expected_version, opening)
         if not ok:
             raise ConflictError(_append_conflict(run_id, expected_version, rows))
         if bucket > 0:
             self._remember_bucket(run_id, bucket)
         return expected_version + len(events)
+
+    async def _apply(
+        self, run_id: str, bucket: int, events: list[EncodedEvent], expected: int, opening: bool
+    ) -> tuple[bool, list[dict[str, Any]]]:
+        """Send the append's conditional batch: ``(applied, rows of the answer)``.
+
+        An unknown outcome (a timeout after the Paxos proposal) is resolved by a serial
+        read: applied if exactly these events landed, otherwise the error goes on
+        (translated to StorageUnavailable: the base class retries, and the retry's own
+        condition decides).
+        """
+        batch = self._append_batch(run_id, bucket, events, expected, opening)
+        try:
+            return await self._db.lwt(batch)
+        except Exception as exc:
+            if not unknown_outcome(exc):
+                raise
+            if await self._landed_serial(run_id, bucket, events, expected):
+                return True, []
+            raise
 
     def _remember_bucket(self, run_id: str, bucket: int) -> None:
         """Record that ``bucket`` of ``run_id`` exists (an append of ours landed in it)."""
