@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import functools
 import math
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,6 +22,9 @@ from pyworkflow.engine.context import RunContext
 from pyworkflow.engine.runtime import Engine, read_all
 from pyworkflow.engine.serializer import SerializationError, _enc, decode, encode
 from pyworkflow.models import Event
+
+# the benchmark's own counter: what these tests count is what workflow_100_steps reports
+from pyworkflow_benchmarks.engine_bench import count_calls
 
 _BODIES: Counter[str] = Counter()
 #: step results the property test hands to ``hp_echo`` (by key: hypothesis draws them), and
@@ -83,25 +85,6 @@ async def fails_once(key: str) -> str:
 @workflow(name="hp_workflow_retry", max_retries=1)
 async def workflow_retry(key: str) -> str:
     return await fails_once(key)
-
-
-def _counted(backend: StorageBackend) -> Counter[str]:
-    """Count each call of the backend's public storage methods (on this instance)."""
-    calls: Counter[str] = Counter()
-    names = ("append", "read", "version", "create_run", "get_run", "update_run", "list_runs")
-    names += ("enqueue", "claim", "complete", "create_hook", "get_hook", "resolve_hook")
-
-    def wrap(name: str, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        @functools.wraps(method)
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            calls[name] += 1
-            return await method(*args, **kwargs)
-
-        return counted
-
-    for name in names:
-        setattr(backend, name, wrap(name, getattr(backend, name)))
-    return calls
 
 
 @pytest_asyncio.fixture
@@ -220,7 +203,7 @@ async def _echo_and_replay(key: str, value: Any) -> None:
 
 
 async def test_an_inline_run_does_not_read_back_the_run_it_ended(store: StorageBackend) -> None:
-    calls = _counted(store)
+    calls = count_calls(store)
     engine = Engine(store, inline=True)
     run_id = await engine.start(three_steps, (), {})
     run = await store.get_run(run_id)
@@ -233,7 +216,7 @@ async def test_an_inline_run_does_not_read_back_the_run_it_ended(store: StorageB
 
 
 async def test_an_inline_continue_as_new_chain_runs_to_its_end(store: StorageBackend) -> None:
-    calls = _counted(store)
+    calls = count_calls(store)
     engine = Engine(store, inline=True)
     first = await engine.start(countdown, (2,), {})
     chain = [await store.get_run(first)]
