@@ -209,10 +209,14 @@ class FilesBackend(TaskListing, StorageBackend):
                 return from_record(WorkflowRun, existing), False
             if run.id in t.rows:
                 raise ConflictError(f"run {run.id!r} exists already")
-            # The frame is the text validation produced; record(run) feeds the table's index.
-            # The stored row is what put wrote: decode those bytes rather than read them back.
-            (payload,) = t.put([(run.id, record(run))], [run_record_json(new)])
-            return from_record(WorkflowRun, loads(payload)[1]), True
+            # The frame is the text validation produced, written as is. Decoded once, it is
+            # both the record the table's index reads and the run returned: exactly what a
+            # read of the row gives, with no second walk of the run (record) or of the
+            # written bytes.
+            text = run_record_json(new)
+            stored = loads(text)
+            t.put([(run.id, stored)], [text])
+            return from_record(WorkflowRun, stored), True
 
     async def _get_run(self, run_id: str) -> WorkflowRun | None:
         return await self._io(self._get_run_sync, run_id)
