@@ -26,6 +26,8 @@ from pyworkflow.models import Event
 # the benchmark's own counter: what these tests count is what workflow_100_steps reports
 from pyworkflow_benchmarks.engine_bench import count_calls
 
+from . import retry_flows
+
 _BODIES: Counter[str] = Counter()
 #: step results the property test hands to ``hp_echo`` (by key: hypothesis draws them), and
 #: what the workflow got back from its two calls
@@ -72,19 +74,6 @@ async def countdown(n: int) -> int:
         await add(n, 0)
         continue_as_new(n - 1)
     return 0
-
-
-@step(name="hp_fails_once", retries=0)
-async def fails_once(key: str) -> str:
-    _BODIES[key] += 1
-    if _BODIES[key] == 1:
-        raise ConnectionError("the first workflow attempt fails")
-    return "second attempt"
-
-
-@workflow(name="hp_workflow_retry", max_retries=1)
-async def workflow_retry(key: str) -> str:
-    return await fails_once(key)
 
 
 @pytest_asyncio.fixture
@@ -236,7 +225,7 @@ async def test_an_inline_continue_as_new_chain_runs_to_its_end(store: StorageBac
 
 async def test_an_inline_workflow_retry_runs_its_next_attempt(store: StorageBackend) -> None:
     engine = Engine(store, inline=True)
-    first = await engine.start(workflow_retry, ("wf-retry",), {})
+    first = await engine.start(retry_flows.flaky, ("hp-wf-retry",), {})
     run = await store.get_run(first)
     assert run is not None
     assert run.status is RunStatus.FAILED

@@ -5,33 +5,17 @@ exactly one next attempt and that attempt's outcome; a transient error is never 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from pyworkflow import RunStatus, StorageBackend, step, workflow
+from pyworkflow import RunStatus, StorageBackend
 from pyworkflow.engine.runtime import Engine
 from pyworkflow.models import RunFilter, WorkflowRun
 from pyworkflow_conformance.faulty import Fault, FaultyBackend, Life
 
 from .drive import drive
-
-_BODIES: Counter[str] = Counter()
-
-
-@step(name="wfretry_call", retries=0)
-async def call(key: str) -> str:
-    # its failure is recorded, so a replay of the first attempt fails the same way
-    _BODIES[key] += 1
-    if _BODIES[key] == 1:
-        raise ConnectionError("first attempt fails")
-    return "second attempt"
-
-
-@workflow(name="wfretry_flaky", max_retries=1)
-async def flaky(key: str) -> str:
-    return await call(key)
+from .retry_flows import flaky
 
 
 @pytest_asyncio.fixture
