@@ -219,6 +219,8 @@ def test_url_options_are_taken_and_checked() -> None:
     defaults = CassandraBackend("cassandra://h/ks")
     assert defaults.consistency == ConsistencyLevel.LOCAL_QUORUM
     assert defaults.serial_consistency == ConsistencyLevel.LOCAL_SERIAL
+    assert defaults.protocol_version == 4
+    assert CassandraBackend("cassandra://h/ks?protocol_version=5").protocol_version == 5
     for bad in (
         "cassandra://h/ks?bogus=1",
         "cassandra://h/ks?consistency=SERIAL",
@@ -226,6 +228,8 @@ def test_url_options_are_taken_and_checked() -> None:
         "cassandra://h/ks?max_batch=200&bucket_size=100",
         "cassandra://h/ks?max_batch=1000&max_event_bytes=1048576",
         "cassandra://h/ks?replication_factor=0",
+        "cassandra://h/ks?protocol_version=3",
+        "cassandra://h/ks?protocol_version=6",
         "cassandra:///ks",
         "cassandra://h/",
     ):

@@ -153,7 +153,7 @@ async def _cassandra_target() -> Target:
         from cassandra.cluster import Cluster
 
         def run() -> None:
-            cluster = Cluster(["127.0.0.1"], port=CASSANDRA_PORT)
+            cluster = Cluster(["127.0.0.1"], port=CASSANDRA_PORT, protocol_version=4)
             try:
                 cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
             finally:

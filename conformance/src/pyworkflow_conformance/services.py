@@ -381,6 +381,7 @@ class Services:
                 [h for h, _ in parsed.hosts] or ["127.0.0.1"],
                 port=parsed.port or 9042,
                 auth_provider=auth,
+                protocol_version=4,  # as the backend: the driver's v5 framing can fail a connect
             )
             try:
                 self._cassandra = (cluster, cluster.connect())

@@ -91,6 +91,10 @@ class CassandraBackend(TaskListing, TasksMixin):
         self.request_timeout = options.take_float("request_timeout", 10.0, minimum=0.001)
         self.connect_timeout = options.take_float("connect_timeout", 10.0, minimum=0.001)
         self.schema_wait = options.take_float("schema_agreement_wait", 30.0, minimum=0.0)
+        # Native protocol v4 unless asked: the driver's v5 framing (checksummed segments)
+        # now and then fails a new connection with "CRC mismatch on header" (seen in our CI
+        # against Cassandra 5.0), and nothing here needs v5 (see README, "Protocol").
+        self.protocol_version = int(options.take_choice("protocol_version", ("4", "5"), "4"))
         try:
             buckets.check_sizes(self.bucket_size, max_batch)
             cql.replication(self.replication_factor, self.local_dc)
@@ -143,6 +147,7 @@ class CassandraBackend(TaskListing, TasksMixin):
             auth_provider=auth,
             connect_timeout=self.connect_timeout,
             max_schema_agreement_wait=max(1, int(self.schema_wait)),
+            protocol_version=self.protocol_version,
         )
 
     async def _connect(self) -> None:

@@ -71,6 +71,8 @@ class CassandraRaw(RawCeiling):
         return Cluster(
             contact_points=contact_points(self.url.hosts),
             execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+            # the protocol the backend speaks on this URL (v4 unless it names one)
+            protocol_version=int(q.get("protocol_version", "4")),
         )
 
     async def _run(self, statement: Any, params: Sequence[Any] | None = None) -> Any:
