@@ -1,5 +1,6 @@
 """The machinery every public method of the storage contract shares: the open check, the
-one place where driver errors are translated, and the redaction of secrets.
+one place where driver errors are translated, the redaction of secrets, and the page of a
+keyset listing (runs, tasks, schedules).
 
 :class:`ContractBase` is the root of :class:`~pyworkflow.storage.StorageBackend` (see
 :mod:`.base`); backends override :meth:`ContractBase._translate_error`.
@@ -7,18 +8,29 @@ one place where driver errors are translated, and the redaction of secrets.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
+from pyworkflow._cursors import encode_cursor
 from pyworkflow._primitives import BackendPrimitives
 from pyworkflow.errors import PyWorkflowError, StorageError, StorageUnavailable
 from pyworkflow.features import Features
+from pyworkflow.models import Page
 
-__all__ = ["MAX_PAGE", "ContractBase"]
+__all__ = ["MAX_PAGE", "ContractBase", "keyset_page"]
 
 T = TypeVar("T")
 #: the largest page a listing returns
 MAX_PAGE = 1000
+
+
+def keyset_page(rows: list[T], limit: int, position: Callable[[T], Sequence[Any]]) -> Page[T]:
+    """The page of a keyset listing whose primitive was asked for ``limit + 1`` rows: the
+    extra row only tells that a next page exists, and the cursor is the ``position`` of the
+    last row shown."""
+    if len(rows) <= limit:
+        return Page(rows, None)
+    return Page(rows[:limit], encode_cursor(*position(rows[limit - 1])))
 
 
 class ContractBase(BackendPrimitives):

@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import Any, ClassVar, Self
 
 from pyworkflow import _validate as v
-from pyworkflow._cursors import decode_run_cursor, encode_cursor
+from pyworkflow._cursors import decode_run_cursor
 from pyworkflow._ids import check_id
 from pyworkflow._validate import EncodedEvent
 from pyworkflow.codec import ensure_utc
@@ -51,7 +51,7 @@ from pyworkflow.models import (
 from pyworkflow.task_views import TaskInfo, TaskState
 from pyworkflow.urls import StorageURL
 
-from ._machinery import MAX_PAGE
+from ._machinery import MAX_PAGE, keyset_page
 from .hooks_schedules import HooksAndSchedules
 
 __all__ = ["EncodedEvent", "StorageBackend"]
@@ -290,10 +290,7 @@ class StorageBackend(HooksAndSchedules):
         assert lim is not None
         after = decode_run_cursor(cursor)
         rows = await self._call(self._list_runs(flt, lim + 1, after))
-        if len(rows) <= lim:
-            return Page(rows, None)
-        last = rows[lim - 1]
-        return Page(rows[:lim], encode_cursor(last.created_at, last.id))
+        return keyset_page(rows, lim, lambda run: (run.created_at, run.id))
 
     async def children(self, run_id: str) -> list[WorkflowRun]:
         """Runs whose ``parent_id`` is ``run_id``, oldest first; ``[]`` if none."""
@@ -444,10 +441,7 @@ class StorageBackend(HooksAndSchedules):
         after = decode_run_cursor(cursor)
         at = utcnow() if now is None else ensure_utc(now, "now")
         rows = await self._call(self._list_tasks(run_id, wanted, at, lim + 1, after))
-        if len(rows) <= lim:
-            return Page(rows, None)
-        last = rows[lim - 1].task
-        return Page(rows[:lim], encode_cursor(last.due_at, last.id))
+        return keyset_page(rows, lim, lambda info: (info.task.due_at, info.task.id))
 
     # -- retention -----------------------------------------------------------------------------
 

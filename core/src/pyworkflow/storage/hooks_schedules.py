@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from pyworkflow import _validate as v
-from pyworkflow._cursors import decode_id_cursor, encode_cursor
+from pyworkflow._cursors import decode_id_cursor
 from pyworkflow._ids import check_id
 from pyworkflow.errors import NotFound
 from pyworkflow.models import JSON, Hook, Page, Schedule, ScheduleStatus, utcnow
 
-from ._machinery import MAX_PAGE, ContractBase
+from ._machinery import MAX_PAGE, ContractBase, keyset_page
 
 __all__ = ["HooksAndSchedules"]
 
@@ -105,6 +105,4 @@ class HooksAndSchedules(ContractBase):
         assert lim is not None
         after = decode_id_cursor(cursor)
         rows = await self._call(self._list_schedules(wanted, lim + 1, after))
-        if len(rows) <= lim:
-            return Page(rows, None)
-        return Page(rows[:lim], encode_cursor(rows[lim - 1].id))
+        return keyset_page(rows, lim, lambda schedule: (schedule.id,))
