@@ -252,15 +252,20 @@ class SqlBackend(TaskListing, StorageBackend):
     async def _read(
         self, run_id: str, after: int, limit: int | None, types: frozenset[str] | None
     ) -> list[Event]:
+        return events_from_rows(run_id, await self._read_rows(run_id, after, limit, types))
+
+    async def _read_rows(
+        self, run_id: str, after: int, limit: int | None, types: frozenset[str] | None
+    ) -> Sequence[Row]:
+        """The ``(seq, id, type, data text, ts)`` rows a read returns, in sequence order."""
         args: list[Any] = [run_id, after]
         if types:
             args += sorted(types)
         if limit is not None:
             args.append(limit)
-        rows = await self._query(
+        return await self._query(
             self.q(Sql.read(len(types) if types else 0, limit is not None)), args
         )
-        return events_from_rows(run_id, rows)
 
     async def _version(self, run_id: str) -> int:
         rows = await self._query(self.q(Sql.VERSION), (run_id,))
