@@ -43,11 +43,33 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def _as(kind: str, texts: list[str]) -> list[Any]:
+    """The texts as ``str``, or as UTF-8 ``bytes`` or ``memoryview`` slices of one buffer (what
+    the files backend passes); a text that is not UTF-8 encodable stays ``str``."""
+    if kind == "str":
+        return texts
+    try:
+        data = [t.encode() for t in texts]
+    except UnicodeEncodeError:
+        return texts
+    if kind == "bytes":
+        return data
+    buf = memoryview(b"".join(data))
+    out, at = [], 0
+    for d in data:
+        out.append(buf[at : at + len(d)])
+        at += len(d)
+    return out
+
+
+_KINDS = ["str", "bytes", "memoryview"]
+
+
 @settings(max_examples=100, deadline=None)
-@given(st.lists(_values, max_size=6), st.booleans())
-def test_values_are_json_loads_of_each(values: list[Any], ascii_only: bool) -> None:
+@given(st.lists(_values, max_size=6), st.booleans(), st.sampled_from(_KINDS))
+def test_values_are_json_loads_of_each(values: list[Any], ascii_only: bool, kind: str) -> None:
     texts = [json.dumps(v, ensure_ascii=ascii_only, separators=(",", ":")) for v in values]
-    got = decode_many(texts)
+    got = decode_many(_as(kind, texts))
     assert _same(got, [json.loads(t) for t in texts])
 
 
@@ -62,25 +84,40 @@ def test_values_are_json_loads_of_each(values: list[Any], ascii_only: bool) -> N
         '"\\ud800"',
     ],
 )
-def test_the_edges_where_orjson_differs(text: str) -> None:
+@pytest.mark.parametrize("kind", _KINDS)
+def test_the_edges_where_orjson_differs(text: str, kind: str) -> None:
     texts = ['{"a":1}', text]
-    assert _same(decode_many(texts), [json.loads(t) for t in texts])
+    assert _same(decode_many(_as(kind, texts)), [json.loads(t) for t in texts])
 
 
 # "\ud800" is a lone surrogate in the text itself (not UTF-8 encodable): json's error too.
 @pytest.mark.parametrize("bad", ['{"x":', "[1]]", "\ufeff{}", '"a\x01"', "", "1,2", "\ud800"])
-def test_a_bad_text_raises_json_s_own_error(bad: str) -> None:
-    with pytest.raises(json.JSONDecodeError) as want:
-        json.loads(bad)
-    with pytest.raises(json.JSONDecodeError) as got:
-        decode_many(['{"x":1}', bad])
-    assert (got.value.msg, got.value.pos) == (want.value.msg, want.value.pos)
+@pytest.mark.parametrize("kind", _KINDS)
+def test_a_bad_text_raises_json_s_own_error(bad: str, kind: str) -> None:
+    # As bytes, json may read a text it refuses as str (a UTF-8 BOM): the verdict, value or
+    # error, is always json.loads's of what was given.
+    texts = _as(kind, ['{"x":1}', bad])
+    try:
+        want: Any = [json.loads(bytes(t) if type(t) is memoryview else t) for t in texts]
+    except ValueError as exc:  # JSONDecodeError, or UnicodeDecodeError for bytes
+        want = exc
+    if not isinstance(want, Exception):
+        assert _same(decode_many(texts), want)
+        return
+    with pytest.raises(ValueError) as got:
+        decode_many(texts)
+    assert type(got.value) is type(want)
+    assert str(got.value) == str(want)
 
 
 def test_not_str_is_json_s_verdict() -> None:
     with pytest.raises(TypeError):
         decode_many(['{"x":1}', None])  # type: ignore[list-item]
-    assert decode_many([b'{"x":1}']) == [{"x": 1}]  # type: ignore[list-item]
+    # Mixed str and bytes: json reads each, so does decode_many.
+    assert decode_many([b'{"x":1}', '{"y":2}']) == [{"x": 1}, {"y": 2}]  # type: ignore[list-item]
+    assert decode_many([b'{"x":1}']) == [{"x": 1}]
+    # UTF-16 bytes: orjson refuses them, json detects the encoding; the same value.
+    assert decode_many(['{"x":1}'.encode("utf-16")]) == [{"x": 1}]
 
 
 def test_only_the_texts_with_long_digit_runs_go_to_json(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -101,7 +138,11 @@ def test_only_the_texts_with_long_digit_runs_go_to_json(monkeypatch: pytest.Monk
         return json.loads(text)
 
     monkeypatch.setattr(_rows, "loads", counting)
-    got = decode_many(texts)
-    assert sorted(texts.index(t) if t in texts else -1 for t in calls) == [7, 20, 30, 31, 40]
-    assert got[7] == {"n": 123456789012345678901234}
-    assert got == [json.loads(t) for t in texts]
+    for kind in _KINDS:
+        calls.clear()
+        given = _as(kind, texts)
+        got = decode_many(given)
+        decoded = [t if type(t) is str else bytes(t).decode() for t in calls]
+        assert sorted(texts.index(t) for t in decoded) == [7, 20, 30, 31, 40], kind
+        assert got[7] == {"n": 123456789012345678901234}
+        assert got == [json.loads(t) for t in texts]

@@ -49,30 +49,50 @@ _SET_TIMESTAMP = vars(Event)["timestamp"].__set__
 _new = object.__new__
 
 
-def decode_many(texts: Sequence[str]) -> list[JSON]:
+def decode_many(texts: Sequence[str] | Sequence[bytes | memoryview]) -> list[JSON]:
     """``[json.loads(t) for t in texts]``: the same values, or the same error.
 
-    A text with a run of 19 digits is decoded by ``json.loads``, every other by orjson (see
-    above); if orjson refuses any text, or the batch is not all ``str``, the whole batch is
-    decoded by ``json.loads``, which returns its values or raises its own error.
+    ``texts`` are all ``str``, or all UTF-8 bytes (``bytes`` or ``memoryview``, as a file
+    backend reads them). A text with a run of 19 digits is decoded by ``json.loads``, every
+    other by orjson (see above); if orjson refuses any text, or the batch is of mixed or
+    other types, the whole batch is decoded by ``json.loads``, which returns its values or
+    raises its own error.
     """
     try:
-        flags = "".join(texts).encode().translate(_DIGIT_MAP)
-    except (TypeError, UnicodeEncodeError):  # not all str, or lone surrogates: the reference
-        return [loads(t) for t in texts]
+        # TypeError when the types are mixed (a str among bytes, or bytes among str).
+        if texts and type(texts[0]) is not str:
+            joined = b"".join(texts)  # type: ignore[arg-type]
+            char_offsets = True  # a text's len() is its byte length
+        else:
+            text = "".join(texts)  # type: ignore[arg-type]
+            joined = text.encode()
+            char_offsets = len(joined) == len(text)  # all ASCII
+        flags = joined.translate(_DIGIT_MAP)
+    except (TypeError, UnicodeEncodeError):  # mixed types, or lone surrogates: the reference
+        return [_loads_any(t) for t in texts]
     try:
         if flags.find(_LONG_DIGITS) < 0:
             return [_oloads(t) for t in texts]
-        suspects = _with_long_digits(texts, flags)
-        return [loads(t) if i in suspects else _oloads(t) for i, t in enumerate(texts)]
+        suspects = _with_long_digits(texts, flags, char_offsets)
+        return [_loads_any(t) if i in suspects else _oloads(t) for i, t in enumerate(texts)]
     except orjson.JSONDecodeError:  # orjson's only (json's own error is its base class)
-        return [loads(t) for t in texts]
+        return [_loads_any(t) for t in texts]
 
 
-def _with_long_digits(texts: Sequence[str], flags: bytes) -> set[int]:
+def _loads_any(text: Any) -> JSON:
+    """``json.loads`` of a text, or of UTF-8 bytes (a memoryview made bytes first)."""
+    return loads(bytes(text) if type(text) is memoryview else text)
+
+
+def _with_long_digits(texts: Sequence[Any], flags: bytes, char_offsets: bool) -> set[int]:
     """Indexes of the texts that a run of 19 digits in ``flags`` (the batch's UTF-8 bytes
-    mapped to 1 for a digit) touches; a run across two texts marks both."""
-    ends = list(accumulate(len(t.encode()) for t in texts))
+    mapped to 1 for a digit) touches; a run across two texts marks both. ``char_offsets``:
+    each text's ``len`` is its UTF-8 length (bytes, or ASCII text), so no text is encoded
+    again to find where it ends (ids of 32 hex digits make this path common)."""
+    if char_offsets:
+        ends = list(accumulate(map(len, texts)))
+    else:
+        ends = list(accumulate(len(t.encode()) for t in texts))
     found: set[int] = set()
     at = flags.find(_LONG_DIGITS)
     while at >= 0:

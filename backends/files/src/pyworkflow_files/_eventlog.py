@@ -34,10 +34,11 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import TypeVar
 from zlib import crc32
 
-from pyworkflow._rows import event
+from pyworkflow._rows import decode_many, event
 from pyworkflow._validate import EncodedEvent
 from pyworkflow.codec import loads, to_micros
 from pyworkflow.errors import ConflictError, SchemaError
@@ -320,6 +321,9 @@ class RunLog:
         version = self.version()
         out: list[Event] = []
         seq = after
+        unpack, hsize = HEADER.unpack_from, HEADER.size
+        last_ts: int | None = None
+        when = _EPOCH
         while seq < version and (limit is None or len(out) < limit):
             stop = min(version, seq + _CHUNK)
             if types is None and limit is not None:
@@ -327,19 +331,23 @@ class RunLog:
             bounds = self._offsets(seq, stop - seq + 1)
             base = bounds[0]
             view = memoryview(read_exact(self.log_fd, bounds[-1] - base, base))
-            payloads = []
-            for i in range(stop - seq):
-                start, end = bounds[i] - base, bounds[i + 1] - base
-                length, crc = HEADER.unpack_from(view, start)
-                payload = view[start + HEADER.size : end]
-                if length != len(payload) or crc32(payload, crc32(view[start : start + 4])) != crc:
+            payloads: list[memoryview] = []
+            add = payloads.append
+            for start, end in pairwise([b - base for b in bounds]):
+                length, crc = unpack(view, start)
+                payload = view[start + hsize : end]
+                if (
+                    length != end - start - hsize
+                    or crc32(payload, crc32(view[start : start + 4])) != crc
+                ):
                     raise SchemaError(
-                        f"corrupt record in {self.log_path} at byte {bounds[i]}: checksum mismatch"
+                        f"corrupt record in {self.log_path} at byte {base + start}: "
+                        "checksum mismatch"
                     )
-                payloads.append(payload)
-            # One decode for the whole chunk: the payloads are JSON arrays, so joined with
-            # commas inside brackets they are one JSON array of records.
-            records = loads(b"[" + b",".join(payloads) + b"]")
+                add(payload)
+            # Each payload is one record's JSON array, decoded as json.loads would (orjson
+            # for all but the texts it reads differently, see pyworkflow._rows).
+            records = decode_many(payloads)
             for expected, (num, eid, etype, ts, body) in enumerate(records, seq + 1):
                 if num != expected:
                     raise SchemaError(
@@ -348,7 +356,9 @@ class RunLog:
                     )
                 if types is not None and etype not in types:
                     continue
-                out.append(event(self.run_id, num, eid, etype, body, _EPOCH + ts * _MICRO))
+                if ts != last_ts:  # a batch shares one timestamp: convert it once
+                    when, last_ts = _EPOCH + ts * _MICRO, ts
+                out.append(event(self.run_id, num, eid, etype, body, when))
                 if limit is not None and len(out) >= limit:
                     break
             seq = stop
