@@ -121,3 +121,39 @@ def test_files_floor_is_0_8_and_memory_is_judged_on_cpu() -> None:
 def test_goal_without_a_raw_figure_is_unknown() -> None:
     (goal,) = evaluate([Result("cassandra", "seq_append", "events", _summary(10))])
     assert goal["met"] is None
+
+
+def test_timed_turns_run_with_the_harness_heap_frozen() -> None:
+    # Collections triggered during the turns must not walk what existed before them (the
+    # prefilled logs, loaded libraries); the freeze is lifted when the scenario ends, even
+    # when it fails.
+    import asyncio
+    import gc
+
+    from pyworkflow_benchmarks.measure import Sample
+    from pyworkflow_benchmarks.runner import Settings, _run_scenario
+    from pyworkflow_benchmarks.scenarios import Context, Scenario
+
+    seen: list[int] = []
+
+    class Probe(Scenario):
+        name = "probe"
+
+        async def ours(self) -> Sample:
+            seen.append(gc.get_freeze_count())
+            return Sample(1, 1.0, 1.0, 0)
+
+    class Broken(Probe):
+        async def ours(self) -> Sample:
+            raise RuntimeError("boom")
+
+    ctx = Context(MemoryBackend("memory://"), None, 0.0, 1, 1)
+    settings = Settings(duration=0.0, repetitions=1)
+    result = asyncio.run(_run_scenario(Probe(ctx), None, settings, lambda *_: None, "memory"))
+    assert result.error is None
+    assert seen
+    assert min(seen) > 0
+    assert gc.get_freeze_count() == 0
+    broken = asyncio.run(_run_scenario(Broken(ctx), None, settings, lambda *_: None, "memory"))
+    assert broken.error == "RuntimeError: boom"
+    assert gc.get_freeze_count() == 0
