@@ -96,6 +96,8 @@ def test_every_scenario_ran_on_every_backend_that_ran(default_run: tuple[int, di
                 assert r["skipped"], (name, scenario)
                 continue
             assert r["ours"]["events"] > 0, (name, scenario)
+            if scenario == "workflow_100_steps":  # the step's yardstick, timed alongside
+                assert r["extra"]["seq_append_same_turns"] > 0, name
             if name != "cassandra" and scenario != "workflow_100_steps":
                 assert r["raw"] is not None, (name, scenario)
                 assert r["raw"]["events"] > 0, (name, scenario)

@@ -1,27 +1,32 @@
 """``workflow_100_steps``: a workflow of 100 no-op steps end to end, on each backend.
 
-Reports steps/s and storage round trips per step. Round trips are counted by wrapping the
-backend instance's public methods (every call of ``append``, ``read``, ``get_run``, ...
-counts one), so the figure is what the engine asks of storage, whatever the backend does per
-call; the target is at most 2 per step. There is no raw equivalent: the ratio column is empty.
-The engine runs inline (``start`` executes the run in this process until it completes).
+Reports steps/s, storage round trips per step, and the rate of sequential single-event
+appends timed in the same turns on the same instance (the step's yardstick). Round trips are
+counted by wrapping the backend instance's public methods (every call of ``append``,
+``read``, ``get_run``, ... counts one), so the figure is what the engine asks of storage,
+whatever the backend does per call; the target is at most 2 per step. There is no raw
+equivalent: the ratio column is empty. The engine runs inline (``start`` executes the run in
+this process until it completes).
 """
 
 from __future__ import annotations
 
 import functools
+import gc
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pyworkflow._ids import new_id
 from pyworkflow.models import RunStatus
 from pyworkflow.storage import StorageBackend
 
 from .discover import Target
 from .measure import Sample, summarise
-from .results import Result
-from .runner import Settings, Tick
+from .payload import new_event
+from .results import SAME_TURN_APPENDS, Result
+from .runner import Settings, Tick, freeze_heap
 
 __all__ = ["NAME", "STEPS", "count_calls", "run"]
 
@@ -109,12 +114,17 @@ async def run(target: Target, settings: Settings, tick: Tick) -> Result:
     backend = StorageBackend.from_url(url)
     await backend.connect()
     try:
+        appends = _Appends(backend)  # before count_calls: its appends are not the engine's
         calls = count_calls(backend)
         engine = Engine(backend, inline=True)
         samples: list[Sample] = []
+        references: list[Sample] = []
         per_step: list[float] = []
+        freeze_heap()
         for rep in range(settings.repetitions):
             tick(f"{target.name} {NAME} #{rep + 1}", 0)
+            if rep % 2 == 0:  # the reference first on even repetitions, last on odd ones
+                references.append(await appends.turn(settings.duration))
             calls.clear()
             runs: list[str] = []
             cpu0, t0 = time.process_time(), time.perf_counter()
@@ -124,6 +134,8 @@ async def run(target: Target, settings: Settings, tick: Tick) -> Result:
                     break
             t1, cpu1 = time.perf_counter(), time.process_time()
             samples.append(Sample(len(runs) * STEPS, t1 - t0, cpu1 - cpu0))
+            if rep % 2 == 1:
+                references.append(await appends.turn(settings.duration))
             per_step.append(sum(calls.values()) / (len(runs) * STEPS))
             result.extra["calls_per_run"] = {k: v / len(runs) for k, v in calls.items()}
             for run_id in runs[-1:]:  # the run must really have completed, with the sum
@@ -133,8 +145,33 @@ async def run(target: Target, settings: Settings, tick: Tick) -> Result:
             tick(f"{target.name} {NAME} #{rep + 1}", 2)
         result.ours = summarise(samples)
         result.extra["round_trips_per_step"] = sorted(per_step)[len(per_step) // 2]
+        reference = summarise(references).rate
+        result.extra[SAME_TURN_APPENDS] = reference
+        result.notes.append(f"sequential appends in the same turns: {reference:,.0f}/s")
     except Exception as exc:
         result.error = f"{type(exc).__name__}: {exc}"
     finally:
+        gc.unfreeze()
         await backend.close()
     return result
+
+
+class _Appends:
+    """The ``seq_append`` scenario's operation (one 200-byte event per append, sequential, on
+    a run of its own) timed in the same turns as the workflow, on the same backend instance:
+    the rate a step is compared with. The scenario's own figure was measured minutes earlier,
+    on a database without the 100k events that ``deep_append`` adds before this scenario."""
+
+    def __init__(self, backend: StorageBackend) -> None:
+        self.append = backend.append  # the instance's own method, before count_calls wraps it
+        self.run, self.version = new_id(), 0
+
+    async def turn(self, duration: float) -> Sample:
+        count = 0
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        while True:
+            self.version = await self.append(self.run, [new_event()], expected_version=self.version)
+            count += 1
+            if time.perf_counter() - t0 >= duration:
+                break
+        return Sample(count, time.perf_counter() - t0, time.process_time() - cpu0)

@@ -12,9 +12,12 @@ from typing import Any
 
 from .measure import Summary
 
-__all__ = ["SCHEMA_ID", "BackendRun", "Result", "validate"]
+__all__ = ["SAME_TURN_APPENDS", "SCHEMA_ID", "BackendRun", "Result", "validate"]
 
 SCHEMA_ID = "pyworkflow-bench/1"
+#: ``extra`` key of ``workflow_100_steps``: the rate (events/s) of sequential single-event
+#: appends timed in the workflow's own turns, the yardstick of its step rate.
+SAME_TURN_APPENDS = "seq_append_same_turns"
 
 
 @dataclass

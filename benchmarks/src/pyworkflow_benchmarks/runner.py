@@ -21,7 +21,7 @@ from .raw import RawCeiling, raw_for
 from .results import BackendRun, Result
 from .scenarios import SCENARIOS, Context, Scenario
 
-__all__ = ["Settings", "run_target"]
+__all__ = ["Settings", "freeze_heap", "run_target"]
 
 #: Turns per repetition and side (see _run_scenario).
 SLICES = 4
@@ -80,7 +80,7 @@ async def _run_scenario(
     try:
         tick(f"{backend} {sc.name}: setup", 0)
         await sc.setup()
-        _freeze_heap()
+        freeze_heap()
         full = sc.ctx.duration
         sc.ctx.duration = full / SLICES
         for rep in range(settings.repetitions):
@@ -120,7 +120,7 @@ async def _run_scenario(
     return result
 
 
-def _freeze_heap() -> None:
+def freeze_heap() -> None:
     """Keep the harness's own heap out of the timed turns' garbage collections.
 
     Everything alive before the turns (the prefilled logs, the drivers' and the AWS client's
