@@ -142,5 +142,11 @@ def test_hot_appends_avoid_the_subquery_guard() -> None:
     assert nxt.endswith("FROM pyworkflow_events WHERE run_id = %s AND seq = %s")
     assert list(args)[:2] == ["r", 8]
     assert list(args)[-2:] == ["r", 7]
-    batch, _ = b._append_statement("r", [ev, ev], 7)
+    # A workflow step's two events: each row selected from the event (r, 7), no subquery.
+    step, args = b._append_statement("r", [ev, ev], 7)
+    assert "EXISTS" not in step
+    assert step.count("FROM pyworkflow_events WHERE run_id = %s AND seq = %s") == 2
+    ts = args[5]
+    assert list(args) == ["r", 8, "e", "t", "{}", ts, "r", 7, "r", 9, "e", "t", "{}", ts, "r", 7]
+    batch, _ = b._append_statement("r", [ev] * 10, 7)
     assert "EXISTS" in batch
