@@ -18,15 +18,14 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pyworkflow._ids import new_id
 from pyworkflow.models import RunStatus
 from pyworkflow.storage import StorageBackend
 
 from .discover import Target
 from .measure import Sample, summarise
-from .payload import new_event
 from .results import SAME_TURN_APPENDS, Result
 from .runner import Settings, Tick, freeze_heap
+from .scenarios import sequential_appends
 
 __all__ = ["NAME", "STEPS", "count_calls", "run"]
 
@@ -114,7 +113,6 @@ async def run(target: Target, settings: Settings, tick: Tick) -> Result:
     backend = StorageBackend.from_url(url)
     await backend.connect()
     try:
-        appends = _Appends(backend)  # before count_calls: its appends are not the engine's
         calls = count_calls(backend)
         engine = Engine(backend, inline=True)
         samples: list[Sample] = []
@@ -123,8 +121,11 @@ async def run(target: Target, settings: Settings, tick: Tick) -> Result:
         freeze_heap()
         for rep in range(settings.repetitions):
             tick(f"{target.name} {NAME} #{rep + 1}", 0)
-            if rep % 2 == 0:  # the reference first on even repetitions, last on odd ones
-                references.append(await appends.turn(settings.duration))
+            # The step's yardstick: seq_append's operation, timed first on even repetitions and
+            # last on odd ones, outside the counted calls. seq_append itself ran minutes
+            # earlier, before deep_append's 100k events were in the same database.
+            if rep % 2 == 0:
+                references.append(await sequential_appends(backend, settings.duration, 1))
             calls.clear()
             runs: list[str] = []
             cpu0, t0 = time.process_time(), time.perf_counter()
@@ -134,14 +135,14 @@ async def run(target: Target, settings: Settings, tick: Tick) -> Result:
                     break
             t1, cpu1 = time.perf_counter(), time.process_time()
             samples.append(Sample(len(runs) * STEPS, t1 - t0, cpu1 - cpu0))
-            if rep % 2 == 1:
-                references.append(await appends.turn(settings.duration))
             per_step.append(sum(calls.values()) / (len(runs) * STEPS))
             result.extra["calls_per_run"] = {k: v / len(runs) for k, v in calls.items()}
             for run_id in runs[-1:]:  # the run must really have completed, with the sum
                 done = await backend.get_run(run_id)
                 if done is None or done.status is not RunStatus.COMPLETED:
                     raise RuntimeError(f"run {run_id} ended {done and done.status}")
+            if rep % 2 == 1:
+                references.append(await sequential_appends(backend, settings.duration, 1))
             tick(f"{target.name} {NAME} #{rep + 1}", 2)
         result.ours = summarise(samples)
         result.extra["round_trips_per_step"] = sorted(per_step)[len(per_step) // 2]
@@ -154,24 +155,3 @@ async def run(target: Target, settings: Settings, tick: Tick) -> Result:
         gc.unfreeze()
         await backend.close()
     return result
-
-
-class _Appends:
-    """The ``seq_append`` scenario's operation (one 200-byte event per append, sequential, on
-    a run of its own) timed in the same turns as the workflow, on the same backend instance:
-    the rate a step is compared with. The scenario's own figure was measured minutes earlier,
-    on a database without the 100k events that ``deep_append`` adds before this scenario."""
-
-    def __init__(self, backend: StorageBackend) -> None:
-        self.append = backend.append  # the instance's own method, before count_calls wraps it
-        self.run, self.version = new_id(), 0
-
-    async def turn(self, duration: float) -> Sample:
-        count = 0
-        cpu0, t0 = time.process_time(), time.perf_counter()
-        while True:
-            self.version = await self.append(self.run, [new_event()], expected_version=self.version)
-            count += 1
-            if time.perf_counter() - t0 >= duration:
-                break
-        return Sample(count, time.perf_counter() - t0, time.process_time() - cpu0)

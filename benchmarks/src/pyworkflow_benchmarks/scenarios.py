@@ -22,7 +22,7 @@ from .measure import Sample, run_for
 from .payload import PAYLOAD, new_event, raw_row
 from .raw.base import RawCeiling, RawInsert
 
-__all__ = ["SCENARIOS", "Context", "Scenario", "verify_log"]
+__all__ = ["SCENARIOS", "Context", "Scenario", "sequential_appends", "verify_log"]
 
 WORKERS = 16
 BATCH = 100
@@ -87,6 +87,8 @@ async def _raw_sequential(
     start: int = 0,
     run_ids: Sequence[str] | None = None,
 ) -> Sample:
+    """``workers`` loops of single-event appends, each on its own run (new ones unless
+    ``run_ids``, at version ``start``), for ``duration`` seconds: seq_append's operation."""
     runs = list(run_ids) if run_ids else [new_id() for _ in range(workers)]
     seqs = [start] * workers
 
@@ -104,7 +106,7 @@ class SeqAppend(Scenario):
     description = "sequential single-event appends on one run"
 
     async def ours(self) -> Sample:
-        return await _ours_sequential(self.b, self.ctx.duration, 1)
+        return await sequential_appends(self.b, self.ctx.duration, 1)
 
     async def raw_sample(self, raw: RawCeiling) -> Sample:
         sample = await _raw_sequential(raw, self.ctx.duration, 1)
@@ -126,13 +128,15 @@ async def _raw_variant(write: RawInsert, duration: float) -> Sample:
     return await run_for(duration, 1, op)
 
 
-async def _ours_sequential(
+async def sequential_appends(
     b: StorageBackend,
     duration: float,
     workers: int,
     start: int = 0,
     run_ids: Sequence[str] | None = None,
 ) -> Sample:
+    """``workers`` loops of single-event appends, each on its own run (new ones unless
+    ``run_ids``, at version ``start``), for ``duration`` seconds: seq_append's operation."""
     runs = list(run_ids) if run_ids else [new_id() for _ in range(workers)]
     versions = [start] * workers
 
@@ -148,7 +152,7 @@ class Concurrent16(Scenario):
     description = "16 concurrent appenders, each on its own run"
 
     async def ours(self) -> Sample:
-        return await _ours_sequential(self.b, self.ctx.duration, WORKERS)
+        return await sequential_appends(self.b, self.ctx.duration, WORKERS)
 
     async def raw_sample(self, raw: RawCeiling) -> Sample:
         return await _raw_sequential(raw, self.ctx.duration, WORKERS)
@@ -313,7 +317,7 @@ class DeepAppend(Scenario):
             await _prefill_raw(self.ctx.raw, self.raw_run, self.ctx.deep_events)
 
     async def ours(self) -> Sample:
-        s = await _ours_sequential(self.b, self.ctx.duration, 1, self.version, [self.run])
+        s = await sequential_appends(self.b, self.ctx.duration, 1, self.version, [self.run])
         self.version += s.events
         return s
 

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import aiomysql
 from pymysql.constants import CLIENT
 from pyworkflow._ids import new_id
-from pyworkflow._validate import EncodedEvent
+from pyworkflow._validate import MAX_SEQUENCE, EncodedEvent
 from pyworkflow.codec import to_micros
 from pyworkflow.errors import InvalidInput, PayloadTooLarge, PyWorkflowError, StorageUnavailable
 from pyworkflow.features import Features
@@ -230,7 +230,7 @@ class MySQLBackend(GroupCommit):
         sql = self._aggregate_sql
         if sql is None or types:
             return await super()._read(run_id, after, limit, types)
-        end = _MAX_SEQ if limit is None else min(after + limit, _MAX_SEQ)
+        end = MAX_SEQUENCE if limit is None else min(after + limit, MAX_SEQUENCE)
         size = self._chunk
         out: list[Event] = []
         # The next chunk is asked for before this one is decoded, so the server builds it
@@ -340,9 +340,6 @@ def _append_next_sql(n: int) -> str:
     """``n`` events after version v, each row selected from the event (run_id, v)."""
     one = "SELECT ?, ?, ?, ?, ?, ? FROM pyworkflow_events WHERE run_id = ? AND seq = ?"
     return f"INSERT INTO pyworkflow_events ({EVENT_COLS}) " + " UNION ALL ".join([one] * n)
-
-
-_MAX_SEQ = 2**63 - 1
 
 
 @functools.cache
