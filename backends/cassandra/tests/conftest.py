@@ -408,6 +408,9 @@ class FakeEvents:
                 if (0, e) in p.rows
             ], None
         part = self.parts.get((a[0], a[1]))
+        if name == "ev_ids_all":
+            rows = [] if part is None else [{"eid": k[1]} for k in sorted(part.rows) if k[0] == 0]
+            return self._page(rows, state)
         if name == "ev_stamp":
             return ([] if part is None else [{"stamp": 1}]), None
         if name == "ev_version":

@@ -21,6 +21,7 @@ import pytest
 from cassandra.query import BatchStatement, BatchType
 from pyworkflow import NewEvent, RunStatus, StorageBackend
 from pyworkflow.codec import to_micros
+from pyworkflow.errors import ConflictError
 from pyworkflow.models import utcnow
 from pyworkflow_cassandra import CassandraBackend
 from pyworkflow_conformance.helpers import make_hook, make_run, make_task, uid
@@ -208,6 +209,39 @@ class TestCassandraServer:
             ]
             assert counts, [e.description for e in trace.events]
             assert sum(tombstones for _, tombstones in counts) < 10, counts
+
+    async def test_ids_of_closed_buckets_held_in_memory_still_refuse_every_duplicate(
+        self, backend_url: str
+    ) -> None:
+        # Small buckets, so a short run has many closed ones. One instance holds their ids
+        # after its first check; another checks by query. Both refuse a duplicate from any
+        # closed bucket, and the ids each one appends are refused by the other.
+        sep = "&" if "?" in backend_url else "?"
+        url = f"{backend_url}{sep}bucket_size=4&max_batch=3"
+        async with StorageBackend.from_url(url) as one, StorageBackend.from_url(url) as two:
+            held, queried = _cassandra(one), _cassandra(two)
+            held._closed.load_after = 1
+            queried._closed.max_ids = 0
+            run, _ = await one.create_run(make_run())
+            version = 0
+            for i in range(30):
+                b = one if i % 3 else two
+                ev = NewEvent(id=f"e{i}", type="t", data={"i": i})
+                version = await b.append(run.id, [ev], expected_version=version)
+            assert held._closed.covered(run.id) == 7  # buckets 0-6 closed at version 30
+            assert queried._closed.covered(run.id) is None
+            for b in (one, two):
+                for old in ("e0", "e13", "e27"):
+                    dup = [NewEvent(id="fresh", type="t"), NewEvent(id=old, type="t")]
+                    with pytest.raises(ConflictError, match=f"{old!r} is already in run"):
+                        await b.append(run.id, dup, expected_version=version)
+            assert (
+                await one.append(run.id, [NewEvent(id="e30", type="t")], expected_version=30) == 31
+            )
+            with pytest.raises(ConflictError):
+                await two.append(run.id, [NewEvent(id="e30", type="t")], expected_version=31)
+            events = await two.read(run.id)
+            assert [e.id for e in events] == [f"e{i}" for i in range(31)]
 
     async def test_a_task_enqueued_below_the_raised_floor_is_still_claimed(
         self, backend_url: str

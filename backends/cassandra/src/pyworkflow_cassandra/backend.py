@@ -35,6 +35,7 @@ from pyworkflow.urls import Options
 
 from . import buckets, cql
 from .aio import Runner, applied
+from .closed_ids import ClosedIds
 from .errors import translate, unknown_outcome
 from .task_list import TaskListing
 from .tasks import MIN_MICROS, TasksMixin
@@ -122,6 +123,8 @@ class CassandraBackend(TaskListing, TasksMixin):
         self._st: dict[str, PreparedStatement] = {}
         #: run id -> an event bucket > 0 known to exist, newest use last (bounded).
         self._opened: dict[str, int] = {}
+        #: ids of closed buckets of the runs this process keeps appending to (bounded).
+        self._closed = ClosedIds()
         self._days_written: set[tuple[str | None, int]] = set()
 
     def _translate_error(self, exc: Exception) -> PyWorkflowError:
@@ -253,6 +256,7 @@ class CassandraBackend(TaskListing, TasksMixin):
                 raise ConflictError(_append_conflict(run_id, expected_version, rows))
             # The bucket is gone (the run was purged meanwhile): forget it, check afresh.
             self._opened.pop(run_id, None)
+            self._closed.forget(run_id)
         opening = expected_version == 0
         if bucket > 0:
             # Earlier buckets are immutable once bucket-1 is closed, which the SERIAL read
@@ -331,10 +335,21 @@ class CassandraBackend(TaskListing, TasksMixin):
     async def _check_old_ids(self, run_id: str, bucket: int, ids: list[str]) -> None:
         """ConflictError if any of ``ids`` is in a (closed) bucket before ``bucket``.
 
-        One query per ``IDS_BUCKETS`` buckets (``bucket IN ?``), all at once: one request
-        instead of one per bucket, and a bounded IN product (``IDS_BUCKETS * max_batch``
-        partition-and-row combinations) for a server that limits it.
+        Called only once buckets ``0 .. bucket-1`` are known closed. Answered from the ids
+        this process holds for the run when it can (:mod:`.closed_ids`); otherwise, and to
+        confirm a hit, one query per ``IDS_BUCKETS`` buckets (``bucket IN ?``), all at once:
+        one request instead of one per bucket, and a bounded IN product (``IDS_BUCKETS *
+        max_batch`` partition-and-row combinations) for a server that limits it.
         """
+        closed = self._closed
+        upto = closed.covered(run_id)
+        if upto is None:
+            if closed.want(run_id, bucket, self.bucket_size):
+                upto = await self._hold_ids(run_id, 0, bucket)
+        elif upto < bucket:  # the run went on into newer buckets: add the ones now closed
+            upto = await self._hold_ids(run_id, upto, bucket)
+        if upto is not None and not closed.may_hold(run_id, ids):
+            return
         spans = [
             list(range(b, min(b + IDS_BUCKETS, bucket))) for b in range(0, bucket, IDS_BUCKETS)
         ]
@@ -346,6 +361,15 @@ class CassandraBackend(TaskListing, TasksMixin):
                 raise ConflictError(
                     f"event id {page.rows[0]['eid']!r} is already in run {run_id!r}"
                 )
+
+    async def _hold_ids(self, run_id: str, start: int, bucket: int) -> int | None:
+        """Read the ids of the closed buckets ``start .. bucket-1`` into :attr:`_closed`;
+        return what is then held (``None`` if it was not kept)."""
+        found = await asyncio.gather(
+            *(self._db.all(self._st["ev_ids_all"], (run_id, b)) for b in range(start, bucket))
+        )
+        self._closed.add(run_id, start, bucket, (row["eid"] for rows in found for row in rows))
+        return self._closed.covered(run_id)
 
     async def _landed_serial(
         self, run_id: str, bucket: int, events: list[EncodedEvent], expected: int

@@ -165,6 +165,7 @@ def statements(keyspace: str) -> dict[str, str]:
         "ev_version": f"SELECT version FROM {ev} WHERE run_id = ? AND bucket = ? LIMIT 1",
         "ev_ids": f"SELECT eid, id_seq FROM {ev} WHERE run_id = ? AND bucket = ? AND seq = 0 "
         "AND eid IN ?",
+        "ev_ids_all": f"SELECT eid FROM {ev} WHERE run_id = ? AND bucket = ? AND seq = 0",
         "ev_ids_in": f"SELECT eid, id_seq FROM {ev} WHERE run_id = ? AND bucket IN ? "
         "AND seq = 0 AND eid IN ?",
         # Retention: a partition delete cannot be conditional, so it carries the timestamp

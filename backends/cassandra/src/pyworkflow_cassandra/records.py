@@ -40,6 +40,7 @@ from pyworkflow.storage import StorageBackend
 
 from . import buckets
 from .aio import Runner
+from .closed_ids import ClosedIds
 
 __all__ = ["MAX_MICROS", "RecordsMixin", "list_bounds", "run_matches"]
 
@@ -105,6 +106,7 @@ class RecordsMixin(StorageBackend):
     _db: Runner
     _st: dict[str, PreparedStatement]
     _opened: dict[str, int]  # run id -> an event bucket known to exist (backend.py)
+    _closed: ClosedIds  # ids of closed buckets held in memory (backend.py)
     #: (workflow name or None for run_days, day) of day-index rows written by this process.
     _days_written: set[tuple[str | None, int]]
     page_size: int
@@ -415,6 +417,7 @@ class RecordsMixin(StorageBackend):
         """
         bucket = 0
         self._opened.pop(run.id, None)  # its buckets are about to go
+        self._closed.forget(run.id)
         while (stamp := await self._one("ev_stamp", (run.id, bucket))) is not None:
             if stamp["stamp"] is not None:
                 await self._db.execute(self._st["ev_drop"], (stamp["stamp"], run.id, bucket))
