@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from pyworkflow._rows import decode_many, event, events_from_rows
+from pyworkflow.codec import to_micros
 from pyworkflow.engine.events import EventType
 from pyworkflow.models import Event
 
@@ -53,7 +54,11 @@ def test_decode_many_refuses_a_bad_text() -> None:
 
 
 def test_events_from_rows_keeps_order_and_fresh_data() -> None:
-    rows = [(1, "a", "t", '{"n":1}', TS), (2, "b", "t", '{"n":2}', TS)]
+    rows = [(1, "a", "t", '{"n":1}', to_micros(TS)), (2, "b", "t", '{"n":2}', to_micros(TS))]
     got = events_from_rows("r", rows)
     assert [(e.sequence, e.id, e.data) for e in got] == [(1, "a", {"n": 1}), (2, "b", {"n": 2})]
+    assert [e.timestamp for e in got] == [TS, TS]
+    # memory keeps datetimes, not microseconds: they are used as they are
+    (kept,) = events_from_rows("r", [(3, "c", "t", "{}", TS)])
+    assert kept.timestamp is TS
     assert got[0].data is not events_from_rows("r", rows)[0].data

@@ -132,9 +132,9 @@ def test_statement_shapes_are_cached_and_filters_are_exact() -> None:
 def test_events_from_rows_equal_events_built_normally() -> None:
     from datetime import UTC, datetime
 
+    from pyworkflow._rows import events_from_rows
     from pyworkflow.codec import to_micros
     from pyworkflow.models import Event
-    from pyworkflow_sql.backend import events_from_rows
 
     t1 = datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
     t2 = datetime(2024, 5, 17, 12, 30, 45, 123456, tzinfo=UTC)
@@ -164,7 +164,7 @@ def test_events_from_rows_equal_events_built_normally() -> None:
 def test_events_from_rows_decode_data_exactly_as_json_loads(text: str | bytes) -> None:
     import json
 
-    from pyworkflow_sql.backend import events_from_rows
+    from pyworkflow._rows import events_from_rows
 
     (event,) = events_from_rows("run", [(1, "a", "x", text, 0)])
     assert event.data == json.loads(text)
@@ -175,7 +175,7 @@ def test_events_from_rows_decode_data_exactly_as_json_loads(text: str | bytes) -
 def test_events_from_rows_refuse_what_json_loads_refuses(text: str) -> None:
     import json
 
-    from pyworkflow_sql.backend import events_from_rows
+    from pyworkflow._rows import events_from_rows
 
     with pytest.raises(json.JSONDecodeError):
         events_from_rows("run", [(1, "a", "x", text, 0)])

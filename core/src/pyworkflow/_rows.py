@@ -8,14 +8,15 @@ built by setting their slots directly. The result is exactly what ``Event(...)``
 including the engine's ``EventType`` member for an engine event type (what
 ``Event.__post_init__`` does).
 
-Any backend may use it (memory and files do); a backend that does not keeps working as before.
+Every backend uses it: memory, SQL and Cassandra through :func:`events_from_rows`, files and
+DynamoDB through :func:`decode_many` and :func:`event`.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
@@ -47,6 +48,8 @@ _SET_TYPE = vars(Event)["type"].__set__
 _SET_DATA = vars(Event)["data"].__set__
 _SET_TIMESTAMP = vars(Event)["timestamp"].__set__
 _new = object.__new__
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
 
 
 def decode_many(texts: Sequence[str] | Sequence[bytes | memoryview]) -> list[JSON]:
@@ -120,14 +123,34 @@ def event(
     return ev
 
 
-def events_from_rows(
-    run_id: str, rows: Iterable[tuple[int, str, str, str, datetime]]
-) -> list[Event]:
-    """Events of ``run_id`` from ``(sequence, id, type, data text, timestamp)`` rows, their
-    data decoded by :func:`decode_many`."""
-    rows = list(rows)
-    datas = decode_many([r[3] for r in rows])
-    return [
-        event(run_id, seq, eid, etype, data, ts)
-        for (seq, eid, etype, _, ts), data in zip(rows, datas, strict=True)
-    ]
+def events_from_rows(run_id: str, rows: Iterable[Sequence[Any]]) -> list[Event]:
+    """Events of ``run_id`` from ``(sequence, id, type, data text, timestamp)`` rows; the
+    timestamp is an ``int`` of epoch microseconds (the SQL and Cassandra columns) or an aware
+    ``datetime`` (memory).
+
+    The data texts are decoded together by :func:`decode_many` (values and errors are
+    ``json.loads``'s). The events of one append share a timestamp, so each distinct one is
+    converted once.
+    """
+    rows = rows if isinstance(rows, list) else list(rows)
+    datas = decode_many([row[3] for row in rows])
+    kind = EVENT_TYPES.get  # engine types become EventType members, as Event.__post_init__ does
+    new, epoch, micro = _new, _EPOCH, _MICRO
+    s_run, s_seq, s_id, s_type = _SET_RUN_ID, _SET_SEQUENCE, _SET_ID, _SET_TYPE
+    s_data, s_ts = _SET_DATA, _SET_TIMESTAMP
+    out: list[Event] = []
+    append = out.append
+    last_ts: int | None = None
+    when = epoch
+    for (seq, eid, etype, _, ts), value in zip(rows, datas, strict=True):
+        ev = new(Event)
+        s_run(ev, run_id)
+        s_seq(ev, seq)
+        s_id(ev, eid)
+        s_type(ev, kind(etype, etype))
+        s_data(ev, value)
+        if ts != last_ts:
+            when, last_ts = (epoch + ts * micro if type(ts) is int else ts), ts
+        s_ts(ev, when)
+        append(ev)
+    return out

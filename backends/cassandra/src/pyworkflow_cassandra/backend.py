@@ -20,8 +20,9 @@ from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, PreparedStatement, dict_factory
+from pyworkflow._rows import events_from_rows
 from pyworkflow._validate import EncodedEvent
-from pyworkflow.codec import from_micros, loads, to_micros
+from pyworkflow.codec import to_micros
 from pyworkflow.errors import (
     ConflictError,
     InvalidInput,
@@ -399,8 +400,10 @@ class CassandraBackend(TaskListing, TasksMixin):
         self, run_id: str, after: int, limit: int | None, types: frozenset[str] | None
     ) -> list[Event]:
         """The plain paged read (a ``limit`` needs rows in order, stopping early)."""
+        # The rows are collected first and their data decoded together at the end
+        # (``events_from_rows``: one orjson pass, slot-built events), as the SQL backends do.
         size = self.bucket_size
-        out: list[Event] = []
+        out: list[tuple[int, str, str, str, int]] = []
         bucket = buckets.read_start(after, size)
         while True:
             seen_rows = False
@@ -416,15 +419,16 @@ class CassandraBackend(TaskListing, TasksMixin):
                 version = row["version"]
                 if types is not None and row["type"] not in types:
                     continue
-                out.append(_event(run_id, row))
+                out.append((row["seq"], row["eid"], row["type"], row["data"], row["ts"]))
                 if limit is not None and len(out) >= limit:
-                    return out
+                    return events_from_rows(run_id, out)
             if seen_rows:
                 if not buckets.is_closed(bucket, version, size):
-                    return out
+                    break
             elif not buckets.continue_after_empty(bucket, after, size):
-                return out
+                break
             bucket += 1
+        return events_from_rows(run_id, out)
 
     async def _version(self, run_id: str) -> int:
         """The static version of the last bucket (buckets are contiguous: gallop, then bisect)."""
@@ -463,17 +467,6 @@ def contact_points(hosts: Sequence[tuple[str, int | None]]) -> list[tuple[str, i
     (so ``cassandra://a,b:9042/ks`` means port 9042 for both)."""
     default = next((port for _, port in hosts if port is not None), 9042)
     return [(host, default if port is None else port) for host, port in hosts]
-
-
-def _event(run_id: str, row: dict[str, Any]) -> Event:
-    return Event(
-        run_id=run_id,
-        sequence=int(row["seq"]),
-        id=row["eid"],
-        type=row["type"],
-        data=loads(row["data"]),
-        timestamp=from_micros(row["ts"]),
-    )
 
 
 def _append_conflict(run_id: str, expected: int, rows: list[dict[str, Any]]) -> str:

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import aiomysql
 from pymysql.constants import CLIENT
 from pyworkflow._ids import new_id
+from pyworkflow._rows import events_from_rows
 from pyworkflow._validate import MAX_SEQUENCE, EncodedEvent
 from pyworkflow.codec import to_micros
 from pyworkflow.errors import InvalidInput, PayloadTooLarge, PyWorkflowError, StorageUnavailable
@@ -30,7 +31,6 @@ from pyworkflow.features import Features
 from pyworkflow.models import Event, Lease
 from pyworkflow.urls import Options
 from pyworkflow_sql import Conn, Row
-from pyworkflow_sql.backend import events_from_rows
 from pyworkflow_sql.group import GroupCommit, Pending
 from pyworkflow_sql.rows import TASKS
 from pyworkflow_sql.statements import EVENT_COLS, Sql

@@ -6,7 +6,7 @@ unfiltered read asks the server for one row per chunk of sequences instead:
 ``GROUP_CONCAT`` of ``[seq, "id", "type", "data", ts]`` arrays, every text field passed
 through ``JSON_QUOTE``, which one ``orjson.loads`` turns back into the same
 ``(seq, id, type, data text, ts)`` rows the row statement returns. From there the read is the
-row path's: :func:`pyworkflow_sql.backend.events_from_rows` decodes each data text exactly as
+row path's: :func:`pyworkflow._rows.events_from_rows` decodes each data text exactly as
 ``json.loads`` would. The backend asks for the next chunk before it decodes the current one, so
 the server builds one while the client decodes the other. Measured on a 10k-event run of
 200-byte events (chunks of 2,000): client CPU per read ~65 -> ~30 ms, wall ~65 -> ~37 ms.

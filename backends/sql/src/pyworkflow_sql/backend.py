@@ -12,18 +12,17 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 from pyworkflow._encoded import EncodedRun
 from pyworkflow._ids import new_id
-from pyworkflow._rows import decode_many
+from pyworkflow._rows import events_from_rows
 from pyworkflow._validate import EncodedEvent
-from pyworkflow.codec import dumps, loads, to_micros
+from pyworkflow.codec import dumps, to_micros
 from pyworkflow.errors import ConflictError, NotFound, SchemaError
 from pyworkflow.features import Features
 from pyworkflow.models import (
-    EVENT_TYPES,
     JSON,
     Event,
     Hook,
@@ -47,62 +46,6 @@ from .task_list import TaskListing
 __all__ = ["Conn", "Row", "SqlBackend"]
 
 Row = Sequence[Any]
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
-
-
-# Replay is the read hot path: build each Event through its slot descriptors. Event is a frozen
-# slots dataclass whose __init__ sets six fields through object.__setattr__ (3.4 us per event,
-# close to the cost of the JSON decode itself); the values here come from our own table, already
-# validated when written, so the checks-free path is equivalent and three times cheaper.
-_EVENT_FIELDS = ("run_id", "sequence", "id", "type", "data", "timestamp")
-try:
-    _EVENT_SETTERS: tuple[Any, ...] | None = tuple(
-        Event.__dict__[name].__set__ for name in _EVENT_FIELDS
-    )
-except (KeyError, AttributeError):  # pragma: no cover - Event without slots: use __init__
-    _EVENT_SETTERS = None
-
-
-def events_from_rows(run_id: str, rows: Sequence[Row]) -> list[Event]:
-    """Events from ``(seq, id, type, data, ts_micros)`` rows, decoding each JSON once.
-
-    The data texts are decoded by :func:`pyworkflow._rows.decode_many` (orjson, with
-    ``json.loads`` as the reference for every text orjson would read differently), so values
-    and errors are ``json.loads``'s."""
-    epoch, micro = _EPOCH, _MICRO
-    if _EVENT_SETTERS is None:  # pragma: no cover
-        return [
-            Event(
-                run_id=run_id,
-                sequence=seq,
-                id=eid,
-                type=etype,
-                data=loads(data),
-                timestamp=epoch + ts * micro,
-            )
-            for seq, eid, etype, data, ts in rows
-        ]
-    new = object.__new__
-    datas = decode_many([row[3] for row in rows])
-    kind = EVENT_TYPES.get  # engine types become EventType members, as Event.__post_init__ does
-    s_run, s_seq, s_id, s_type, s_data, s_ts = _EVENT_SETTERS
-    out: list[Event] = []
-    append = out.append
-    last_ts: int | None = None
-    when = epoch
-    for (seq, eid, etype, _, ts), value in zip(rows, datas, strict=True):
-        event = new(Event)
-        s_run(event, run_id)
-        s_seq(event, seq)
-        s_id(event, eid)
-        s_type(event, kind(etype, etype))
-        s_data(event, value)
-        if ts != last_ts:  # a batch shares one timestamp: convert it once
-            when, last_ts = epoch + ts * micro, ts
-        s_ts(event, when)
-        append(event)
-    return out
 
 
 class Conn(Protocol):
