@@ -25,7 +25,7 @@ import orjson
 from .codec import loads
 from .models import EVENT_TYPES, JSON, Event
 
-__all__ = ["decode_many", "event", "events_from_rows"]
+__all__ = ["decode_checked", "decode_many", "decode_plain", "event", "events_from_rows"]
 
 # orjson and json.loads agree on every JSON text except three kinds: orjson refuses NaN and
 # Infinity, lone surrogate escapes and out-of-range floats (1e400) - it raises, and we decode
@@ -61,6 +61,15 @@ def decode_many(texts: Sequence[str] | Sequence[bytes | memoryview]) -> list[JSO
     other types, the whole batch is decoded by ``json.loads``, which returns its values or
     raises its own error.
     """
+    return decode_checked(texts)[0]
+
+
+def decode_checked(
+    texts: Sequence[str] | Sequence[bytes | memoryview],
+) -> tuple[list[JSON], bool]:
+    """:func:`decode_many`, and whether every text was *plain*: free of 19-digit runs and
+    decoded by orjson. A plain text stays plain (its value depends on the text alone), so a
+    caller that keeps texts may decode them again with :func:`decode_plain`."""
     try:
         # TypeError when the types are mixed (a str among bytes, or bytes among str).
         if texts and type(texts[0]) is not str:
@@ -72,14 +81,24 @@ def decode_many(texts: Sequence[str] | Sequence[bytes | memoryview]) -> list[JSO
             char_offsets = len(joined) == len(text)  # all ASCII
         flags = joined.translate(_DIGIT_MAP)
     except (TypeError, UnicodeEncodeError):  # mixed types, or lone surrogates: the reference
-        return [_loads_any(t) for t in texts]
+        return [_loads_any(t) for t in texts], False
     try:
         if flags.find(_LONG_DIGITS) < 0:
-            return [_oloads(t) for t in texts]
+            return [_oloads(t) for t in texts], True
         suspects = _with_long_digits(texts, flags, char_offsets)
-        return [_loads_any(t) if i in suspects else _oloads(t) for i, t in enumerate(texts)]
+        values = [_loads_any(t) if i in suspects else _oloads(t) for i, t in enumerate(texts)]
+        return values, False
     except orjson.JSONDecodeError:  # orjson's only (json's own error is its base class)
-        return [_loads_any(t) for t in texts]
+        return [_loads_any(t) for t in texts], False
+
+
+def decode_plain(texts: Sequence[str]) -> list[JSON]:
+    """:func:`decode_many` of texts that :func:`decode_checked` found plain before: orjson
+    alone, with no scan (what made them plain cannot have changed)."""
+    try:
+        return [_oloads(t) for t in texts]
+    except orjson.JSONDecodeError:  # cannot happen for plain texts; the reference decides
+        return decode_many(texts)
 
 
 def _loads_any(text: Any) -> JSON:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ._encoded import EncodedRun, run_record_json
 from ._ids import new_id
-from ._rows import decode_many, event, events_from_rows
+from ._rows import decode_checked, decode_plain, event, events_from_rows
 from ._turns import turn_due
 from ._validate import EncodedEvent
 from .codec import dumps, encode_valid, from_record, loads, record, record_changes
@@ -58,6 +58,8 @@ class _TaskRow:
 class _Store:
     events: dict[str, list[tuple[str, str, str, datetime]]] = field(default_factory=dict)
     event_ids: dict[str, set[str]] = field(default_factory=dict)
+    #: run id -> how many of its first events' data texts a read found plain (_rows).
+    plain: dict[str, int] = field(default_factory=dict)
     runs: dict[str, str] = field(default_factory=dict)
     idempotency: dict[str, str] = field(default_factory=dict)
     tasks: dict[str, _TaskRow] = field(default_factory=dict)
@@ -108,11 +110,21 @@ class MemoryBackend(StorageBackend):
         log = self._s.events.get(run_id, ())
         if types is None:  # the replay path: a slice, one parse, one builder loop
             chunk = log[after:] if limit is None else log[after : after + limit]
-            datas = decode_many([row[2] for row in chunk])
+            texts = [row[2] for row in chunk]
+            # A log is append-only and its texts never change, so once a read has found its
+            # first n texts plain (decode_checked), later reads of them skip the digit scan.
+            end = after + len(chunk)
+            plain = self._s.plain.get(run_id, 0)
+            if end <= plain:
+                datas = decode_plain(texts)
+            else:
+                datas, clean = decode_checked(texts)
+                if clean and after <= plain:
+                    self._s.plain[run_id] = end
             return [
                 event(run_id, seq, eid, etype, data, ts)
                 for seq, (eid, etype, _, ts), data in zip(
-                    range(after + 1, after + 1 + len(chunk)), chunk, datas, strict=True
+                    range(after + 1, end + 1), chunk, datas, strict=True
                 )
             ]
         rows: list[tuple[int, str, str, str, datetime]] = []
@@ -350,6 +362,7 @@ class MemoryBackend(StorageBackend):
                 self._s.idempotency.pop(run.idempotency_key, None)
             self._s.events.pop(run.id, None)
             self._s.event_ids.pop(run.id, None)
+            self._s.plain.pop(run.id, None)
             for task_id, row in list(self._s.tasks.items()):
                 if loads(row.task)["run_id"] == run.id:
                     del self._s.tasks[task_id]
