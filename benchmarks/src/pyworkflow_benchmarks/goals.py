@@ -135,17 +135,21 @@ def evaluate(results: list[Result]) -> list[dict[str, Any]]:
                 )
             )
         if backend == "dynamodb" and seq:
+            ratio = _variant_ratio(seq, "same request raw")
+            goals.append(_goal("seq_append >= 0.9x same request raw", backend, ratio, minimum=0.9))
+        if backend == "files" and seq:
+            # The ceiling blocks its event loop for every fdatasync; a client that must not
+            # (the backend) pays a thread hop per append. This says how much of the gap is it.
+            ratio = _variant_ratio(seq, "write+sync in a thread")
             goals.append(
-                _goal(
-                    "seq_append >= 0.9x same request raw", backend, _guarded_ratio(seq), minimum=0.9
-                )
+                _goal("seq_append >= 0.8x write+sync in a thread", backend, ratio, minimum=0.8)
             )
     return goals
 
 
-def _guarded_ratio(seq: Result) -> float | None:
-    """ours / the backend's exact guarded request issued raw (recorded as a variant)."""
-    variant = seq.extra.get("raw_variants", {}).get("same request raw")
+def _variant_ratio(seq: Result, label: str) -> float | None:
+    """ours / a raw variant of seq_append's operation (e.g. the backend's exact request)."""
+    variant = seq.extra.get("raw_variants", {}).get(label)
     if not variant or seq.ours is None or not variant.get("events_per_s"):
         return None
     return seq.ours.rate / float(variant["events_per_s"])
