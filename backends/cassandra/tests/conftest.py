@@ -18,12 +18,15 @@ a CQL parser and proves nothing about the CQL text itself (tests of the text are
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from pyworkflow.errors import ConflictError
+from pyworkflow.models import NewEvent
 from pyworkflow_cassandra import CassandraBackend
 from pyworkflow_cassandra.aio import Runner
 from pyworkflow_cassandra.cql import statements
@@ -453,6 +456,40 @@ def fake_backend(url: str, store: FakeEvents, **options: Any) -> CassandraBacken
     # What connect() writes with the schema: the due index's floor, below everything.
     store.records.tab("tasks_floor").setdefault(0, {"floor": -(2**63), "epoch": "new"})
     return backend
+
+
+def ev(i: int, typ: str = "t") -> NewEvent:
+    """Event ``i`` of the fast-path tests: id ``e<i>``."""
+    return NewEvent(id=f"e{i}", type=typ, data={"i": i})
+
+
+async def same_outcomes(
+    rng: random.Random,
+    paths: tuple[Callable[[], CassandraBackend], Callable[[], CassandraBackend]],
+    *,
+    appends: int,
+    stale: float,
+    repeat: float,
+) -> None:
+    """Drive the same random appends to run ``"r"`` through two paths (each call of a path
+    gives the backend for one append) and assert they answer alike: the new version, or a
+    ``ConflictError``. ``stale``: share of appends at a random expected version; ``repeat``:
+    share of event ids drawn from those used before."""
+    version, n = 0, 0
+    for _ in range(appends):
+        k = rng.randint(1, 3)
+        expected = version if rng.random() >= stale else rng.randint(0, version + 2)
+        ids = [rng.randrange(n + k) if rng.random() < repeat else n + i for i in range(k)]
+        batch = [ev(i) for i in dict.fromkeys(ids)]
+        outcomes: list[object] = []
+        for path in paths:
+            try:
+                outcomes.append(await path().append("r", batch, expected_version=expected))
+            except ConflictError:
+                outcomes.append("conflict")
+        assert outcomes[0] == outcomes[1], (expected, version, ids)
+        if outcomes[0] != "conflict":
+            version, n = int(outcomes[0]), n + k  # type: ignore[call-overload]
 
 
 @pytest.fixture

@@ -11,18 +11,13 @@ import random
 
 import pytest
 from pyworkflow.errors import ConflictError
-from pyworkflow.models import NewEvent
 from pyworkflow_cassandra import closed_ids
 from pyworkflow_cassandra.closed_ids import ClosedIds
 from pyworkflow_conformance.helpers import make_run
 
-from .conftest import FakeEvents, fake_backend
+from .conftest import FakeEvents, ev, fake_backend, same_outcomes
 
 URL = "cassandra://127.0.0.1/ks?bucket_size=4&max_batch=3&retries=2"
-
-
-def ev(i: int) -> NewEvent:
-    return NewEvent(id=f"e{i}", type="t", data={"i": i})
 
 
 def id_queries(store: FakeEvents) -> int:
@@ -75,26 +70,12 @@ async def test_held_path_matches_the_query_path() -> None:
     through a backend that holds ids from the first check and one that never holds any:
     same outcomes, same stored partitions."""
     for seed in range(10):
-        rng = random.Random(seed)
         held_store, query_store = FakeEvents(threaded=False), FakeEvents(threaded=False)
         held, query = fake_backend(URL, held_store), fake_backend(URL, query_store)
         held._closed.load_after = 1
         query._closed.max_ids = 0  # never holds anything
-        version, n = 0, 0
-        for _ in range(40):
-            k = rng.randint(1, 3)
-            expected = version if rng.random() < 0.85 else rng.randint(0, version + 2)
-            ids = [rng.randrange(n + k) if rng.random() < 0.2 else n + i for i in range(k)]
-            batch = [ev(i) for i in dict.fromkeys(ids)]
-            outcomes = []
-            for backend in (held, query):
-                try:
-                    outcomes.append(await backend.append("r", batch, expected_version=expected))
-                except ConflictError:
-                    outcomes.append("conflict")
-            assert outcomes[0] == outcomes[1], (seed, expected, version, ids)
-            if outcomes[0] != "conflict":
-                version, n = int(outcomes[0]), n + k
+        paths = (lambda b=held: b, lambda b=query: b)
+        await same_outcomes(random.Random(seed), paths, appends=40, stale=0.15, repeat=0.2)
         assert held_store.parts.keys() == query_store.parts.keys()
         assert {k: p.version for k, p in held_store.parts.items()} == {
             k: p.version for k, p in query_store.parts.items()

@@ -13,16 +13,12 @@ import random
 import pytest
 from cassandra import ConsistencyLevel
 from pyworkflow.errors import ConflictError
-from pyworkflow.models import NewEvent, RunFilter
+from pyworkflow.models import RunFilter
 from pyworkflow_conformance.helpers import make_run
 
-from .conftest import FakeEvents, fake_backend
+from .conftest import FakeEvents, ev, fake_backend, same_outcomes
 
 URL = "cassandra://127.0.0.1/ks?bucket_size=4&max_batch=3&retries=2"
-
-
-def ev(i: int, typ: str = "t") -> NewEvent:
-    return NewEvent(id=f"e{i}", type=typ, data={"i": i})
 
 
 def serial_reads(store: FakeEvents) -> int:
@@ -58,24 +54,10 @@ async def test_known_bucket_path_matches_the_checked_path() -> None:
     """Random appends (right and wrong versions, repeated ids) through a warm backend and,
     op by op, through a fresh backend each time: same outcomes, same stored partitions."""
     for seed in range(12):
-        rng = random.Random(seed)
         warm_store, cold_store = FakeEvents(threaded=False), FakeEvents(threaded=False)
         warm = fake_backend(URL, warm_store)
-        version, n = 0, 0
-        for _ in range(30):
-            k = rng.randint(1, 3)
-            expected = version if rng.random() < 0.8 else rng.randint(0, version + 2)
-            ids = [rng.randrange(n + k) if rng.random() < 0.15 else n + i for i in range(k)]
-            batch = [ev(i) for i in dict.fromkeys(ids)]
-            outcomes = []
-            for backend in (warm, fake_backend(URL, cold_store)):
-                try:
-                    outcomes.append(await backend.append("r", batch, expected_version=expected))
-                except ConflictError:
-                    outcomes.append("conflict")
-            assert outcomes[0] == outcomes[1], (seed, expected, version, ids)
-            if outcomes[0] != "conflict":
-                version, n = int(outcomes[0]), n + k
+        paths = (lambda b=warm: b, lambda s=cold_store: fake_backend(URL, s))
+        await same_outcomes(random.Random(seed), paths, appends=30, stale=0.2, repeat=0.15)
         assert stored(warm_store) == stored(cold_store)
         assert warm._opened, "the warm backend never used its fast path"
 
