@@ -62,3 +62,41 @@ def test_events_from_rows_keeps_order_and_fresh_data() -> None:
     (kept,) = events_from_rows("r", [(3, "c", "t", "{}", TS)])
     assert kept.timestamp is TS
     assert got[0].data is not events_from_rows("r", rows)[0].data
+
+
+def test_events_from_rows_equal_events_built_normally() -> None:
+    t1 = datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    t2 = datetime(2024, 5, 17, 12, 30, 45, 123456, tzinfo=UTC)
+    rows = [
+        (1, "a", "x", '{"k":[1]}', to_micros(t1)),
+        (2, "b", "y", "{}", to_micros(t2)),
+        (3, "c", "y", '{"z":null}', to_micros(t2)),
+    ]
+    built = events_from_rows("run", rows)
+    assert built == [
+        Event(run_id="run", sequence=1, id="a", type="x", data={"k": [1]}, timestamp=t1),
+        Event(run_id="run", sequence=2, id="b", type="y", data={}, timestamp=t2),
+        Event(run_id="run", sequence=3, id="c", type="y", data={"z": None}, timestamp=t2),
+    ]
+    assert built[0].timestamp.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"k":[1,2.5,-0.0,1e400,12345678901234567890123],"s":"\\u00e9\\ud83d\\ude00\\n"}',
+        ' {"padded": true} ',  # not what we write, but must decode as json.loads does
+        '{"dup":1,"dup":2}',
+        b'{"bytes":1}',
+    ],
+)
+def test_events_from_rows_decode_data_exactly_as_json_loads(text: str | bytes) -> None:
+    (built,) = events_from_rows("run", [(1, "a", "x", text, 0)])
+    assert built.data == json.loads(text)
+    assert type(built.data) is dict
+
+
+@pytest.mark.parametrize("text", ['{"a":1} trailing', "nope", '{"a":', ""])
+def test_events_from_rows_refuse_what_json_loads_refuses(text: str) -> None:
+    with pytest.raises(json.JSONDecodeError):
+        events_from_rows("run", [(1, "a", "x", text, 0)])
